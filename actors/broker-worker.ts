@@ -1,0 +1,316 @@
+/**
+ * The broker worker: one per context, master and children alike. It owns the
+ * context's streams (its children's pipes, and in a child its own fds 0 and 1
+ * to its parent), runs the RouterActor, starts children (ContextActor),
+ * answers module requests (ModuleActor), ADD_ROUTE/DEL_ROUTE, ALLOCATE_ID,
+ * CONNECT and SHUTDOWN — all without the main thread, which sees only the
+ * frames addressed to it.
+ *
+ * Main thread <-> broker: raw frames (Uint8Array, transferred) and small event
+ * objects on the worker port; control calls through comlink on their own port.
+ */
+import net from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { buildFrame, decodeBody, encodeBody, readHeader } from '../src/codec.js';
+import type { Header } from '../src/codec.js';
+import { ChannelError, MitogenError, StreamError } from '../src/errors.js';
+import {
+  ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, FORWARD_LOG, GET_MODULE, ID_BLOCK_SIZE, IS_DEAD, SHUTDOWN,
+} from '../src/handles.js';
+import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
+import { connectChild } from './context-actor.js';
+import type { ChildProcess } from 'node:child_process';
+import { masterModuleSource, ModuleActor } from './module-actor.js';
+import type { ModuleReply, ModuleRequest } from './module-actor.js';
+import { RouterActor } from './router-actor.js';
+import { StreamActor } from './stream-actor.js';
+import type { StreamEvents } from './stream-actor.js';
+
+export type BrokerEvent =
+  | { t: 'route-add'; id: number; name: string }
+  | { t: 'route-del'; ids: number[] }
+  | { t: 'log'; level: LogLevel; name: string; text: string }
+  | { t: 'exit'; reason: string };
+
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** What the main thread may ask of its broker (through comlink). */
+export interface BrokerApi {
+  connect(spec: ConnectSpec): Promise<ConnectResult>;
+  allocateId(): Promise<number>;
+  shutdown(): Promise<void>;
+  setDebug(on: boolean): void;
+  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean }): void;
+  stats(): { children: number; moduleHits: number; moduleMisses: number };
+  /** A port the ESM loader hooks use for module requests. */
+  addModulePort(port: MessagePort): void;
+}
+
+const init = workerData as BrokerInit;
+const port = parentPort!;
+let debug = init.debug;
+const children = new Map<StreamActor, ChildProcess>();
+
+function log(level: LogLevel, text: string): void {
+  if (level === 'debug' && !debug) return;
+  emit({ t: 'log', level, name: init.name, text });
+}
+
+function emit(ev: BrokerEvent): void {
+  port.postMessage(ev);
+}
+
+function transferable(frame: Uint8Array): Uint8Array {
+  return frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
+}
+
+const router = new RouterActor({
+  myId: init.contextId,
+  parentIds: init.parentIds,
+  maxMessageSize: init.maxMessageSize,
+  unidirectional: init.unidirectional,
+  toMain(frame) {
+    const f = transferable(frame);
+    port.postMessage(f, [f.buffer as ArrayBuffer]);
+  },
+  toBroker: onBrokerFrame,
+  onRoutesChanged(ev) {
+    if (ev.type === 'add') emit({ t: 'route-add', id: ev.id, name: ev.name });
+    else emit({ t: 'route-del', ids: ev.ids });
+  },
+  log,
+});
+
+const streamEvents: StreamEvents = {
+  frame: (frame, h, stream) => router.route(frame, h, stream),
+  oversize: (h, stream) => {
+    log('error', `${stream.name} sent a frame of ${h.length} bytes, over maxMessageSize ${router.maxMessageSize}`);
+    router.route(new Uint8Array(0), h, stream);
+  },
+  closed: (stream, reason) => {
+    if (stream === router.parent) {
+      log('debug', `parent stream closed (${reason}): shutting down`);
+      void shutdown(`parent disconnected: ${reason}`);
+      return;
+    }
+    log('debug', `${stream.name} disconnected: ${reason}`);
+    router.onChildClosed(stream);
+    failRequestsVia(stream);
+  },
+};
+
+// ------------------------------------------------------------ requests we make
+
+let nextHandle = BROKER_HANDLE_BASE;
+const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; dstId: number }>();
+
+function request(dstId: number, handle: number, body: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const replyTo = nextHandle++;
+    pending.set(replyTo, { resolve, reject, dstId });
+    const frame = buildFrame({ dstId, srcId: router.myId, authId: router.myId, handle, replyTo }, encodeBody(body));
+    router.send(frame, readHeader(frame));
+  });
+}
+
+function failRequestsVia(stream: StreamActor): void {
+  for (const [h, p] of pending) {
+    if (router.streamFor(p.dstId) === stream || stream.remoteId === p.dstId) {
+      pending.delete(h);
+      p.reject(new ChannelError(`context ${p.dstId} disconnected`));
+    }
+  }
+}
+
+function reply(h: Header, body: unknown): void {
+  if (!h.replyTo || h.replyTo === IS_DEAD) return;
+  const frame = buildFrame({ dstId: h.srcId, srcId: router.myId, authId: router.myId, handle: h.replyTo, replyTo: 0 }, encodeBody(body));
+  router.send(frame, readHeader(frame));
+}
+
+// ------------------------------------------------------------ broker handles
+
+function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): void {
+  const body = frame.subarray(26);
+  if (h.handle >= BROKER_HANDLE_BASE) {
+    const p = pending.get(h.handle);
+    if (!p) return;
+    pending.delete(h.handle);
+    const v = decodeBody(body);
+    if (h.replyTo === IS_DEAD) p.reject(new ChannelError(typeof v === 'string' ? v : ChannelError.remoteMsg));
+    else p.resolve(v);
+    return;
+  }
+  if (h.replyTo === IS_DEAD) return;
+  switch (h.handle) {
+    case ADD_ROUTE: {
+      const [id, name] = decodeBody(body) as [number, string];
+      router.onAddRoute(from, h, id, name);
+      return;
+    }
+    case DEL_ROUTE: {
+      const id = decodeBody(body) as number;
+      if (from && from === router.parent) router.onParentDelRoute(id);
+      else router.onDelRoute(from, h, id);
+      return;
+    }
+    case GET_MODULE: {
+      void modules.get(decodeBody(body) as ModuleRequest).then((r) => reply(h, r));
+      return;
+    }
+    case ALLOCATE_ID: {
+      if (!init.isMaster) { reply(h, [0, 0]); return; }
+      const start = nextId;
+      nextId += ID_BLOCK_SIZE;
+      reply(h, [start, ID_BLOCK_SIZE]);
+      return;
+    }
+    case CONNECT: {
+      if (!router.hasParentAuthority(h.authId)) {
+        log('warn', `refusing CONNECT from context ${h.authId}: no parent authority`);
+        reply(h, [false, new MitogenError(`CONNECT refused: context ${h.authId} has no authority over ${router.myId}`)]);
+        return;
+      }
+      void api.connect(decodeBody(body) as ConnectSpec).then(
+        (r) => reply(h, [true, r]),
+        (e: Error) => reply(h, [false, e]),
+      );
+      return;
+    }
+    case SHUTDOWN: {
+      if (!router.hasParentAuthority(h.authId)) {
+        log('warn', `refusing SHUTDOWN from context ${h.authId}: no parent authority`);
+        return;
+      }
+      void shutdown('asked to shut down');
+      return;
+    }
+  }
+}
+
+// ------------------------------------------------------------ modules
+
+const modules = new ModuleActor(init.isMaster
+  ? masterModuleSource(init.esbuildPath)
+  : { fetch: (req) => request(init.parentIds[0]!, GET_MODULE, req) as Promise<ModuleReply> });
+
+const syncFlag = new Int32Array(init.syncFlag);
+
+function serveModulePort(p: MessagePort, sync: boolean): void {
+  p.on('message', (m: { id: number; req: ModuleRequest }) => {
+    void modules.get(m.req).then((r) => {
+      p.postMessage({ id: m.id, reply: r });
+      if (sync) {
+        Atomics.store(syncFlag, 0, 1);
+        Atomics.notify(syncFlag, 0);
+      }
+    });
+  });
+}
+serveModulePort(init.modules, true);
+
+// ------------------------------------------------------------ ids
+
+let nextId = 1;
+let lease: [number, number] = [0, 0];
+
+// ------------------------------------------------------------ lifecycle
+
+let shuttingDown: Promise<void> | undefined;
+
+function shutdown(reason: string): Promise<void> {
+  return (shuttingDown ??= (async () => {
+    log('debug', `shutting down: ${reason}`);
+    await Promise.all([...children].map(([stream, child]) => stopChild(stream, child)));
+    for (const p of pending.values()) p.reject(new ChannelError(ChannelError.localMsg));
+    pending.clear();
+    if (!init.isMaster) {
+      emit({ t: 'exit', reason });
+      // If the main thread is stuck in user code it cannot exit itself.
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2000).unref();
+    }
+  })());
+}
+
+/** Asks a child to shut down, and makes sure its process is gone. */
+function stopChild(stream: StreamActor, child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    child.once('exit', () => resolve());
+    if (!stream.isClosed) {
+      stream.write(buildFrame({ dstId: stream.remoteId, srcId: router.myId, authId: router.myId, handle: SHUTDOWN, replyTo: 0 }, encodeBody(null)));
+    }
+    const t1 = setTimeout(() => child.kill('SIGTERM'), 3000);
+    const t2 = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => { clearTimeout(t1); clearTimeout(t2); });
+  });
+}
+
+// ------------------------------------------------------------ the API
+
+const api: BrokerApi = {
+  async connect(spec) {
+    if (shuttingDown) throw new StreamError('cannot connect: this context is shutting down');
+    const { stream, child, result } = await connectChild(spec, {
+      payload: init.payload,
+      myId: router.myId,
+      parentIds: router.parentIds,
+      streamEvents,
+      onStderr(name, line) {
+        if (init.isMaster) emit({ t: 'log', level: 'info', name, text: line });
+        else {
+          const frame = buildFrame({ dstId: 0, srcId: router.myId, authId: router.myId, handle: FORWARD_LOG, replyTo: 0 }, encodeBody([name, 'info', line]));
+          router.send(frame, readHeader(frame));
+        }
+      },
+    });
+    children.set(stream, child);
+    child.once('exit', () => children.delete(stream));
+    router.addChild(stream);
+    return result;
+  },
+  async allocateId() {
+    if (init.isMaster) return nextId++;
+    if (lease[1] === 0) {
+      const [start, count] = await request(0, ALLOCATE_ID, null) as [number, number];
+      if (!count) throw new MitogenError('the master refused to allocate context ids');
+      lease = [start, count];
+    }
+    const id = lease[0]++;
+    lease[1]--;
+    return id;
+  },
+  shutdown: () => shutdown('shutdown requested by the main thread'),
+  setDebug(on) { debug = on; },
+  setLimits(l) {
+    if (l.maxMessageSize !== undefined) router.maxMessageSize = l.maxMessageSize;
+    if (l.unidirectional !== undefined) router.unidirectional = l.unidirectional;
+  },
+  stats: () => ({ children: router.children.size, moduleHits: modules.hits, moduleMisses: modules.misses }),
+  addModulePort(p) { serveModulePort(p, false); },
+};
+
+Comlink.expose(api, nodeEndpoint(init.control as unknown as Parameters<typeof nodeEndpoint>[0]));
+
+// Frames from this context's main thread.
+port.on('message', (data: unknown) => {
+  if (data instanceof Uint8Array) {
+    let h: Header;
+    try { h = readHeader(data); } catch (e) { log('error', (e as Error).message); return; }
+    router.route(data, h, null);
+  }
+});
+
+// ------------------------------------------------------------ a child's own fds
+
+if (init.parentFds) {
+  const input = new net.Socket({ fd: init.parentFds.in, readable: true, writable: false });
+  const output = new net.Socket({ fd: init.parentFds.out, readable: false, writable: true });
+  output.write('MITO002\n');
+  router.parent = new StreamActor(input, output, {
+    remoteId: init.parentIds[0]!, name: 'parent', maxMessageSize: init.maxMessageSize,
+  }, streamEvents);
+}

@@ -1,0 +1,204 @@
+/**
+ * RouterActor: the routing table of one context, living in its broker worker.
+ *
+ * A frame arriving from a stream or from this context's main thread is
+ * checked, then either handed to this context (main thread or broker) or
+ * written to the stream that leads to its destination — without touching the
+ * main thread, so a busy context still forwards traffic for its children.
+ *
+ * Checks, as Mitogen makes them: a frame's authId (and srcId) must route back
+ * through the stream it arrived on; ADD_ROUTE/DEL_ROUTE are taken only from
+ * the immediate child that owns the route; in unidirectional mode children
+ * may not reach each other; frames over maxMessageSize are refused with a
+ * dead reply to whoever waits on them.
+ */
+import { encodeBody, buildFrame } from '../src/codec.js';
+import type { Header } from '../src/codec.js';
+import { ADD_ROUTE, BROKER_HANDLE_BASE, BROKER_HANDLES, DEL_ROUTE, IS_DEAD } from '../src/handles.js';
+import type { StreamActor } from './stream-actor.js';
+
+export interface RouterActorOptions {
+  myId: number;
+  parentIds: number[];
+  maxMessageSize: number;
+  unidirectional: boolean;
+  /** Delivers a frame addressed to this context's main thread. */
+  toMain(frame: Uint8Array, header: Header): void;
+  /** Delivers a frame addressed to a handle the broker answers itself. */
+  toBroker(frame: Uint8Array, header: Header, from: StreamActor | null): void;
+  /** Tells the main thread about route changes. */
+  onRoutesChanged(event: { type: 'add'; id: number; name: string } | { type: 'del'; ids: number[] }): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', text: string): void;
+}
+
+export class RouterActor {
+  readonly myId: number;
+  readonly parentIds: number[];
+  parent: StreamActor | null = null;
+  readonly children = new Set<StreamActor>();
+  private readonly routes = new Map<number, StreamActor>();
+  readonly names = new Map<number, string>();
+
+  constructor(private readonly opts: RouterActorOptions) {
+    this.myId = opts.myId;
+    this.parentIds = opts.parentIds;
+  }
+
+  get maxMessageSize(): number { return this.opts.maxMessageSize; }
+  set maxMessageSize(n: number) { this.opts.maxMessageSize = n; }
+  set unidirectional(on: boolean) { this.opts.unidirectional = on; }
+
+  /** True when `authId` may command this context: itself or one of its ancestors. */
+  hasParentAuthority(authId: number): boolean {
+    return authId === this.myId || this.parentIds.includes(authId);
+  }
+
+  /** The stream a message for `id` leaves on; 'self' for this context; null if none. */
+  streamFor(id: number): StreamActor | 'self' | null {
+    if (id === this.myId) return 'self';
+    return this.routes.get(id) ?? this.parent;
+  }
+
+  addChild(stream: StreamActor): void {
+    this.children.add(stream);
+    this.routes.set(stream.remoteId, stream);
+    this.names.set(stream.remoteId, stream.name);
+    this.announce(stream.remoteId, stream.name);
+  }
+
+  /** Routes one frame. `from` is the stream it arrived on, or null for this context. */
+  route(frame: Uint8Array, h: Header, from: StreamActor | null): void {
+    if (from) {
+      if (this.streamFor(h.authId) !== from || (h.srcId !== h.authId && this.streamFor(h.srcId) !== from)) {
+        this.opts.log('warn', `bad auth_id: dropping message from ${from.name} claiming src ${h.srcId} auth ${h.authId} (handle ${h.handle})`);
+        return;
+      }
+      if (h.length > this.opts.maxMessageSize) {
+        this.refuseOversize(h);
+        return;
+      }
+      if (h.dstId !== this.myId) from.talkedTo.add(h.dstId);
+    } else if (h.length > this.opts.maxMessageSize) {
+      this.refuseOversize(h);
+      return;
+    }
+
+    if (h.dstId === this.myId) {
+      if (BROKER_HANDLES.has(h.handle) || h.handle >= BROKER_HANDLE_BASE) this.opts.toBroker(frame, h, from);
+      else this.opts.toMain(frame, h);
+      return;
+    }
+
+    const out = this.routes.get(h.dstId) ?? this.parent;
+    if (!out || out.isClosed) {
+      this.deadReply(h, `no route to context ${h.dstId} from context ${this.myId}`);
+      return;
+    }
+    if (out === from) {
+      // A frame must never bounce back where it came from: that is a loop.
+      this.opts.log('warn', `dropping message for ${h.dstId} that would loop back to ${from.name}`);
+      return;
+    }
+    if (from && from !== this.parent && out !== this.parent && this.optsUnidirectional()
+        && !this.hasParentAuthority(h.authId)) {
+      this.opts.log('warn', `unidirectional: refusing message from ${from.name} to context ${h.dstId}`);
+      this.deadReply(h, `unidirectional routing refuses messages between child contexts (${h.srcId} -> ${h.dstId})`);
+      return;
+    }
+    out.write(frame);
+  }
+
+  private optsUnidirectional(): boolean { return this.opts.unidirectional; }
+
+  /** ADD_ROUTE from an immediate child: `id` is reachable through it. */
+  onAddRoute(from: StreamActor | null, h: Header, id: number, name: string): void {
+    if (!from || !this.children.has(from) || h.srcId !== from.remoteId) {
+      this.opts.log('warn', `refusing ADD_ROUTE(${id}) from ${from?.name ?? 'this context'}: not an immediate child`);
+      return;
+    }
+    const existing = this.streamFor(id);
+    if (existing === 'self' || this.parentIds.includes(id) || (this.routes.has(id) && existing !== from)) {
+      this.opts.log('warn', `refusing ADD_ROUTE(${id}) from ${from.name}: that id is already routed elsewhere`);
+      return;
+    }
+    this.routes.set(id, from);
+    this.names.set(id, name);
+    from.addedIds.add(id);
+    this.announce(id, name);
+  }
+
+  /** DEL_ROUTE from the child that owned the route. */
+  onDelRoute(from: StreamActor | null, h: Header, id: number): void {
+    if (!from || h.srcId !== from.remoteId || this.routes.get(id) !== from) {
+      this.opts.log('warn', `refusing DEL_ROUTE(${id}) from ${from?.name ?? 'this context'}: it does not own that route`);
+      return;
+    }
+    this.forget([id], from);
+  }
+
+  /** A child stream ended: every id behind it is gone. */
+  onChildClosed(stream: StreamActor): number[] {
+    this.children.delete(stream);
+    const ids = [stream.remoteId, ...stream.addedIds].filter((id) => this.routes.get(id) === stream);
+    this.forget(ids, stream);
+    return ids;
+  }
+
+  private forget(ids: number[], via: StreamActor): void {
+    if (!ids.length) return;
+    for (const id of ids) {
+      this.routes.delete(id);
+      via.addedIds.delete(id);
+    }
+    for (const id of ids) {
+      const body = encodeBody(id);
+      // Up to our parent, and down to every other child that talked to the dead context.
+      if (this.parent) this.sendControl(this.parent, DEL_ROUTE, body);
+      for (const child of this.children) {
+        if (child !== via && child.talkedTo.has(id)) this.sendControl(child, DEL_ROUTE, body, child.remoteId);
+      }
+    }
+    this.opts.onRoutesChanged({ type: 'del', ids });
+  }
+
+  /** A DEL_ROUTE from our parent: a context we talked to is gone. */
+  onParentDelRoute(id: number): void {
+    if (this.routes.has(id)) return; // it is ours: we know better.
+    this.opts.onRoutesChanged({ type: 'del', ids: [id] });
+  }
+
+  private announce(id: number, name: string): void {
+    if (this.parent) this.sendControl(this.parent, ADD_ROUTE, encodeBody([id, name]));
+    this.opts.onRoutesChanged({ type: 'add', id, name });
+  }
+
+  private sendControl(stream: StreamActor, handle: number, body: Uint8Array, dstId = this.parentIds[0] ?? 0): void {
+    stream.write(buildFrame({ dstId, srcId: this.myId, authId: this.myId, handle, replyTo: 0 }, body));
+  }
+
+  private refuseOversize(h: Header): void {
+    const reason = `message too large: ${h.length} bytes exceeds maxMessageSize ${this.opts.maxMessageSize} bytes (max ${this.opts.maxMessageSize} bytes)`;
+    this.opts.log('error', `refusing message for ${h.dstId} handle ${h.handle}: ${reason}`);
+    if (h.replyTo && h.replyTo !== IS_DEAD) this.deadReply(h, reason);
+    else if (h.replyTo !== IS_DEAD) this.sendDead(h.dstId, h.handle, reason);
+  }
+
+  /** Tells the sender of `h` that its message will never be answered, and why. */
+  deadReply(h: Header, reason: string): void {
+    if (!h.replyTo || h.replyTo === IS_DEAD) return;
+    this.sendDead(h.srcId, h.replyTo, reason);
+  }
+
+  sendDead(dstId: number, handle: number, reason: string): void {
+    const frame = buildFrame({ dstId, srcId: this.myId, authId: this.myId, handle, replyTo: IS_DEAD }, encodeBody(reason));
+    const h: Header = { dstId, srcId: this.myId, authId: this.myId, handle, replyTo: IS_DEAD, length: frame.length - 26 };
+    if (dstId === this.myId) { this.opts.toMain(frame, h); return; }
+    const out = this.routes.get(dstId) ?? this.parent;
+    if (out && !out.isClosed) out.write(frame);
+  }
+
+  /** Sends a frame this context made (broker-originated) toward its destination. */
+  send(frame: Uint8Array, h: Header): void {
+    this.route(frame, h, null);
+  }
+}

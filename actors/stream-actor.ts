@@ -1,0 +1,165 @@
+/**
+ * StreamActor: one byte stream to a neighbouring context (a child's pipes,
+ * or this context's own fds to its parent). It cuts the byte stream into
+ * frames, checks the magic and the size limit, and writes frames out with
+ * writes coalesced per tick. It never decodes a body.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { HEADER_SIZE, readHeader } from '../src/codec.js';
+import type { Header } from '../src/codec.js';
+import { Mailbox } from './mailbox.js';
+
+export interface StreamEvents {
+  frame(frame: Uint8Array, header: Header, stream: StreamActor): void;
+  /** A frame over the size limit was skipped (its body never buffered). */
+  oversize(header: Header, stream: StreamActor): void;
+  closed(stream: StreamActor, reason: string): void;
+}
+
+export class StreamActor {
+  /** The id of the context at the other end. */
+  readonly remoteId: number;
+  name: string;
+  /** Ids routed through this stream because the peer sent ADD_ROUTE for them. */
+  readonly addedIds = new Set<number>();
+  /** Ids of contexts this stream's peer has sent messages to (for DEL_ROUTE fan-out). */
+  readonly talkedTo = new Set<number>();
+  /** The OS process behind this stream, when we started it. */
+  pid?: number;
+  isClosed = false;
+  readonly inbox: Mailbox<Buffer>;
+
+  private chunks: Buffer[] = [];
+  private avail = 0;
+  private header?: Header;
+  private skip = 0;
+  private corked = false;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    opts: { remoteId: number; name: string; maxMessageSize: number },
+    private readonly events: StreamEvents,
+  ) {
+    this.remoteId = opts.remoteId;
+    this.name = opts.name;
+    this.maxMessageSize = opts.maxMessageSize;
+    this.inbox = new Mailbox((chunk) => this.feed(chunk));
+    input.on('data', (chunk: Buffer) => this.inbox.post(chunk));
+    input.on('end', () => this.close('EOF on stream'));
+    input.on('error', (e: Error) => this.close(`read error: ${e.message}`));
+    output.on('error', (e: Error) => this.close(`write error: ${e.message}`));
+    output.on('close', () => this.close('stream closed'));
+  }
+
+  maxMessageSize: number;
+
+  /** Feeds bytes received before the stream was handed over (after the bootstrap marker). */
+  feed(chunk: Buffer): void {
+    if (this.isClosed) return;
+    if (this.skip > 0) {
+      const n = Math.min(this.skip, chunk.length);
+      this.skip -= n;
+      chunk = chunk.subarray(n);
+      if (!chunk.length) return;
+    }
+    this.chunks.push(chunk);
+    this.avail += chunk.length;
+    while (!this.isClosed) {
+      if (!this.header) {
+        if (this.avail < HEADER_SIZE) return;
+        const first = this.chunks[0]!;
+        const headBytes = first.length >= HEADER_SIZE ? first : this.peek(HEADER_SIZE);
+        try {
+          this.header = readHeader(headBytes);
+        } catch (e) {
+          this.close((e as Error).message);
+          return;
+        }
+        if (this.header.length > this.maxMessageSize) {
+          const h = this.header;
+          this.header = undefined;
+          this.discard(HEADER_SIZE);
+          this.events.oversize(h, this);
+          const n = Math.min(h.length, this.avail);
+          this.discard(n);
+          this.skip = h.length - n;
+          if (this.skip > 0) return;
+          continue;
+        }
+      }
+      const total = HEADER_SIZE + this.header.length;
+      if (this.avail < total) return;
+      const frame = this.take(total);
+      const h = this.header;
+      this.header = undefined;
+      this.events.frame(frame, h, this);
+    }
+  }
+
+  /** Queues a frame; writes issued in one tick go out together (one writev). */
+  write(frame: Uint8Array): void {
+    if (this.isClosed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.output.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.output.uncork();
+      });
+    }
+    this.output.write(frame);
+  }
+
+  /** Ends our side; the peer sees EOF. */
+  end(): void {
+    if (!this.output.writableEnded) this.output.end();
+  }
+
+  close(reason: string): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.chunks = [];
+    this.avail = 0;
+    this.inbox.close();
+    this.input.destroy();
+    if (!this.output.destroyed) this.output.destroy();
+    this.events.closed(this, reason);
+  }
+
+  /** Returns the next n bytes as a buffer that owns its memory (it may be transferred). */
+  private take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - off);
+      out.set(k === c.length ? c : c.subarray(0, k), off);
+      off += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.avail -= n;
+    return out;
+  }
+
+  private peek(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let off = 0;
+    for (const c of this.chunks) {
+      const k = Math.min(c.length, n - off);
+      out.set(c.subarray(0, k), off);
+      off += k;
+      if (off === n) break;
+    }
+    return out;
+  }
+
+  private discard(n: number): void {
+    while (n > 0 && this.chunks.length) {
+      const c = this.chunks[0]!;
+      if (c.length <= n) { n -= c.length; this.avail -= c.length; this.chunks.shift(); }
+      else { this.chunks[0] = c.subarray(n); this.avail -= n; n = 0; }
+    }
+  }
+}

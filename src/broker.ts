@@ -1,0 +1,154 @@
+/**
+ * Broker: this thread's handle on its broker worker — the thread that owns
+ * the context's streams and routes between them. The main thread talks to
+ * it with raw frames (transferred, never copied) and a few control calls
+ * (comlink on a port of their own).
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { BrokerApi, BrokerEvent } from '../actors/broker-worker.js';
+import type { BrokerInit } from './bootstrap-types.js';
+import { errorClasses, MitogenError } from './errors.js';
+
+export interface BrokerSetup {
+  /** The broker worker's source (an eval'd script). */
+  source: string;
+  init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>;
+}
+
+let masterSetup: (() => BrokerSetup) | undefined;
+
+/** Installed by the master entry points, so the child bundle never pulls in the bundler. */
+export function setMasterBrokerSetup(fn: () => BrokerSetup): void {
+  masterSetup = fn;
+}
+
+type FrameListener = (frame: Uint8Array) => void;
+type EventListener = (ev: BrokerEvent) => void;
+
+export class Broker {
+  readonly worker: Worker;
+  /** The port for synchronous module fetches (children only use it). */
+  readonly modulesPort: MessagePort;
+  readonly syncFlag: SharedArrayBuffer;
+  private readonly api: Comlink.Remote<BrokerApi>;
+  private readonly controlPort: MessagePort;
+  private frameListener?: FrameListener;
+  private eventListener?: EventListener;
+  private holds = 0;
+  private shutdownPromise?: Promise<void>;
+  private exited = false;
+  /** Whether the worker may keep this process alive when nothing waits on it. */
+  private readonly keepAlive: boolean;
+
+  constructor(setup?: BrokerSetup, opts: { keepAlive?: boolean } = {}) {
+    const s = setup ?? masterSetup?.();
+    if (!s) throw new MitogenError('no broker setup: import mitogen-ts (or mitogen-ts/master) before creating a Broker');
+    const control = new MessageChannel();
+    const modules = new MessageChannel();
+    this.syncFlag = new SharedArrayBuffer(4);
+    const init: BrokerInit = {
+      ...s.init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag: this.syncFlag,
+    };
+    this.worker = new Worker(s.source, {
+      eval: true,
+      workerData: init,
+      transferList: [control.port2, modules.port2],
+      name: `mitogen broker ${s.init.name}`,
+    });
+    this.controlPort = control.port1;
+    this.modulesPort = modules.port1;
+    this.api = Comlink.wrap<BrokerApi>(nodeEndpoint(this.controlPort as unknown as Parameters<typeof nodeEndpoint>[0]));
+    this.keepAlive = opts.keepAlive ?? false;
+    this.controlPort.unref();
+    this.modulesPort.unref();
+    if (!this.keepAlive) this.worker.unref();
+    this.worker.on('message', (data: Uint8Array | BrokerEvent) => {
+      if (data instanceof Uint8Array) this.frameListener?.(data);
+      else this.eventListener?.(data);
+    });
+    this.worker.on('error', (e) => {
+      process.stderr.write(`mitogen: broker worker failed: ${e.stack ?? e}\n`);
+    });
+    this.worker.on('exit', () => { this.exited = true; });
+  }
+
+  /** Where frames addressed to this thread go. */
+  onFrame(fn: FrameListener): void { this.frameListener = fn; }
+  onEvent(fn: EventListener): void { this.eventListener = fn; }
+
+  /** Hands a frame to the router actor. The frame's memory moves to the worker. */
+  send(frame: Uint8Array): void {
+    if (this.exited) return;
+    if (frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength) {
+      this.worker.postMessage(frame, [frame.buffer as ArrayBuffer]);
+    } else {
+      this.worker.postMessage(frame);
+    }
+  }
+
+  /** Sends a port to the worker for module requests from the loader hooks. */
+  addModulePort(port: MessagePort): Promise<void> {
+    return this.control((api) => api.addModulePort(Comlink.transfer(port, [port] as never)));
+  }
+
+  /**
+   * While anything waits on the broker (a call, a connect, a get()), the
+   * worker keeps the process alive; when nothing does, the process may exit
+   * by itself — its children then see EOF and exit too.
+   */
+  hold(): void {
+    if (this.holds++ === 0 && !this.keepAlive && !this.exited) this.worker.ref();
+  }
+
+  release(): void {
+    if (--this.holds === 0 && !this.keepAlive && !this.exited) this.worker.unref();
+  }
+
+  /** Runs one control call, holding the process alive meanwhile and rebuilding typed errors. */
+  async control<T>(fn: (api: Comlink.Remote<BrokerApi>) => Promise<T> | T): Promise<T> {
+    if (this.exited) throw new MitogenError('the broker has shut down');
+    this.hold();
+    this.controlPort.ref();
+    try {
+      return await fn(this.api);
+    } catch (e) {
+      throw reviveError(e);
+    } finally {
+      if (this.holds === 1) this.controlPort.unref();
+      this.release();
+    }
+  }
+
+  get isShutdown(): boolean {
+    return this.exited || this.shutdownPromise !== undefined;
+  }
+
+  /** Stops every child, then the worker. Idempotent. */
+  shutdown(): Promise<void> {
+    return (this.shutdownPromise ??= (async () => {
+      if (!this.exited) {
+        try {
+          await this.control((api) => api.shutdown());
+        } catch { /* the worker may already be gone */ }
+        this.api[Comlink.releaseProxy]();
+        this.controlPort.close();
+        this.modulesPort.close();
+        await this.worker.terminate();
+        this.exited = true;
+      }
+    })());
+  }
+}
+
+/** comlink rebuilds thrown errors as plain Errors with the name copied: restore the class. */
+export function reviveError(e: unknown): unknown {
+  if (e instanceof MitogenError || !(e instanceof Error)) return e;
+  const Known = errorClasses[e.name];
+  if (!Known) return e;
+  const revived = new Known(e.message);
+  revived.stack = e.stack;
+  return revived;
+}

@@ -1,0 +1,62 @@
+/**
+ * The child runtime's entry on its main thread, run by the first stage with
+ * `require`, the parsed payload J, the compressed payload P (forwarded as-is
+ * to this context's own children), the config C and an import() function I.
+ *
+ * Order matters: output is captured before anything can print, the broker
+ * worker takes fds 0/1, then the router and dispatcher are ready before the
+ * first frame can arrive (frames arrive through the event loop).
+ */
+import { Broker } from './broker.js';
+import type { ChildConfig, RuntimePayload } from './bootstrap-types.js';
+import { Dispatcher } from './dispatcher.js';
+import { setCurrentRouter } from './current.js';
+import type { LogLevel } from './log.js';
+import { ModuleImporter } from './module-importer.js';
+import { captureOutput } from './output-capture.js';
+import { Router } from './router.js';
+
+declare const J: RuntimePayload;
+declare const P: Uint8Array;
+declare const C: ChildConfig;
+declare const I: (specifier: string) => Promise<Record<string, unknown>>;
+
+const early: [LogLevel, string][] = [];
+let router: Router | undefined;
+
+captureOutput((level, text) => {
+  if (router) router.forwardLog(C.name, level, text);
+  else early.push([level, text]);
+});
+
+process.on('uncaughtException', (e) => {
+  console.error(`uncaught exception: ${e.stack ?? e}`);
+});
+process.on('unhandledRejection', (e) => {
+  console.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`);
+});
+
+const broker = new Broker({
+  source: J.broker,
+  init: {
+    contextId: C.contextId,
+    parentIds: C.parentIds,
+    name: C.name,
+    maxMessageSize: C.maxMessageSize,
+    unidirectional: C.unidirectional,
+    debug: C.debug,
+    isMaster: false,
+    payload: P,
+    parentFds: { in: 0, out: 1 },
+  },
+}, { keepAlive: true });
+
+router = new Router(broker, { contextId: C.contextId, parentIds: C.parentIds, name: C.name });
+router.maxMessageSize = C.maxMessageSize;
+router.exitHook = () => process.exit(0);
+setCurrentRouter(router);
+
+const importer = new ModuleImporter({ broker, nodeRequire: require, dynamicImport: I, hooksSource: J.hooks });
+new Dispatcher(router, importer);
+
+for (const [level, text] of early.splice(0)) router.forwardLog(C.name, level, text);

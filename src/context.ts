@@ -1,0 +1,174 @@
+/**
+ * Context: a handle on one context anywhere in the tree. Calls become
+ * addressed messages to its CALL_FUNCTION handle; replies come back to a
+ * handle of ours that fails with ChannelError if the context disconnects.
+ */
+import type { Remote } from 'comlink';
+import { Observable } from 'rxjs';
+import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js';
+import type { AnyFunction, CallBody } from './call.js';
+import { WIRE_REF } from './codec.js';
+import type { WireRef } from './codec.js';
+import { CallError, ChannelError, MitogenError } from './errors.js';
+import { CALL_FUNCTION, SHUTDOWN } from './handles.js';
+import { Message } from './message.js';
+import { Receiver } from './receiver.js';
+import type { Router } from './router.js';
+
+type Result<F> = F extends AnyFunction ? Awaited<ReturnType<F>> : unknown;
+type Args<F> = F extends AnyFunction ? Parameters<F> : unknown[];
+
+export class Context {
+  /** The context this one was started through, if any. */
+  via?: Context;
+  private disconnectWaiters: (() => void)[] = [];
+
+  constructor(readonly router: Router, readonly contextId: number, public name: string) {}
+
+  get isDisconnected(): boolean {
+    return this.router.isDisconnected(this.contextId);
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  /** Runs `fn(...args)` in this context and resolves with its result. */
+  call<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Promise<Result<F>> {
+    const msg = this.callMessage(fn, args);
+    return new Promise<Result<F>>((resolve, reject) => {
+      const broker = this.router.broker;
+      msg.replyTo = this.router.addHandler((reply) => {
+        broker.release();
+        try {
+          resolve(reply.decode() as Result<F>);
+        } catch (e) {
+          reject(e);
+        }
+      }, { persist: false, respondent: this });
+      broker.hold();
+      this.send(msg);
+    });
+  }
+
+  /** Starts a call and returns the Receiver its result arrives on. */
+  callAsync<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Receiver {
+    const msg = this.callMessage(fn, args);
+    const rx = new Receiver(this.router, { persist: false, respondent: this });
+    msg.replyTo = rx.handle;
+    this.send(msg);
+    return rx;
+  }
+
+  /** Runs a call without waiting for (or getting) a result. */
+  callNoReply<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): void {
+    this.send(this.callMessage(fn, args));
+  }
+
+  private callMessage(fn: AnyFunction | FnRef, args: unknown[]): Message {
+    let body: CallBody;
+    if (fn instanceof FnRef) {
+      body = [null, fn.url, fn.exportName, args, null];
+    } else if (typeof fn === 'function') {
+      const src = functionSource(fn);
+      body = [src, null, null, args, needsCaller(src) ? callerUrl() : null];
+    } else {
+      throw new TypeError(`call() takes a function or fnRef(), not ${typeof fn}`);
+    }
+    return Message.encoded(body, { dstId: this.contextId, handle: CALL_FUNCTION }, this.router.codecContext);
+  }
+
+  /**
+   * A typed proxy for a module's exports in this context: `m.fn(...args)`
+   * calls `fn` there. The module is imported (forwarded if need be) first, so
+   * a missing module fails here, naming it.
+   */
+  async import<T>(moduleUrl: string | URL): Promise<Remote<T>> {
+    const url = fnRef(moduleUrl).url;
+    const names = await this.call(async (u: string) => Object.keys(await import(u)), url);
+    const known = new Set(names);
+    return new Proxy({} as Remote<T>, {
+      get: (_t, prop) => {
+        if (typeof prop !== 'string' || prop === 'then') return undefined;
+        if (!known.has(prop)) throw new MitogenError(`module ${url} has no export named ${prop} in ${this.name}`);
+        return (...args: unknown[]) => this.call(fnRef(url, prop), ...args);
+      },
+      has: (_t, prop) => typeof prop === 'string' && known.has(prop),
+      ownKeys: () => [...known],
+      getOwnPropertyDescriptor: (_t, prop) => (typeof prop === 'string' && known.has(prop)
+        ? { configurable: true, enumerable: true, value: (...args: unknown[]) => this.call(fnRef(url, prop), ...args) }
+        : undefined),
+    });
+  }
+
+  /**
+   * fn runs in this context and returns an Observable or an AsyncIterable;
+   * values arrive here in order. (Flow control and teardown: the channels issue.)
+   */
+  observe<T>(_fn: AnyFunction | FnRef, ..._args: unknown[]): Observable<T> {
+    return new Observable<T>((sub) => {
+      sub.error(new MitogenError('Context.observe() is not built yet (see the channels issue)'));
+    });
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /** Sends a message to this context (its dstId is set here). */
+  send(msg: Message): void {
+    msg.dstId = this.contextId;
+    this.router.route(msg);
+  }
+
+  /** Sends a message and returns the Receiver its replies arrive on. */
+  sendAsync(msg: Message, opts: { persist?: boolean } = {}): Receiver {
+    const rx = new Receiver(this.router, { persist: opts.persist ?? false, respondent: this });
+    msg.replyTo = rx.handle;
+    this.send(msg);
+    return rx;
+  }
+
+  // ---------------------------------------------------------------- files
+
+  putFile(_localPath: string, _remotePath: string, _opts?: object): Promise<void> {
+    return Promise.reject(new MitogenError('putFile is not built yet (see the file transfer issue)'));
+  }
+
+  getFile(_remotePath: string, _localPath: string, _opts?: object): Promise<void> {
+    return Promise.reject(new MitogenError('getFile is not built yet (see the file transfer issue)'));
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Asks the context to shut down (its children first). With `wait`, resolves
+   * once it has disconnected — at once if it already had (Mitogen would block).
+   */
+  async shutdown(opts: { wait?: boolean } = {}): Promise<void> {
+    if (this.isDisconnected) return;
+    const gone = opts.wait ? this.disconnected() : undefined;
+    this.send(Message.encoded(null, { handle: SHUTDOWN }));
+    if (gone) {
+      this.router.broker.hold();
+      try { await gone; } finally { this.router.broker.release(); }
+    }
+  }
+
+  /** Resolves when this context disconnects. */
+  disconnected(): Promise<void> {
+    if (this.isDisconnected) return Promise.resolve();
+    return new Promise((resolve) => this.disconnectWaiters.push(resolve));
+  }
+
+  /** @internal */
+  onDisconnect(): void {
+    for (const w of this.disconnectWaiters.splice(0)) w();
+  }
+
+  [WIRE_REF](): WireRef {
+    return ['context', this.contextId, this.name];
+  }
+
+  toString(): string {
+    return `Context(${this.contextId}, ${JSON.stringify(this.name)})`;
+  }
+}
+
+export { CallError, ChannelError };

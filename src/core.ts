@@ -1,0 +1,18 @@
+/** mitogen-ts/core: messages, channels, contexts and errors (Mitogen's mitogen.core). */
+import './master-setup.js';
+export { Router, DEFAULT_MAX_MESSAGE_SIZE } from './router.js';
+export type { RouterEvent, ConnectOptions, HandlerOptions, Policy } from './router.js';
+export { Broker } from './broker.js';
+export { Context } from './context.js';
+export { Message } from './message.js';
+export type { MessageFields } from './message.js';
+export { Receiver } from './receiver.js';
+export type { ReceiverOptions } from './receiver.js';
+export { Sender } from './sender.js';
+export { fnRef, FnRef } from './call.js';
+export {
+  MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
+  PasswordError, HostKeyError, EofError, CancelledError,
+} from './errors.js';
+export * as handles from './handles.js';
+export { now } from './utils.js';

@@ -1,0 +1,76 @@
+/**
+ * The dispatcher: runs calls in a child. A call's function arrives as source
+ * and is compiled once per (source, caller) — inside it, `require` and
+ * `import()` reach the module importer, so modules this context lacks are
+ * forwarded from the master. Only the parent and its ancestors may call.
+ */
+import type { CallBody } from './call.js';
+import { CallError } from './errors.js';
+import { CALL_FUNCTION } from './handles.js';
+import type { Message } from './message.js';
+import type { ModuleImporter } from './module-importer.js';
+import type { Router } from './router.js';
+
+type Compiled = (...args: unknown[]) => unknown;
+
+const MAX_COMPILED = 2000;
+
+/** esbuild (tsx) wraps named inner functions in __name(): give shipped sources one. */
+function nameHelper<T>(fn: T, value: string): T {
+  try { Object.defineProperty(fn, 'name', { value, configurable: true }); } catch { /* frozen */ }
+  return fn;
+}
+
+export class Dispatcher {
+  private readonly compiled = new Map<string, Compiled>();
+
+  constructor(private readonly router: Router, private readonly importer: ModuleImporter) {
+    router.addHandler((msg) => void this.run(msg), {
+      handle: CALL_FUNCTION,
+      persist: true,
+      policy: (msg) => router.hasParentAuthority(msg.authId),
+    });
+  }
+
+  private async run(msg: Message): Promise<void> {
+    let result: unknown;
+    try {
+      const [src, url, exportName, args, caller] = msg.decode() as CallBody;
+      const fn = src !== null ? this.compile(src, caller) : await this.importer.exportOf(url!, exportName!);
+      result = await fn(...args);
+    } catch (e) {
+      this.reply(msg, CallError.fromThrown(e));
+      return;
+    }
+    try {
+      this.reply(msg, result);
+    } catch (e) {
+      // The result could not travel (e.g. a function): say so instead of going silent.
+      this.reply(msg, CallError.fromThrown(e));
+    }
+  }
+
+  private reply(msg: Message, value: unknown): void {
+    if (msg.replyTo) msg.reply(value);
+    else if (value instanceof CallError) this.router.forwardLog(this.router.name, 'error', `callNoReply failed: ${value.message}\n${value.remoteStack}`);
+  }
+
+  private compile(src: string, caller: string | null): Compiled {
+    const key = caller ? `${caller}\0${src}` : src;
+    let fn = this.compiled.get(key);
+    if (fn) return fn;
+    const body = `return (${rewriteDynamicImport(src)}\n)`;
+    const factory = new Function('require', '__mitogenImport', '__name', body) as (
+      r: NodeJS.Require, i: (s: string) => Promise<unknown>, n: typeof nameHelper) => Compiled;
+    fn = factory(this.importer.requireFrom(caller), (s) => this.importer.importFrom(s, caller), nameHelper);
+    if (typeof fn !== 'function') throw new TypeError('the call did not carry a function');
+    if (this.compiled.size >= MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value!);
+    this.compiled.set(key, fn);
+    return fn;
+  }
+}
+
+/** `import(x)` in shipped code goes through the importer, which knows the caller's URL. */
+export function rewriteDynamicImport(src: string): string {
+  return src.replace(/(?<![\w$.])import\s*\(/g, '__mitogenImport(');
+}

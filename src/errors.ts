@@ -1,0 +1,73 @@
+/**
+ * The error classes of the public API. Every error the runtime raises for a
+ * caller is one of these, so `catch (e) { if (e instanceof ChannelError) … }`
+ * works, and the codec can rebuild them by name on the other side of a pipe.
+ */
+export class MitogenError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A function that ran in another context threw. `message` is "Type: text". */
+export class CallError extends MitogenError {
+  /** The remote error's class name, e.g. "TypeError". */
+  type: string;
+  /** The remote stack trace, as the remote context printed it. */
+  remoteStack: string;
+  constructor(message: string, type = 'Error', remoteStack = '') {
+    super(message);
+    this.type = type;
+    this.remoteStack = remoteStack;
+  }
+
+  /** Wraps anything a remote function threw, the way Mitogen's CallError does. */
+  static fromThrown(e: unknown): CallError {
+    if (e instanceof CallError) return e;
+    if (e instanceof Error) {
+      const type = e.name || e.constructor?.name || 'Error';
+      return new CallError(`${type}: ${e.message}`, type, e.stack ?? '');
+    }
+    return new CallError(`Error: ${String(e)}`, 'Error', '');
+  }
+}
+
+/** The channel a reply was expected on has closed: the peer died or disconnected. */
+export class ChannelError extends MitogenError {
+  static readonly remoteMsg = 'Channel closed by remote end.';
+  static readonly localMsg = 'Channel closed by local end.';
+}
+
+/** A connection could not be made or broke (spawn failure, bad argv, corruption). */
+export class StreamError extends MitogenError {}
+
+/** A wait ran out of time. */
+export class TimeoutError extends MitogenError {}
+
+/** A Latch or Select was used after it was closed or emptied. */
+export class LatchError extends MitogenError {}
+
+/** Authentication failed or needed a password that was not given. */
+export class PasswordError extends MitogenError {
+  method: 'ssh' | 'sudo' | 'su' | 'doas';
+  constructor(message: string, method: 'ssh' | 'sudo' | 'su' | 'doas' = 'ssh') {
+    super(message);
+    this.method = method;
+  }
+}
+
+/** An ssh host key was unknown or changed under the 'enforce' policy. */
+export class HostKeyError extends MitogenError {}
+
+/** The stream ended before the bootstrap finished; the message quotes what the target printed. */
+export class EofError extends StreamError {}
+
+/** An operation was cancelled by its caller. */
+export class CancelledError extends MitogenError {}
+
+/** Every class the codec may rebuild on the receiving side, by name. */
+export const errorClasses: Record<string, new (message: string) => MitogenError> = {
+  MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
+  PasswordError, HostKeyError, EofError, CancelledError,
+};

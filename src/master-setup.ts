@@ -1,0 +1,27 @@
+/**
+ * Makes `new Broker()` work in a master: the broker worker runs the same
+ * bundled source every child receives, and reads the master's files for
+ * module forwarding (transpiling TypeScript with esbuild).
+ */
+import os from 'node:os';
+import { setMasterBrokerSetup } from './broker.js';
+import { DEFAULT_MAX_MESSAGE_SIZE } from './router.js';
+import { esbuildEntry, runtimePayload } from './runtime-payload.js';
+
+setMasterBrokerSetup(() => {
+  const payload = runtimePayload();
+  return {
+    source: payload.parsed.broker,
+    init: {
+      contextId: 0,
+      parentIds: [],
+      name: `master:${os.hostname()}:${process.pid}`,
+      maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+      unidirectional: false,
+      debug: false,
+      isMaster: true,
+      payload: payload.compressed,
+      esbuildPath: esbuildEntry(),
+    },
+  };
+});

@@ -1,0 +1,129 @@
+/**
+ * Receiver: the reading end of a channel — a handle in this context whose
+ * messages queue until taken with get(), async iteration or an Observable.
+ * A dead message (the sender closed, or the respondent context died) ends it
+ * with ChannelError carrying the reason.
+ */
+import { Observable } from 'rxjs';
+import type { Context } from './context.js';
+import { ChannelError, TimeoutError } from './errors.js';
+import type { Message } from './message.js';
+import type { Policy, Router } from './router.js';
+import { Sender } from './sender.js';
+
+export interface ReceiverOptions {
+  handle?: number;
+  persist?: boolean;
+  respondent?: Context;
+  policy?: Policy;
+}
+
+interface Waiter {
+  resolve(m: Message): void;
+  reject(e: Error): void;
+  timer?: NodeJS.Timeout;
+}
+
+export class Receiver implements AsyncIterable<Message> {
+  static readonly closedMsg = 'the Receiver has been closed';
+  readonly handle: number;
+  private readonly queue: Message[] = [];
+  private readonly waiters: Waiter[] = [];
+  private closedReason?: string;
+  private listeners = new Set<(m: Message) => void>();
+
+  constructor(readonly router: Router, opts: ReceiverOptions = {}) {
+    this.handle = router.addHandler((msg) => this.onMessage(msg), {
+      handle: opts.handle, persist: opts.persist ?? true, respondent: opts.respondent, policy: opts.policy,
+    });
+  }
+
+  private onMessage(msg: Message): void {
+    for (const l of this.listeners) l(msg);
+    if (msg.isDead) {
+      // Nothing follows a dead message: later get() calls fail at once instead of hanging.
+      this.closedReason ??= msg.deadReason();
+      this.router.delHandler(this.handle);
+    }
+    const w = this.waiters.shift();
+    if (w) this.settle(w, msg);
+    else this.queue.push(msg);
+  }
+
+  private settle(w: Waiter, msg: Message): void {
+    if (w.timer) clearTimeout(w.timer);
+    this.router.broker.release();
+    if (msg.isDead) w.reject(new ChannelError(msg.deadReason()));
+    else w.resolve(msg);
+  }
+
+  /** True when no message is waiting. */
+  empty(): boolean {
+    return this.queue.length === 0;
+  }
+
+  /** The next message. `timeout` in seconds; TimeoutError when it passes, ChannelError when closed. */
+  get(opts: { timeout?: number } = {}): Promise<Message> {
+    const queued = this.queue.shift();
+    if (queued) {
+      return queued.isDead ? Promise.reject(new ChannelError(queued.deadReason())) : Promise.resolve(queued);
+    }
+    if (this.closedReason) return Promise.reject(new ChannelError(this.closedReason));
+    return new Promise<Message>((resolve, reject) => {
+      const w: Waiter = { resolve, reject };
+      this.router.broker.hold();
+      if (opts.timeout !== undefined) {
+        w.timer = setTimeout(() => {
+          const i = this.waiters.indexOf(w);
+          if (i >= 0) this.waiters.splice(i, 1);
+          this.router.broker.release();
+          reject(new TimeoutError(`Receiver.get() timed out after ${opts.timeout} seconds`));
+        }, opts.timeout * 1000);
+      }
+      this.waiters.push(w);
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    for (;;) {
+      let msg: Message;
+      try {
+        msg = await this.get();
+      } catch (e) {
+        if (e instanceof ChannelError) return;
+        throw e;
+      }
+      yield msg;
+    }
+  }
+
+  /** A Sender that writes to this Receiver, to pass to another context. */
+  toSender(): Sender {
+    return new Sender(this.router.myself(), this.handle);
+  }
+
+  /** Every message from now on, until the channel ends. */
+  asObservable(): Observable<Message> {
+    return new Observable<Message>((sub) => {
+      const l = (m: Message): void => {
+        if (m.isDead) sub.error(new ChannelError(m.deadReason()));
+        else sub.next(m);
+      };
+      for (const m of this.queue.splice(0)) l(m);
+      this.listeners.add(l);
+      return () => { this.listeners.delete(l); };
+    });
+  }
+
+  /** Stops receiving: pending get() calls reject with ChannelError. */
+  close(): void {
+    if (this.closedReason) return;
+    this.closedReason = Receiver.closedMsg;
+    this.router.delHandler(this.handle);
+    for (const w of this.waiters.splice(0)) {
+      if (w.timer) clearTimeout(w.timer);
+      this.router.broker.release();
+      w.reject(new ChannelError(Receiver.closedMsg));
+    }
+  }
+}

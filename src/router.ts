@@ -1,0 +1,382 @@
+/**
+ * Router: a context's main-thread half. It owns the handle table (who gets a
+ * message addressed to this context), sends messages through its broker,
+ * tracks which contexts exist and which have gone, and offers the connection
+ * methods. The routing table itself lives in the broker's RouterActor.
+ */
+import os from 'node:os';
+import { Observable, Subject } from 'rxjs';
+import type { BrokerEvent } from '../actors/broker-worker.js';
+import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
+import { Broker } from './broker.js';
+import { readHeader } from './codec.js';
+import type { CodecContext } from './codec.js';
+import { Context } from './context.js';
+import { ChannelError, MitogenError } from './errors.js';
+import { CONNECT, FIRST_DYNAMIC_HANDLE, FORWARD_LOG, IS_DEAD } from './handles.js';
+import { emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
+import type { LogLevel } from './log.js';
+import { Message } from './message.js';
+import type { MessageRouter } from './message.js';
+import { Sender } from './sender.js';
+import { local as localTransport } from '../transports/local.js';
+import type { LocalOptions } from '../transports/local.js';
+import type { Transport } from '../transports/transport.js';
+
+export const DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
+
+export interface RouterEvent {
+  type: 'connect' | 'disconnect' | 'shutdown';
+  context?: Context;
+}
+
+/** Options every connection method takes (Mitogen's names, camelCased). */
+export interface ConnectOptions {
+  /** The child's process title is `mitogen:<remoteName>`; default `<user>@<host>:<pid>`. */
+  remoteName?: string;
+  /** The context's name; default `<method>.<pid>`. */
+  name?: string;
+  debug?: boolean;
+  unidirectional?: boolean;
+  /** Seconds the whole bootstrap may take (default 30). */
+  connectTimeout?: number;
+  /** Write a CPU profile in the child (node --cpu-prof, into the child's working directory). */
+  profiling?: boolean;
+  /** Construct the new context through this one. */
+  via?: Context;
+}
+
+export type Policy = (msg: Message, router: Router) => boolean;
+
+export interface HandlerOptions {
+  handle?: number;
+  /** Keep the handler after its first message (default true, as in Mitogen). */
+  persist?: boolean;
+  policy?: Policy;
+  /** When this context disconnects the handler receives a dead message. */
+  respondent?: Context;
+}
+
+interface HandlerEntry {
+  fn: (msg: Message) => void;
+  persist: boolean;
+  policy?: Policy;
+  respondent?: number;
+}
+
+export interface RouterInternals {
+  contextId: number;
+  parentIds: number[];
+  name: string;
+}
+
+export class Router implements MessageRouter {
+  readonly broker: Broker;
+  readonly myId: number;
+  readonly parentIds: number[];
+  readonly name: string;
+  readonly codecContext: CodecContext;
+  private readonly handlers = new Map<number, HandlerEntry>();
+  private readonly respondents = new Map<number, Set<number>>();
+  private readonly contexts = new Map<number, Context>();
+  private readonly gone = new Set<number>();
+  private readonly events$ = new Subject<RouterEvent>();
+  private nextHandle = FIRST_DYNAMIC_HANDLE;
+  private maxSize = DEFAULT_MAX_MESSAGE_SIZE;
+  private uni = false;
+  private shutdownPromise?: Promise<void>;
+  private readonly stopDebugWatch: () => void;
+
+  /** Observable of connect, disconnect and shutdown events. */
+  readonly events: Observable<RouterEvent> = this.events$.asObservable();
+
+  constructor(broker?: Broker, internals?: RouterInternals) {
+    this.broker = broker ?? new Broker();
+    this.myId = internals?.contextId ?? 0;
+    this.parentIds = internals?.parentIds ?? [];
+    this.name = internals?.name ?? 'master';
+    const router = this;
+    this.codecContext = {
+      context: (id, name) => router.contextFor(id, name),
+      sender: (id, handle) => new Sender(router.contextFor(id), handle),
+    };
+    this.broker.onFrame((frame) => this.onFrame(frame));
+    this.broker.onEvent((ev) => this.onBrokerEvent(ev));
+    if (this.myId === 0) {
+      // The master prints what its contexts forward: their console output and logs.
+      this.addHandler((msg) => {
+        const [name, level, text] = msg.decode() as [string, LogLevel, string];
+        emitLog({ name, level, text });
+      }, { handle: FORWARD_LOG });
+    }
+    this.stopDebugWatch = onDebugChange((on) => { void this.broker.control((api) => api.setDebug(on)).catch(() => {}); });
+    if (isDebugEnabled()) void this.broker.control((api) => api.setDebug(true)).catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- identity
+
+  /** This context. */
+  myself(): Context {
+    return this.contextFor(this.myId, this.name);
+  }
+
+  contextById(id: number): Context | undefined {
+    return this.contexts.get(id);
+  }
+
+  /** @internal The one Context object for an id (made on first sight). */
+  contextFor(id: number, name?: string): Context {
+    let ctx = this.contexts.get(id);
+    if (!ctx) {
+      ctx = new Context(this, id, name ?? `context.${id}`);
+      this.contexts.set(id, ctx);
+    } else if (name && ctx.name.startsWith('context.')) {
+      ctx.name = name;
+    }
+    return ctx;
+  }
+
+  /** True when `authId` is this context or one of its ancestors. */
+  hasParentAuthority(authId: number): boolean {
+    return authId === this.myId || this.parentIds.includes(authId);
+  }
+
+  isDisconnected(id: number): boolean {
+    return this.gone.has(id);
+  }
+
+  // ---------------------------------------------------------------- limits
+
+  get maxMessageSize(): number { return this.maxSize; }
+  set maxMessageSize(n: number) {
+    this.maxSize = n;
+    void this.broker.control((api) => api.setLimits({ maxMessageSize: n })).catch(() => {});
+  }
+
+  /** When true, children may not send messages to each other through this context. */
+  get unidirectional(): boolean { return this.uni; }
+  set unidirectional(on: boolean) {
+    this.uni = on;
+    void this.broker.control((api) => api.setLimits({ unidirectional: on })).catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- handlers
+
+  addHandler(fn: (msg: Message) => void, opts: HandlerOptions = {}): number {
+    const handle = opts.handle ?? this.nextHandle++;
+    const entry: HandlerEntry = { fn, persist: opts.persist ?? true, policy: opts.policy };
+    if (opts.respondent) {
+      entry.respondent = opts.respondent.contextId;
+      let set = this.respondents.get(entry.respondent);
+      if (!set) this.respondents.set(entry.respondent, (set = new Set()));
+      set.add(handle);
+    }
+    this.handlers.set(handle, entry);
+    if (opts.respondent && this.gone.has(opts.respondent.contextId)) {
+      // Asking a dead context: answer at once rather than never.
+      queueMicrotask(() => this.deliver(this.deadFor(opts.respondent!, handle)));
+    }
+    return handle;
+  }
+
+  delHandler(handle: number): void {
+    const e = this.handlers.get(handle);
+    if (!e) return;
+    this.handlers.delete(handle);
+    if (e.respondent !== undefined) this.respondents.get(e.respondent)?.delete(handle);
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Sends a message from this context. */
+  route(msg: Message): void {
+    msg.srcId = this.myId;
+    msg.authId = this.myId;
+    if (msg.data.byteLength > this.maxSize) {
+      this.refuseOversize(msg);
+      return;
+    }
+    if (msg.dstId === this.myId) {
+      msg.router = this;
+      queueMicrotask(() => this.deliver(msg));
+      return;
+    }
+    if (this.broker.isShutdown) {
+      if (msg.replyTo && !msg.isDead) {
+        const dead = Message.dead('the router has shut down', { dstId: this.myId, handle: msg.replyTo });
+        dead.router = this;
+        queueMicrotask(() => this.deliver(dead));
+      }
+      return;
+    }
+    this.broker.send(msg.toFrame());
+  }
+
+  private refuseOversize(msg: Message): void {
+    const reason = `message too large: ${msg.data.byteLength} bytes exceeds maxMessageSize ${this.maxSize} bytes (max ${this.maxSize} bytes)`;
+    log('error', `refusing to send ${msg}: ${reason}`);
+    if (msg.replyTo && !msg.isDead) {
+      const dead = Message.dead(reason, { dstId: this.myId, srcId: this.myId, handle: msg.replyTo });
+      dead.router = this;
+      queueMicrotask(() => this.deliver(dead));
+    } else if (!msg.isDead) {
+      // An oversized reply: tell whoever waits for it, so nothing hangs.
+      this.route(Message.dead(reason, { dstId: msg.dstId, handle: msg.handle }));
+    }
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private onFrame(frame: Uint8Array): void {
+    const h = readHeader(frame);
+    const msg = Message.fromFrame(frame, h);
+    msg.router = this;
+    this.deliver(msg);
+  }
+
+  private deliver(msg: Message): void {
+    const entry = this.handlers.get(msg.handle);
+    if (!entry) {
+      if (!msg.isDead) {
+        log('debug', `${this.name}: no handler for ${msg}`);
+        if (msg.replyTo) this.route(Message.dead(`invalid handle ${msg.handle} in context ${this.myId}`, { dstId: msg.srcId, handle: msg.replyTo }));
+      }
+      return;
+    }
+    if (entry.policy && !msg.isDead && !entry.policy(msg, this)) {
+      log('warn', `${this.name}: message refused by policy: ${msg}`);
+      if (msg.replyTo) this.route(Message.dead(`message refused by policy: context ${msg.authId} may not use handle ${msg.handle} of context ${this.myId}`, { dstId: msg.srcId, handle: msg.replyTo }));
+      return;
+    }
+    if (!entry.persist) this.delHandler(msg.handle);
+    try {
+      entry.fn(msg);
+    } catch (e) {
+      log('error', `${this.name}: handler for ${msg} threw: ${(e as Error).stack ?? e}`);
+    }
+  }
+
+  private deadFor(ctx: Context, handle: number): Message {
+    const m = Message.dead(`the respondent context ${ctx.name} (id ${ctx.contextId}) has disconnected`, { dstId: this.myId, srcId: ctx.contextId, handle });
+    m.router = this;
+    return m;
+  }
+
+  private onBrokerEvent(ev: BrokerEvent): void {
+    switch (ev.t) {
+      case 'route-add':
+        this.gone.delete(ev.id);
+        this.contextFor(ev.id, ev.name);
+        return;
+      case 'route-del':
+        for (const id of ev.ids) this.onDisconnect(id);
+        return;
+      case 'log':
+        if (this.myId === 0) emitLog({ name: ev.name, level: ev.level, text: ev.text });
+        else this.forwardLog(ev.name, ev.level, ev.text);
+        return;
+      case 'exit':
+        this.exitHook?.(ev.reason);
+        return;
+    }
+  }
+
+  /** @internal Set by a child's runtime: what to do when the broker says exit. */
+  exitHook?: (reason: string) => void;
+
+  /** @internal Sends a log record to the master. */
+  forwardLog(name: string, level: LogLevel, text: string): void {
+    if (this.broker.isShutdown) return;
+    this.route(Message.encoded([name, level, text], { dstId: 0, handle: FORWARD_LOG }));
+  }
+
+  private onDisconnect(id: number): void {
+    if (this.gone.has(id)) return;
+    this.gone.add(id);
+    const ctx = this.contexts.get(id) ?? this.contextFor(id);
+    const handles = this.respondents.get(id);
+    this.respondents.delete(id);
+    if (handles) for (const h of handles) if (this.handlers.has(h)) this.deliver(this.deadFor(ctx, h));
+    this.events$.next({ type: 'disconnect', context: ctx });
+    ctx.onDisconnect();
+  }
+
+  // ---------------------------------------------------------------- connecting
+
+  /** Starts a Node.js child of this context (or of `opts.via`). */
+  local(opts: LocalOptions & ConnectOptions = {}): Promise<Context> {
+    return this.connect(localTransport, opts);
+  }
+
+  /** Starts a context with any transport: the core of every connection method. */
+  async connect<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
+    if (this.shutdownPromise) throw new MitogenError('cannot connect: the router has shut down');
+    const contextId = await this.broker.control((api) => api.allocateId());
+    const remoteName = opts.remoteName ?? `${os.userInfo().username}@${os.hostname()}:${process.pid}`;
+    const spec: ConnectSpec = {
+      contextId,
+      method: transport.method,
+      name: opts.name,
+      argv: transport.argv(opts, { remoteName }),
+      env: transport.env?.(opts),
+      connectTimeout: opts.connectTimeout ?? 30,
+      maxMessageSize: this.maxSize,
+      debug: opts.debug ?? isDebugEnabled(),
+      profiling: opts.profiling ?? false,
+      unidirectional: opts.unidirectional ?? false,
+    };
+    if (spec.profiling) spec.argv.splice(spec.argv.indexOf('-e'), 0, '--cpu-prof');
+    const result = opts.via
+      ? await this.connectVia(opts.via, spec)
+      : await this.broker.control((api) => api.connect(spec));
+    this.gone.delete(result.contextId);
+    const ctx = this.contextFor(result.contextId, result.name);
+    ctx.name = result.name;
+    ctx.via = opts.via;
+    this.events$.next({ type: 'connect', context: ctx });
+    return ctx;
+  }
+
+  private connectVia(via: Context, spec: ConnectSpec): Promise<ConnectResult> {
+    return new Promise((resolve, reject) => {
+      const handle = this.addHandler((msg) => {
+        this.broker.release();
+        try {
+          const [ok, value] = msg.decode() as [boolean, ConnectResult | Error];
+          if (ok) resolve(value as ConnectResult);
+          else reject(value);
+        } catch (e) {
+          reject(e);
+        }
+      }, { persist: false, respondent: via });
+      this.broker.hold();
+      this.route(Message.encoded(spec, { dstId: via.contextId, handle: CONNECT, replyTo: handle }));
+    });
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /** Shuts every child down, then the broker. Idempotent; resolves when all are gone. */
+  shutdown(): Promise<void> {
+    return (this.shutdownPromise ??= (async () => {
+      this.stopDebugWatch();
+      await this.broker.shutdown();
+      for (const [id] of this.contexts) if (id !== this.myId) this.onDisconnect(id);
+      for (const [handle, entry] of [...this.handlers]) {
+        if (!entry.persist) {
+          this.handlers.delete(handle);
+          entry.fn(Object.assign(Message.dead(ChannelError.localMsg, { dstId: this.myId, handle }), { router: this }));
+        }
+      }
+      this.events$.next({ type: 'shutdown' });
+      this.events$.complete();
+    })());
+  }
+
+  get isShutdown(): boolean {
+    return this.shutdownPromise !== undefined;
+  }
+}
+
+/** The IS_DEAD constant, re-exported for Message users. */
+export { IS_DEAD };
