@@ -1,0 +1,49 @@
+/** Shared test helpers: real processes only, bounded waits only. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
+import { Router } from '../src/index.js';
+
+export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/**
+ * A nodePath that runs node in a private mount namespace where `dir` is an
+ * empty tmpfs: the child cannot see those files, so they must be forwarded.
+ * Needs root (CI and the test set-up run as root).
+ */
+export function hidingNodePath(dir: string): string[] {
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', `mount -t tmpfs none '${dir}' && exec node "$@"`, 'sh'];
+}
+
+/** A Router that is shut down when the test ends, whatever happens. */
+export function routerFor(t: ExecutionContext): Router {
+  const router = new Router();
+  t.teardown(() => router.shutdown());
+  return router;
+}
+
+/** True while the process exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `cond` every 20 ms until it holds, or fails after `seconds` (a bound, not a sleep). */
+export async function waitUntil(cond: () => boolean, seconds: number, what: string): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const isRoot = process.getuid?.() === 0;
