@@ -15,6 +15,15 @@ import type { LogLevel } from './log.js';
 import { ModuleImporter } from './module-importer.js';
 import { captureOutput } from './output-capture.js';
 import { Router } from './router.js';
+import { Message } from './message.js';
+import { Receiver } from './receiver.js';
+import { Sender } from './sender.js';
+import { fnRef } from './call.js';
+import {
+  CallError, CancelledError, ChannelError, EofError, HostKeyError, LatchError, MitogenError, PasswordError, StreamError, TimeoutError,
+} from './errors.js';
+
+const now = (): number => (performance.timeOrigin + performance.now()) / 1000;
 
 declare const J: RuntimePayload;
 declare const P: Uint8Array;
@@ -57,6 +66,9 @@ router.exitHook = () => process.exit(0);
 setCurrentRouter(router);
 
 const importer = new ModuleImporter({ broker, nodeRequire: require, dynamicImport: I, hooksSource: J.hooks });
-new Dispatcher(router, importer);
+new Dispatcher(router, importer, {
+  Message, Receiver, Sender, fnRef, now,
+  MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError, PasswordError, HostKeyError, EofError, CancelledError,
+});
 
 for (const [level, text] of early.splice(0)) router.forwardLog(C.name, level, text);

@@ -10,6 +10,7 @@ import { CALL_FUNCTION } from './handles.js';
 import type { Message } from './message.js';
 import type { ModuleImporter } from './module-importer.js';
 import type { Router } from './router.js';
+import { currentRouter } from './current.js';
 
 type Compiled = (...args: unknown[]) => unknown;
 
@@ -24,7 +25,18 @@ function nameHelper<T>(fn: T, value: string): T {
 export class Dispatcher {
   private readonly compiled = new Map<string, Compiled>();
 
-  constructor(private readonly router: Router, private readonly importer: ModuleImporter) {
+  /**
+   * Names a shipped function may use without importing them: mitogen-ts's own
+   * exports (a function written next to `import { Message } from 'mitogen-ts'`
+   * keeps working in the child), plus require, import() and esbuild's __name.
+   */
+  private readonly scopeNames: string[];
+  private readonly scopeValues: unknown[];
+
+  constructor(private readonly router: Router, private readonly importer: ModuleImporter, scope: Record<string, unknown> = {}) {
+    const all: Record<string, unknown> = { currentRouter, ...scope };
+    this.scopeNames = Object.keys(all);
+    this.scopeValues = Object.values(all);
     router.addHandler((msg) => void this.run(msg), {
       handle: CALL_FUNCTION,
       persist: true,
@@ -60,9 +72,8 @@ export class Dispatcher {
     let fn = this.compiled.get(key);
     if (fn) return fn;
     const body = `return (${rewriteDynamicImport(src)}\n)`;
-    const factory = new Function('require', '__mitogenImport', '__name', body) as (
-      r: NodeJS.Require, i: (s: string) => Promise<unknown>, n: typeof nameHelper) => Compiled;
-    fn = factory(this.importer.requireFrom(caller), (s) => this.importer.importFrom(s, caller), nameHelper);
+    const factory = new Function('require', '__mitogenImport', '__name', ...this.scopeNames, body) as (...a: unknown[]) => Compiled;
+    fn = factory(this.importer.requireFrom(caller), (s: string) => this.importer.importFrom(s, caller), nameHelper, ...this.scopeValues);
     if (typeof fn !== 'function') throw new TypeError('the call did not carry a function');
     if (this.compiled.size >= MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value!);
     this.compiled.set(key, fn);

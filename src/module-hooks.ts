@@ -72,8 +72,30 @@ export async function load(url: string, context: object, next: NextLoad): Promis
   if (f.format === 'commonjs') {
     // CommonJS from the master is evaluated by the main thread's importer;
     // ESM sees its exports as the default export.
-    const source = `const m = globalThis[Symbol.for('mitogen-ts.requireUrl')](${JSON.stringify(url)});\nexport default m;\n`;
+    const names = cjsExportNames(Buffer.from(f.source).toString('utf8'));
+    const source = `const m = globalThis[Symbol.for('mitogen-ts.requireUrl')](${JSON.stringify(url)});\nexport default m;\n`
+      + (names.length ? `export const { ${names.join(', ')} } = m;\n` : '');
     return { format: 'module', source, shortCircuit: true };
   }
   return { format: f.format, source: f.source, shortCircuit: true };
+}
+
+/**
+ * Named exports of a CommonJS source, found the way Node's cjs-module-lexer
+ * finds the common forms: `exports.x =`, `module.exports.x =` and
+ * `module.exports = { a, b: … }`. Anything subtler stays on the default export.
+ */
+export function cjsExportNames(src: string): string[] {
+  const names = new Set<string>();
+  for (const m of src.matchAll(/(?:module\.)?exports\.([A-Za-z_$][\w$]*)\s*=/g)) names.add(m[1]!);
+  const literal = /module\.exports\s*=\s*\{([^{}]*)\}/.exec(src);
+  if (literal) {
+    for (const part of literal[1]!.split(',')) {
+      const key = /^\s*([A-Za-z_$][\w$]*)\s*(?::|$|\()/.exec(part);
+      if (key) names.add(key[1]!);
+    }
+  }
+  names.delete('default');
+  names.delete('__esModule');
+  return [...names];
 }
