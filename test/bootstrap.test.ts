@@ -1,0 +1,42 @@
+import test from 'ava';
+import { EofError, StreamError, TimeoutError } from '../src/index.js';
+import { routerFor } from './helpers.js';
+
+test('a missing node binary fails fast with StreamError naming the path', async (t) => {
+  const router = routerFor(t);
+  const err = await t.throwsAsync(router.local({ nodePath: '/nonexistent/bin/node' }), { instanceOf: StreamError });
+  t.regex(err!.message, /\/nonexistent\/bin\/node/);
+  t.regex(err!.message, /no such file/i);
+});
+
+test('a target that prints something else and exits fails with EofError quoting its last lines and the stage', async (t) => {
+  const router = routerFor(t);
+  const nodePath = ['sh', '-c', 'echo "line one"; echo "bash: node: command not found" >&2; exit 127', 'sh'];
+  const err = await t.throwsAsync(router.local({ nodePath }), { instanceOf: EofError });
+  t.regex(err!.message, /^EOF on stream; last 100 lines received:/);
+  t.regex(err!.message, /line one/);
+  t.regex(err!.message, /bash: node: command not found/);
+  t.regex(err!.message, /exited with status 127/);
+  t.regex(err!.message, /stage 0: the command started but the first stage never ran/);
+});
+
+test('a first stage that runs but dies reading the runtime names that stage', async (t) => {
+  const router = routerFor(t);
+  // node runs the first stage, but its stdin is closed before the runtime arrives.
+  const nodePath = ['sh', '-c', 'exec node "$@" </dev/null', 'sh'];
+  const err = await t.throwsAsync(router.local({ nodePath }), { instanceOf: EofError });
+  t.regex(err!.message, /EOF while reading the runtime/);
+  t.regex(err!.message, /stage 1: the first stage ran but the runtime was not read/);
+});
+
+test('connectTimeout bounds the whole bootstrap', async (t) => {
+  const router = routerFor(t);
+  // Reads its stdin forever and never answers.
+  const nodePath = ['sh', '-c', 'echo waiting; exec cat >/dev/null', 'sh'];
+  const t0 = performance.now();
+  const err = await t.throwsAsync(router.local({ nodePath, connectTimeout: 1 }), { instanceOf: TimeoutError });
+  const took = performance.now() - t0;
+  t.regex(err!.message, /^Failed to setup connection after 1 seconds/);
+  t.regex(err!.message, /waiting/);
+  t.true(took < 5000, `took ${took.toFixed(0)} ms`);
+});
