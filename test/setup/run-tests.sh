@@ -11,10 +11,10 @@ npm run -s build || { echo "0 passed, 1 failed"; exit 1; }
 out=$(mktemp)
 npx ava --tap "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
-pass=$(grep -E '^# pass ' "$out" | tail -1 | awk '{print $3}')
-fail=$(grep -E '^# fail ' "$out" | tail -1 | awk '{print $3}')
-todo=$(grep -E '^# todo ' "$out" | tail -1 | awk '{print $3}')
-skip=$(grep -E '^# skip ' "$out" | tail -1 | awk '{print $3}')
+pass=$(grep -aE '^# pass ' "$out" | tail -1 | awk '{print $3}')
+fail=$(grep -aE '^# fail ' "$out" | tail -1 | awk '{print $3}')
+todo=$(grep -aE '^# todo ' "$out" | tail -1 | awk '{print $3}')
+skip=$(grep -aE '^# skip ' "$out" | tail -1 | awk '{print $3}')
 rm -f "$out"
 pass=${pass:-0}; fail=$(( ${fail:-0} + ${todo:-0} + ${skip:-0} ))
 if [[ $rc -ne 0 && $fail -eq 0 ]]; then fail=1; fi
