@@ -57,6 +57,9 @@ export class Broker {
       workerData: init,
       transferList: [control.port2, modules.port2],
       name: `mitogen broker ${s.init.name}`,
+      // The broker is our own bundled script: the master's --import/--loader/--input-type
+      // flags (tsx, ESM -e) would change how it is evaluated and slow its start.
+      execArgv: [],
     });
     this.controlPort = control.port1;
     this.modulesPort = modules.port1;

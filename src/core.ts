@@ -1,6 +1,6 @@
 /** mitogen-ts/core: messages, channels, contexts and errors (Mitogen's mitogen.core). */
 import './master-setup.js';
-export { Router, DEFAULT_MAX_MESSAGE_SIZE } from './router.js';
+export { Router, DEFAULT_MAX_MESSAGE_SIZE, PROFILE_DIR } from './router.js';
 export type { RouterEvent, ConnectOptions, HandlerOptions, Policy } from './router.js';
 export { Broker } from './broker.js';
 export { Context } from './context.js';

@@ -24,6 +24,8 @@ import type { LocalOptions } from '../transports/local.js';
 import type { Transport } from '../transports/transport.js';
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
+/** Where `profiling: true` children write their CPU profiles (CPU.*.<pid>.*.cpuprofile). */
+export const PROFILE_DIR = '/tmp/mitogen-ts-profiles';
 
 export interface RouterEvent {
   type: 'connect' | 'disconnect' | 'shutdown';
@@ -325,7 +327,8 @@ export class Router implements MessageRouter {
       profiling: opts.profiling ?? false,
       unidirectional: opts.unidirectional ?? false,
     };
-    if (spec.profiling) spec.argv.splice(spec.argv.indexOf('-e'), 0, '--cpu-prof');
+    // Written when the child exits, as Mitogen's profiling writes /tmp/mitogen.stats.*.
+    if (spec.profiling) spec.argv.splice(spec.argv.lastIndexOf('-e'), 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
     const result = opts.via
       ? await this.connectVia(opts.via, spec)
       : await this.broker.control((api) => api.connect(spec));
