@@ -10,6 +10,7 @@
 import { Broker } from './broker.js';
 import type { ChildConfig, RuntimePayload } from './bootstrap-types.js';
 import { Dispatcher } from './dispatcher.js';
+import { serveObservables } from './observe-server.js';
 import { setCurrentRouter } from './current.js';
 import type { LogLevel } from './log.js';
 import { ModuleImporter } from './module-importer.js';
@@ -18,6 +19,9 @@ import { Router } from './router.js';
 import { Message } from './message.js';
 import { Receiver } from './receiver.js';
 import { Sender } from './sender.js';
+import { Select } from './select.js';
+import { Latch } from './latch.js';
+import { Channel } from './channel.js';
 import { fnRef } from './call.js';
 import {
   CallError, CancelledError, ChannelError, EofError, HostKeyError, LatchError, MitogenError, PasswordError, StreamError, TimeoutError,
@@ -66,9 +70,11 @@ router.exitHook = () => process.exit(0);
 setCurrentRouter(router);
 
 const importer = new ModuleImporter({ broker, nodeRequire: require, dynamicImport: I, hooksSource: J.hooks });
-new Dispatcher(router, importer, {
-  Message, Receiver, Sender, fnRef, now,
+const dispatcher = new Dispatcher(router, importer, {
+  Message, Receiver, Sender, Select, Latch, Channel, fnRef, now,
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError, PasswordError, HostKeyError, EofError, CancelledError,
 });
+
+serveObservables(router, (body) => dispatcher.resolve(body));
 
 for (const [level, text] of early.splice(0)) router.forwardLog(C.name, level, text);

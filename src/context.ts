@@ -4,7 +4,7 @@
  * handle of ours that fails with ChannelError if the context disconnects.
  */
 import type { Remote } from 'comlink';
-import { Observable } from 'rxjs';
+import { RemoteObservable } from './observe.js';
 import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js';
 import type { AnyFunction, CallBody } from './call.js';
 import { WIRE_REF } from './codec.js';
@@ -63,17 +63,15 @@ export class Context {
     this.send(this.callMessage(fn, args));
   }
 
+  private callBody(fn: AnyFunction | FnRef, args: unknown[]): CallBody {
+    if (fn instanceof FnRef) return [null, fn.url, fn.exportName, args, null];
+    if (typeof fn !== 'function') throw new TypeError(`call() takes a function or fnRef(), not ${typeof fn}`);
+    const src = functionSource(fn);
+    return [src, null, null, args, needsCaller(src) ? callerUrl() : null];
+  }
+
   private callMessage(fn: AnyFunction | FnRef, args: unknown[]): Message {
-    let body: CallBody;
-    if (fn instanceof FnRef) {
-      body = [null, fn.url, fn.exportName, args, null];
-    } else if (typeof fn === 'function') {
-      const src = functionSource(fn);
-      body = [src, null, null, args, needsCaller(src) ? callerUrl() : null];
-    } else {
-      throw new TypeError(`call() takes a function or fnRef(), not ${typeof fn}`);
-    }
-    return Message.encoded(body, { dstId: this.contextId, handle: CALL_FUNCTION }, this.router.codecContext);
+    return Message.encoded(this.callBody(fn, args), { dstId: this.contextId, handle: CALL_FUNCTION }, this.router.codecContext);
   }
 
   /**
@@ -100,13 +98,14 @@ export class Context {
   }
 
   /**
-   * fn runs in this context and returns an Observable or an AsyncIterable;
-   * values arrive here in order. (Flow control and teardown: the channels issue.)
+   * fn runs in this context and returns an Observable or an AsyncIterable (an
+   * async generator, say); the result here is a cold Observable: subscribing
+   * starts it there, values arrive in order under credit-based flow control,
+   * a remote error arrives as a CallError, and unsubscribing tears it down
+   * there. `for await` over it pulls with backpressure.
    */
-  observe<T>(_fn: AnyFunction | FnRef, ..._args: unknown[]): Observable<T> {
-    return new Observable<T>((sub) => {
-      sub.error(new MitogenError('Context.observe() is not built yet (see the channels issue)'));
-    });
+  observe<T>(fn: AnyFunction | FnRef, ...args: unknown[]): RemoteObservable<T> {
+    return new RemoteObservable<T>(this, this.callBody(fn, args), this.router.observeWindow);
   }
 
   // ---------------------------------------------------------------- messages

@@ -9,6 +9,13 @@ export type { MessageFields } from './message.js';
 export { Receiver } from './receiver.js';
 export type { ReceiverOptions } from './receiver.js';
 export { Sender } from './sender.js';
+export { Latch } from './latch.js';
+export { Select } from './select.js';
+export type { SelectEvent } from './select.js';
+export type { Selectable } from './selectable.js';
+export { Channel } from './channel.js';
+export { RemoteObservable, DEFAULT_WINDOW } from './observe.js';
+export type { FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,

@@ -44,12 +44,18 @@ export class Dispatcher {
     });
   }
 
+  /** The function a call body names: compiled source, or an export imported by URL. */
+  async resolve(body: CallBody): Promise<Compiled> {
+    const [src, url, exportName, , caller] = body;
+    return src !== null ? this.compile(src, caller) : this.importer.exportOf(url!, exportName!);
+  }
+
   private async run(msg: Message): Promise<void> {
     let result: unknown;
     try {
-      const [src, url, exportName, args, caller] = msg.decode() as CallBody;
-      const fn = src !== null ? this.compile(src, caller) : await this.importer.exportOf(url!, exportName!);
-      result = await fn(...args);
+      const body = msg.decode() as CallBody;
+      const fn = await this.resolve(body);
+      result = await fn(...body[3]);
     } catch (e) {
       this.reply(msg, CallError.fromThrown(e));
       return;

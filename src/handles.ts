@@ -11,6 +11,8 @@ export const ALLOCATE_ID = 105;
 export const SHUTDOWN = 106;
 /** Ours: ask a context's broker to start a child (Mitogen does this with a call). */
 export const CONNECT = 111;
+/** Ours: start a remote Observable (ctx.observe); its values flow back under credit. */
+export const OBSERVE = 112;
 
 /** replyTo value that marks a dead message: its body is the reason text. */
 export const IS_DEAD = 999;

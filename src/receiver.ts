@@ -10,6 +10,7 @@ import { ChannelError, TimeoutError } from './errors.js';
 import type { Message } from './message.js';
 import type { Policy, Router } from './router.js';
 import { Sender } from './sender.js';
+import type { Selectable } from './selectable.js';
 
 export interface ReceiverOptions {
   handle?: number;
@@ -24,13 +25,14 @@ interface Waiter {
   timer?: NodeJS.Timeout;
 }
 
-export class Receiver implements AsyncIterable<Message> {
+export class Receiver implements AsyncIterable<Message>, Selectable<Message> {
   static readonly closedMsg = 'the Receiver has been closed';
   readonly handle: number;
   private readonly queue: Message[] = [];
   private readonly waiters: Waiter[] = [];
   private closedReason?: string;
   private listeners = new Set<(m: Message) => void>();
+  private readyListener?: () => void;
 
   constructor(readonly router: Router, opts: ReceiverOptions = {}) {
     this.handle = router.addHandler((msg) => this.onMessage(msg), {
@@ -47,7 +49,26 @@ export class Receiver implements AsyncIterable<Message> {
     }
     const w = this.waiters.shift();
     if (w) this.settle(w, msg);
-    else this.queue.push(msg);
+    else {
+      this.queue.push(msg);
+      this.readyListener?.();
+    }
+  }
+
+  /** @internal Select support: the next queued message, dead ones included. */
+  takeReady(): { item: Message } | undefined {
+    const m = this.queue.shift();
+    return m ? { item: m } : undefined;
+  }
+
+  /** @internal Select support. */
+  setReadyListener(fn: (() => void) | undefined): void {
+    this.readyListener = fn;
+  }
+
+  /** True once nothing more can arrive (closed, or ended by a dead message). */
+  get isClosed(): boolean {
+    return this.closedReason !== undefined;
   }
 
   private settle(w: Waiter, msg: Message): void {
@@ -125,5 +146,6 @@ export class Receiver implements AsyncIterable<Message> {
       this.router.broker.release();
       w.reject(new ChannelError(Receiver.closedMsg));
     }
+    this.readyListener?.();
   }
 }

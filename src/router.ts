@@ -19,6 +19,8 @@ import type { LogLevel } from './log.js';
 import { Message } from './message.js';
 import type { MessageRouter } from './message.js';
 import { Sender } from './sender.js';
+import { DEFAULT_WINDOW } from './observe.js';
+import type { FlowWindow } from './observe.js';
 import { local as localTransport } from '../transports/local.js';
 import type { LocalOptions } from '../transports/local.js';
 import type { Transport } from '../transports/transport.js';
@@ -84,6 +86,8 @@ export class Router implements MessageRouter {
   private readonly gone = new Set<number>();
   private readonly events$ = new Subject<RouterEvent>();
   private nextHandle = FIRST_DYNAMIC_HANDLE;
+  /** Credit window of ctx.observe() subscriptions made through this router. */
+  observeWindow: FlowWindow = { ...DEFAULT_WINDOW };
   private maxSize = DEFAULT_MAX_MESSAGE_SIZE;
   private uni = false;
   private shutdownPromise?: Promise<void>;
