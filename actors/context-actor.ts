@@ -14,6 +14,8 @@ import type { ChildProcess } from 'node:child_process';
 import { EofError, StreamError, TimeoutError } from '../src/errors.js';
 import type { ChildConfig, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
 import { StreamActor } from './stream-actor.js';
+import { closeSlave, LoginWatcher, openPty, readPty, whenEchoOff, withControllingTty } from './pty-login.js';
+import type { PtyPair } from './pty-login.js';
 import type { StreamEvents } from './stream-actor.js';
 
 const MARKERS = ['MITO000', 'MITO001', 'MITO002'] as const;
@@ -61,7 +63,25 @@ class LineTail {
 
 export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Connected> {
   return new Promise<Connected>((resolve, reject) => {
-    const [file, ...args] = spec.argv;
+    let argv = spec.argv;
+    let pty: PtyPair | undefined;
+    let answerOn = spec.login?.answerOn ?? 'tty';
+    if (spec.login) {
+      try {
+        pty = openPty(spec.ptyModule);
+        argv = withControllingTty(argv, pty.path);
+      } catch (e) {
+        if (!spec.login.pipeArgv) {
+          reject(new StreamError(`${spec.method} needs a terminal to type the password into: ${(e as Error).message}`));
+          return;
+        }
+        // No PTY here: the method's pipe form (sudo -S; su as it is) prompts on stderr, reads stdin.
+        argv = spec.login.pipeArgv;
+        answerOn = 'stdin';
+      }
+    }
+    const [file, ...args] = argv;
+    const shownFile = spec.argv[0];
     if (!file) {
       reject(new StreamError('cannot connect: empty argv'));
       return;
@@ -72,10 +92,15 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
         stdio: ['pipe', 'pipe', 'pipe'],
         env: spec.env ? { ...process.env, ...spec.env } : process.env,
         windowsHide: true,
+        // A login method gets a session of its own, whose controlling terminal is our PTY.
+        detached: pty !== undefined,
       });
     } catch (e) {
-      reject(new StreamError(`could not start ${file}: ${(e as Error).message}`));
+      if (pty) { closeSlave(pty); readPty(pty, () => {}).close(); }
+      reject(new StreamError(`could not start ${shownFile}: ${(e as Error).message}`));
       return;
+    } finally {
+      if (pty) closeSlave(pty);
     }
     let name = spec.name ?? `${spec.method}.${child.pid ?? 'unknown'}`;
     let stage = 0;
@@ -89,13 +114,33 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      ptyIO?.close(); // hangs up the session: a setuid tool we may not signal exits on SIGHUP
+      try {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      } catch { /* EPERM: it runs as another user */ }
       reject(err);
     };
+
+    // The login phase: prompts on the PTY are answered; after the boot, what
+    // the child writes to its stderr (the PTY) is forwarded like stderr.
+    const onStdin = answerOn === 'stdin';
+    const watcher = spec.login
+      ? new LoginWatcher(spec.login, (t) => (onStdin ? child.stdin!.write(t) : ptyIO?.write(t)), (e) => fail(e),
+        onStdin ? undefined : () => whenEchoOff(pty!.path))
+      : undefined;
+    const ptyTail = new LineTail();
+    const ptyIO = pty ? readPty(pty, (text) => {
+      const clean = watcher!.scrub(text);
+      if (booted) ptyTail.push(clean, (line) => { if (line.trim()) deps.onStderr(name, line.replace(/\r/g, '')); });
+      else {
+        ptyTail.push(clean);
+        watcher!.feed(text);
+      }
+    }) : undefined;
     const printed = (): string => {
-      const out = tail.text();
-      const err = stderrTail.text();
-      return [out, err].filter(Boolean).join('\n');
+      const parts = [tail.text(), stderrTail.text(), ptyTail.text().replace(/\r/g, '')];
+      const text = parts.filter(Boolean).join('\n');
+      return watcher ? watcher.scrub(text) : text;
     };
 
     const timer = setTimeout(() => {
@@ -103,19 +148,23 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     }, spec.connectTimeout * 1000);
 
     child.on('error', (e: NodeJS.ErrnoException) => {
-      fail(new StreamError(`${name}: could not start ${file}: ${e.code === 'ENOENT' ? `no such file or directory (${file})` : e.message}`));
+      fail(new StreamError(`${name}: could not start ${shownFile}: ${e.code === 'ENOENT' ? `no such file or directory (${shownFile})` : e.message}`));
     });
 
     child.stderr!.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
-      if (booted) stderrTail.push(text, (line) => deps.onStderr(name, line));
-      else stderrTail.push(text);
+      const clean = watcher ? watcher.scrub(text) : text;
+      if (booted) stderrTail.push(clean, (line) => deps.onStderr(name, line));
+      else {
+        stderrTail.push(clean);
+        watcher?.feed(text);
+      }
     });
 
     child.on('close', (code, signal) => {
-      if (settled) return;
+      if (settled) { ptyIO?.close(); return; }
       const how = signal ? `killed by ${signal}` : `exited with status ${code}`;
-      fail(new EofError(`EOF on stream; last ${KEPT_LINES} lines received:\n${printed()}\n(${name}: ${file} ${how}; bootstrap stopped at stage ${stage}: ${STAGE_TEXT[stage]})`));
+      fail(new EofError(`EOF on stream; last ${KEPT_LINES} lines received:\n${printed()}\n(${name}: ${shownFile} ${how}; bootstrap stopped at stage ${stage}: ${STAGE_TEXT[stage]})`));
     });
 
     child.stdin!.on('error', () => { /* EPIPE: the 'close' path reports what happened */ });
@@ -132,6 +181,8 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
         const m = MARKERS.indexOf(line as (typeof MARKERS)[number]);
         if (m < 0) { tail.push(line + '\n'); continue; }
         stage = m + 1;
+        // A login method may read its password from our pipe: the runtime goes only once the first stage runs.
+        if (m === 0 && spec.login) sendPayload();
         if (m === 2) { onBooted(); return; }
       }
     };
@@ -150,8 +201,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       resolve({ stream, child, result: { contextId: spec.contextId, name, pid: child.pid ?? 0 } });
     };
 
-    child.on('spawn', () => {
-      name = spec.name ?? `${spec.method}.${child.pid}`;
+    const sendPayload = (): void => {
       const config: ChildConfig = {
         contextId: spec.contextId,
         parentIds: [deps.myId, ...deps.parentIds],
@@ -167,6 +217,11 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       const mid = Buffer.alloc(4);
       mid.writeUInt32BE(configBytes.byteLength);
       child.stdin!.write(Buffer.concat([head, deps.payload, mid, configBytes]));
+    };
+
+    child.on('spawn', () => {
+      name = spec.name ?? `${spec.method}.${child.pid}`;
+      if (!spec.login) sendPayload();
     });
   });
 }

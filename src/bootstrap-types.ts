@@ -15,6 +15,32 @@ export interface ConnectSpec {
   debug: boolean;
   profiling: boolean;
   unidirectional: boolean;
+  /** A method that logs in (sudo, su, doas, ssh): its prompts and password. */
+  login?: LoginSpec;
+  /** Where node-pty is on the machine that makes the connection (for the PTY). */
+  ptyModule?: string;
+}
+
+/** What a login looks like: built by a transport, watched by the LoginWatcher. */
+export interface LoginSpec {
+  method: 'ssh' | 'sudo' | 'su' | 'doas';
+  password?: string;
+  /** Regex sources (case-insensitive), matched against the unfinished last line. */
+  passwordPrompts: string[];
+  /** Regex sources (case-insensitive): a finished line saying the password was refused. */
+  incorrect: string[];
+  /** Regex sources: a finished line saying no password would help. */
+  fatal?: string[];
+  /**
+   * Where the tool reads the password: its terminal (sudo, doas, ssh), or
+   * stdin (su: PAM's conversation prompts on stderr, reads stdin).
+   */
+  answerOn?: 'tty' | 'stdin';
+  /**
+   * The command to run when no PTY can be opened here (node-pty not loadable):
+   * prompts then come on stderr and answers go to stdin. Absent: a PTY is required.
+   */
+  pipeArgv?: string[];
 }
 
 export interface ConnectResult {

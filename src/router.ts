@@ -23,6 +23,14 @@ import { DEFAULT_WINDOW } from './observe.js';
 import type { FlowWindow } from './observe.js';
 import { local as localTransport } from '../transports/local.js';
 import type { LocalOptions } from '../transports/local.js';
+import { REMOTE_NAME_PLACEHOLDER, sudo as sudoTransport } from '../transports/sudo.js';
+import type { LoginSpec } from './bootstrap-types.js';
+import type { SudoOptions } from '../transports/sudo.js';
+import { su as suTransport } from '../transports/su.js';
+import type { SuOptions } from '../transports/su.js';
+import { doas as doasTransport } from '../transports/doas.js';
+import type { DoasOptions } from '../transports/doas.js';
+import { ptyModuleDir } from './pty-module.js';
 import type { Transport } from '../transports/transport.js';
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
@@ -314,6 +322,21 @@ export class Router implements MessageRouter {
     return this.connect(localTransport, opts);
   }
 
+  /** Becomes another user with sudo (in a PTY when it asks for a password). */
+  sudo(opts: SudoOptions & ConnectOptions = {}): Promise<Context> {
+    return this.connect(sudoTransport, opts);
+  }
+
+  /** Becomes another user with su, typing the target's password. */
+  su(opts: SuOptions & ConnectOptions = {}): Promise<Context> {
+    return this.connect(suTransport, opts);
+  }
+
+  /** Becomes another user with doas. */
+  doas(opts: DoasOptions & ConnectOptions = {}): Promise<Context> {
+    return this.connect(doasTransport, opts);
+  }
+
   /** Starts a context with any transport: the core of every connection method. */
   async connect<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
     if (this.shutdownPromise) throw new MitogenError('cannot connect: the router has shut down');
@@ -322,7 +345,7 @@ export class Router implements MessageRouter {
     const spec: ConnectSpec = {
       contextId,
       method: transport.method,
-      name: opts.name,
+      name: opts.name ?? transport.defaultName?.(opts),
       argv: transport.argv(opts, { remoteName }),
       env: transport.env?.(opts),
       connectTimeout: opts.connectTimeout ?? 30,
@@ -330,6 +353,8 @@ export class Router implements MessageRouter {
       debug: opts.debug ?? isDebugEnabled(),
       profiling: opts.profiling ?? false,
       unidirectional: opts.unidirectional ?? false,
+      login: withRemoteName(transport.login?.(opts), remoteName),
+      ptyModule: transport.login ? ptyModuleDir() : undefined,
     };
     // Written when the child exits, as Mitogen's profiling writes /tmp/mitogen.stats.*.
     if (spec.profiling) spec.argv.splice(spec.argv.lastIndexOf('-e'), 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
@@ -387,3 +412,9 @@ export class Router implements MessageRouter {
 
 /** The IS_DEAD constant, re-exported for Message users. */
 export { IS_DEAD };
+
+/** Puts the real remote name into a login's fallback command. */
+function withRemoteName(login: LoginSpec | undefined, remoteName: string): LoginSpec | undefined {
+  if (!login?.pipeArgv) return login;
+  return { ...login, pipeArgv: login.pipeArgv.map((a) => a.split(REMOTE_NAME_PLACEHOLDER).join(remoteName)) };
+}

@@ -3,6 +3,8 @@
  * runs (and, for methods that log in, the prompts it answers). Everything
  * else — spawning, the bootstrap, routing — is shared.
  */
+import type { LoginSpec } from '../src/bootstrap-types.js';
+
 export interface CommonArgs {
   remoteName: string;
 }
@@ -12,4 +14,8 @@ export interface Transport<O> {
   method: string;
   argv(opts: O, common: CommonArgs): string[];
   env?(opts: O): Record<string, string> | undefined;
+  /** The context's name when none is given (Mitogen's `sudo.root`); default `${method}.${pid}`. */
+  defaultName?(opts: O): string | undefined;
+  /** For methods that log in: the prompts to answer and the password. */
+  login?(opts: O): LoginSpec;
 }

@@ -1,0 +1,46 @@
+/**
+ * su: `su USER -c '<node and its first stage, shell-quoted>'`, typing the
+ * target user's password. Failure texts of util-linux, BSD and busybox su.
+ */
+import type { LoginSpec } from '../src/bootstrap-types.js';
+import { firstStageArgv } from '../src/first-stage.js';
+import { shellQuote } from './shell-quote.js';
+import { REMOTE_NAME_PLACEHOLDER } from './sudo.js';
+import type { Transport } from './transport.js';
+
+export interface SuOptions {
+  username?: string;
+  /** The target user's password. */
+  password?: string;
+  suPath?: string | string[];
+  /** The prompt to answer (default "password:", any case). */
+  passwordPrompt?: string;
+  /** Texts that mean the password was refused. */
+  incorrectPrompts?: string[];
+  nodePath?: string | string[];
+}
+
+export const SU_INCORRECT = ['su: sorry', 'su: authentication failure', 'su: incorrect password', 'authentication is denied', 'su: permission denied'];
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export const su: Transport<SuOptions> = {
+  method: 'su',
+  defaultName: (o) => `su.${o.username ?? 'root'}`,
+  argv(o, common) {
+    const suPath = typeof o.suPath === 'object' ? o.suPath : [o.suPath ?? 'su'];
+    return [...suPath, o.username ?? 'root', '-c', shellQuote(firstStageArgv(o.nodePath ?? 'node', common.remoteName))];
+  },
+  login(o): LoginSpec {
+    return {
+      method: 'su',
+      password: o.password,
+      passwordPrompts: [escape(o.passwordPrompt ?? 'password:')],
+      incorrect: (o.incorrectPrompts ?? SU_INCORRECT).map(escape),
+      fatal: ['^su: user .* does not exist'],
+      answerOn: 'stdin',
+      // PAM's conversation needs no terminal here: the same command works on pipes.
+      pipeArgv: su.argv(o, { remoteName: REMOTE_NAME_PLACEHOLDER }),
+    };
+  },
+};
