@@ -38,8 +38,11 @@ export type BrokerEvent =
 type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** What the main thread may ask of its broker (through comlink). */
+/** A connect's result, or its error encoded by our codec: comlink would keep only name and message. */
+export type ConnectOutcome = { ok: true; result: ConnectResult } | { ok: false; error: Uint8Array };
+
 export interface BrokerApi {
-  connect(spec: ConnectSpec): Promise<ConnectResult>;
+  connect(spec: ConnectSpec): Promise<ConnectOutcome>;
   allocateId(): Promise<number>;
   shutdown(): Promise<void>;
   setDebug(on: boolean): void;
@@ -174,7 +177,7 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
         reply(h, [false, new MitogenError(`CONNECT refused: context ${h.authId} has no authority over ${router.myId}`)]);
         return;
       }
-      void api.connect(decodeBody(body) as ConnectSpec).then(
+      void connect(decodeBody(body) as ConnectSpec).then(
         (r) => reply(h, [true, r]),
         (e: Error) => reply(h, [false, e]),
       );
@@ -251,8 +254,7 @@ function stopChild(stream: StreamActor, child: ChildProcess): Promise<void> {
 
 // ------------------------------------------------------------ the API
 
-const api: BrokerApi = {
-  async connect(spec) {
+async function connect(spec: ConnectSpec): Promise<ConnectResult> {
     if (shuttingDown) throw new StreamError('cannot connect: this context is shutting down');
     const { stream, child, result } = await connectChild(spec, {
       payload: init.payload,
@@ -271,7 +273,13 @@ const api: BrokerApi = {
     child.once('exit', () => children.delete(stream));
     router.addChild(stream);
     return result;
-  },
+}
+
+const api: BrokerApi = {
+  connect: (spec) => connect(spec).then(
+    (result): ConnectOutcome => ({ ok: true, result }),
+    (e: Error): ConnectOutcome => ({ ok: false, error: encodeBody(e) }),
+  ),
   async allocateId() {
     if (init.isMaster) return nextId++;
     if (lease[1] === 0) {

@@ -8,7 +8,9 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { BrokerApi, BrokerEvent } from '../actors/broker-worker.js';
+import type { BrokerApi, BrokerEvent, ConnectOutcome } from '../actors/broker-worker.js';
+import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
+import { decodeBody } from './codec.js';
 import type { BrokerInit } from './bootstrap-types.js';
 import { errorClasses, MitogenError } from './errors.js';
 
@@ -90,6 +92,13 @@ export class Broker {
     } else {
       this.worker.postMessage(frame);
     }
+  }
+
+  /** Starts a child context from this context's broker. Errors keep their class and fields. */
+  async connect(spec: ConnectSpec): Promise<ConnectResult> {
+    const outcome = await this.control<ConnectOutcome>((api) => api.connect(spec) as Promise<ConnectOutcome>);
+    if (outcome.ok) return outcome.result;
+    throw decodeBody(outcome.error);
   }
 
   /** Sends a port to the worker for module requests from the loader hooks. */

@@ -360,7 +360,7 @@ export class Router implements MessageRouter {
     if (spec.profiling) spec.argv.splice(spec.argv.lastIndexOf('-e'), 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
     const result = opts.via
       ? await this.connectVia(opts.via, spec)
-      : await this.broker.control((api) => api.connect(spec));
+      : await this.broker.connect(spec);
     this.gone.delete(result.contextId);
     const ctx = this.contextFor(result.contextId, result.name);
     ctx.name = result.name;
