@@ -165,8 +165,11 @@ test('a fast producer of 300 x 1 MiB and a slow consumer keep the master\'s memo
   const child = await router.local();
   // Warm up so the baseline includes the codec and worker buffers.
   await child.call(() => new Uint8Array(1 << 20));
+  t.is(typeof (globalThis as { gc?: unknown }).gc, 'function', 'ava runs with --expose-gc');
+  (globalThis as { gc?: () => void }).gc?.();
   const base = process.memoryUsage().rss;
   let peak = base;
+  let peakAt100 = base;
   let count = 0;
   let bytes = 0;
   const { createHash } = await import('node:crypto');
@@ -178,13 +181,19 @@ test('a fast producer of 300 x 1 MiB and a slow consumer keep the master\'s memo
     for (let k = 0; k < 4; k++) createHash('sha256').update(chunk).digest();
     count++;
     bytes += chunk.byteLength;
+    // Collect what the consumer is done with, so RSS shows what the runtime keeps.
+    if (count % 10 === 0) (globalThis as { gc?: () => void }).gc?.();
     peak = Math.max(peak, process.memoryUsage().rss);
+    if (count === 100) peakAt100 = peak;
   }
   t.is(count, 300);
   t.is(bytes, 300 << 20);
   const grewMiB = (peak - base) / (1 << 20);
   t.log(`RSS grew by ${grewMiB.toFixed(1)} MiB while 300 MiB streamed`);
   t.true(grewMiB < 64, `RSS grew by ${grewMiB.toFixed(1)} MiB`);
+  // Not growing with the stream: the last 200 MiB added (almost) nothing to the peak of the first 100.
+  const lateMiB = (peak - peakAt100) / (1 << 20);
+  t.true(lateMiB < 16, `the last 200 chunks raised the peak by ${lateMiB.toFixed(1)} MiB`);
 });
 
 test('a pushing Observable beyond the window waits in the producer, not here', async (t) => {
