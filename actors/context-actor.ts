@@ -161,7 +161,11 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       }
     });
 
-    child.on('close', (code, signal) => {
+    child.on('close', async (code, signal) => {
+      if (settled) { ptyIO?.close(); return; }
+      // The tool's last words may still be in the terminal (e.g. "su: Authentication failure"):
+      // read them first, so the login watcher can name the real failure.
+      if (ptyIO) await ptyIO.drained(1000);
       if (settled) { ptyIO?.close(); return; }
       const how = signal ? `killed by ${signal}` : `exited with status ${code}`;
       fail(new EofError(`EOF on stream; last ${KEPT_LINES} lines received:\n${printed()}\n(${name}: ${shownFile} ${how}; bootstrap stopped at stage ${stage}: ${STAGE_TEXT[stage]})`));
@@ -171,6 +175,8 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
 
     const onPreludeData = (chunk: Buffer): void => {
       if (settled) return;
+      // Some tools prompt on stdout: the watcher reads it too, until the runtime's markers start.
+      if (watcher && stage === 0 && !chunk.includes('MITO00')) watcher.feed(chunk.toString('utf8'));
       prelude = prelude.length ? Buffer.concat([prelude, chunk]) : chunk;
       // Markers arrive in order; anything else printed is kept for errors.
       for (;;) {

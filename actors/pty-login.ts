@@ -119,12 +119,26 @@ export class LoginWatcher {
 }
 
 /** Reads the PTY master; `onText` gets everything printed, until the slave side closes. */
-export function readPty(pair: PtyPair, onText: (text: string) => void): { write(text: string): void; close(): void } {
+export interface PtyIO {
+  write(text: string): void;
+  close(): void;
+  /** Resolves once everything written to the terminal has been read (or `maxMs` passed). */
+  drained(maxMs: number): Promise<void>;
+}
+
+export function readPty(pair: PtyPair, onText: (text: string) => void): PtyIO {
   const stream = new tty.ReadStream(pair.master);
   stream.setEncoding('utf8');
   stream.on('data', (d: string) => onText(d));
+  let ended = false;
+  const enders: (() => void)[] = [];
+  const end = (): void => {
+    ended = true;
+    for (const f of enders.splice(0)) f();
+  };
   // EIO once every process holding the slave has gone: the normal end.
-  stream.on('error', () => stream.destroy());
+  stream.on('error', () => { stream.destroy(); end(); });
+  stream.on('close', end);
   let closed = false;
   return {
     write(text) { if (!closed) writeSync(pair.master, text); },
@@ -132,6 +146,13 @@ export function readPty(pair: PtyPair, onText: (text: string) => void): { write(
       if (closed) return;
       closed = true;
       stream.destroy();
+    },
+    drained(maxMs) {
+      if (ended || closed) return Promise.resolve();
+      return new Promise((resolve) => {
+        const t = setTimeout(resolve, maxMs);
+        enders.push(() => { clearTimeout(t); resolve(); });
+      });
     },
   };
 }
