@@ -114,7 +114,9 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      ptyIO?.close(); // hangs up the session: a setuid tool we may not signal exits on SIGHUP
+      // A setuid tool (sudo) may not be ours to signal: interrupt it through its terminal, end its stdin.
+      ptyIO?.interrupt();
+      child.stdin?.destroy();
       try {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       } catch { /* EPERM: it runs as another user */ }

@@ -122,6 +122,13 @@ export class LoginWatcher {
 export interface PtyIO {
   write(text: string): void;
   close(): void;
+  /**
+   * Interrupts whatever reads the terminal (^C: the tools keep ISIG while
+   * reading a password), then closes our side. Closing alone may not hang the
+   * terminal up: node-pty's open() leaves its fds inheritable, so another
+   * process spawned meanwhile may hold a copy of the master.
+   */
+  interrupt(): void;
   /** Resolves once everything written to the terminal has been read (or `maxMs` passed). */
   drained(maxMs: number): Promise<void>;
 }
@@ -146,6 +153,11 @@ export function readPty(pair: PtyPair, onText: (text: string) => void): PtyIO {
       if (closed) return;
       closed = true;
       stream.destroy();
+    },
+    interrupt() {
+      if (closed) return;
+      try { writeSync(pair.master, '\x03'); } catch { /* already hung up */ }
+      this.close();
     },
     drained(maxMs) {
       if (ended || closed) return Promise.resolve();

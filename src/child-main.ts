@@ -15,6 +15,7 @@ import { setCurrentRouter } from './current.js';
 import type { LogLevel } from './log.js';
 import { ModuleImporter } from './module-importer.js';
 import { captureOutput } from './output-capture.js';
+import { closeInheritedTerminals } from './inherited-fds.js';
 import { Router } from './router.js';
 import { Message } from './message.js';
 import { Receiver } from './receiver.js';
@@ -41,6 +42,8 @@ captureOutput((level, text) => {
   if (router) router.forwardLog(C.name, level, text);
   else early.push([level, text]);
 });
+
+closeInheritedTerminals();
 
 process.on('uncaughtException', (e) => {
   console.error(`uncaught exception: ${e.stack ?? e}`);

@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { currentRouter, logRecords, PasswordError, StreamError, TimeoutError } from '../src/index.js';
 import type { Context, LogRecord } from '../src/index.js';
-import { routerFor } from './helpers.js';
+import { routerFor, waitUntil } from './helpers.js';
 
 const as = (user: string, tool: string): string[] => ['runuser', '-u', user, '--', tool];
 const nodeAs = (user: string, env: string[] = []): string[] => ['env', ...env, 'runuser', '-u', user, '--', 'node'];
@@ -166,4 +166,28 @@ test('the password appears in no log line (debug level), error message, argv or 
   t.true(records.some((r) => r.text === 'a line from the sudo context'));
   t.true(records.some((r) => r.level === 'debug'), 'debug records were produced');
   for (const text of [...records.map((r) => r.text), ...errors, ...seen]) t.false(text.includes(secret), `leaked in: ${text.slice(0, 200)}`);
+});
+
+test('no tool process outlives a failed login, and contexts hold no inherited terminals', async (t) => {
+  const router = routerFor(t);
+  const marker = `leakcheck-${process.pid}-${Date.now()}`;
+  const attempts = [
+    router.sudo({ sudoPath: as('mitouser1', 'sudo'), username: 'mitouser2', password: 'bad', remoteName: marker }),
+    router.sudo({ sudoPath: as('mitouser1', 'sudo'), username: 'mitouser2', remoteName: marker }),
+    router.doas({ doasPath: as('mitouser1', 'doas'), username: 'mitouser2', password: 'bad', remoteName: marker }),
+    router.su({ suPath: as('mitouser1', 'su'), username: 'mitouser2', password: 'bad', remoteName: marker }),
+  ];
+  // Meanwhile, contexts start (and would inherit the logins' terminals).
+  const locals = await Promise.all([router.local(), router.local()]);
+  for (const r of await Promise.allSettled(attempts)) t.is(r.status, 'rejected');
+  const alive = (): string[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try { return readFileSync(`/proc/${p}/cmdline`, 'latin1').includes(marker); } catch { return false; }
+  });
+  await waitUntil(() => alive().length === 0, 10, 'every tool started for the failed logins has exited');
+  for (const ctx of locals) {
+    const terminals = await ctx.call(() => require('node:fs').readdirSync('/proc/self/fd')
+      .map((fd: string) => { try { return require('node:fs').readlinkSync(`/proc/self/fd/${fd}`) as string; } catch { return ''; } })
+      .filter((l: string) => l === '/dev/ptmx' || l.startsWith('/dev/pts/')));
+    t.deepEqual(terminals, []);
+  }
 });

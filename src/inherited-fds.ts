@@ -1,0 +1,30 @@
+/**
+ * A child closes terminals it inherited by accident. node-pty's open() makes
+ * PTY fds without close-on-exec, so a process spawned while a login is under
+ * way elsewhere in its parent inherits that login's terminal: it would keep
+ * the terminal from hanging up, and could type into it. Contexts need only
+ * fds 0-2 from their parent.
+ */
+import { readdirSync, readlinkSync } from 'node:fs';
+import tty from 'node:tty';
+
+export function closeInheritedTerminals(): number {
+  let closed = 0;
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return 0; // not Linux: nothing to do
+  }
+  for (const name of fds) {
+    const fd = Number(name);
+    if (!(fd > 2)) continue;
+    let target: string;
+    try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; }
+    if (target === '/dev/ptmx' || target.startsWith('/dev/pts/')) {
+      // Through a handle: fs.close on an fd Node did not open makes it print a warning.
+      try { new tty.ReadStream(fd).destroy(); closed++; } catch { /* not closable */ }
+    }
+  }
+  return closed;
+}
