@@ -66,7 +66,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     let argv = spec.argv;
     let pty: PtyPair | undefined;
     let answerOn = spec.login?.answerOn ?? 'tty';
-    if (spec.login) {
+    if (spec.login && spec.login.tty !== 'none') {
       try {
         pty = openPty(spec.ptyModule);
         argv = withControllingTty(argv, pty.path);
@@ -189,8 +189,8 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
         const m = MARKERS.indexOf(line as (typeof MARKERS)[number]);
         if (m < 0) { tail.push(line + '\n'); continue; }
         stage = m + 1;
-        // A login method may read its password from our pipe: the runtime goes only once the first stage runs.
-        if (m === 0 && spec.login) sendPayload();
+        // A tool that reads its password from our pipe (su) gets the runtime only once the first stage runs.
+        if (m === 0 && answerOn === 'stdin') sendPayload();
         if (m === 2) { onBooted(); return; }
       }
     };
@@ -229,7 +229,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
 
     child.on('spawn', () => {
       name = spec.name ?? `${spec.method}.${child.pid}`;
-      if (!spec.login) sendPayload();
+      if (answerOn !== 'stdin') sendPayload();
     });
   });
 }

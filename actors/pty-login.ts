@@ -16,7 +16,7 @@
 import { execFile } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import tty from 'node:tty';
-import { PasswordError } from '../src/errors.js';
+import { HostKeyError, PasswordError, StreamError } from '../src/errors.js';
 import type { LoginSpec } from '../src/bootstrap-types.js';
 
 export interface PtyPair {
@@ -60,6 +60,11 @@ export class LoginWatcher {
   private readonly prompt: RegExp;
   private readonly incorrect: RegExp[];
   private readonly fatal: RegExp[];
+  private readonly yes?: RegExp;
+  private readonly refuse?: RegExp;
+  private readonly hostKey: RegExp[];
+  private readonly stream: RegExp[];
+  private readonly missing: RegExp[];
   done = false;
 
   constructor(
@@ -72,6 +77,16 @@ export class LoginWatcher {
     this.prompt = new RegExp(spec.passwordPrompts.join('|'), 'i');
     this.incorrect = spec.incorrect.map((s) => new RegExp(s, 'i'));
     this.fatal = (spec.fatal ?? []).map((s) => new RegExp(s, 'i'));
+    const any = (list: string[] | undefined): RegExp | undefined => (list?.length ? new RegExp(list.join('|'), 'i') : undefined);
+    this.yes = any(spec.yesPrompts);
+    this.refuse = any(spec.refusePrompts);
+    this.hostKey = (spec.hostKeyFailures ?? []).map((s) => new RegExp(s, 'i'));
+    this.stream = (spec.streamFailures ?? []).map((s) => new RegExp(s, 'i'));
+    this.missing = (spec.interpreterMissing ?? []).map((s) => new RegExp(s, 'i'));
+  }
+
+  private where(): string {
+    return this.spec.peer ? ` (${this.spec.peer})` : '';
   }
 
   /** Removes the password from text the tool printed (some tools echo it). */
@@ -89,21 +104,43 @@ export class LoginWatcher {
       const line = full.replace(/\r/g, '').trim();
       if (!line) continue;
       if (this.incorrect.some((r) => r.test(line))) {
-        this.finish(new PasswordError(`${this.spec.method} password is incorrect: ${line}`, this.spec.method));
+        this.finish(new PasswordError(`${this.spec.method} password is incorrect${this.where()}: ${line}`, this.spec.method));
         return;
       }
       if (this.fatal.some((r) => r.test(line))) {
-        this.finish(new PasswordError(`${this.spec.method} refused: ${line}`, this.spec.method));
+        this.finish(new PasswordError(`${this.spec.method} refused${this.where()}: ${line}`, this.spec.method));
+        return;
+      }
+      if (this.hostKey.some((r) => r.test(line))) {
+        this.finish(new HostKeyError(`${this.spec.method} host key refused${this.where()}: ${line}`));
+        return;
+      }
+      if (this.missing.some((r) => r.test(line))) {
+        this.finish(new StreamError(`node was not found${this.where()}: tried ${this.spec.interpreter ?? 'node'}: ${line}`));
+        return;
+      }
+      if (this.stream.some((r) => r.test(line))) {
+        this.finish(new StreamError(`${this.spec.method} could not connect${this.where()}: ${line}`));
         return;
       }
     }
     const last = this.partial.replace(/^.*\r(?=.)/s, '').trim();
+    if (last && this.refuse?.test(last)) {
+      this.finish(new HostKeyError(`${this.spec.method}${this.where()}: the host key is not known and checkHostKeys is 'enforce': ${last}`));
+      return;
+    }
+    if (last && this.yes?.test(last)) {
+      this.partial = '';
+      // ssh's readpassphrase() flushes before it prints the question: answer at once.
+      this.answer('yes\n');
+      return;
+    }
     if (last && this.prompt.test(last)) {
       this.partial = '';
       if (this.spec.password === undefined) {
-        this.finish(new PasswordError(`${this.spec.method} password is required: ${this.spec.method} asked "${last}"`, this.spec.method));
+        this.finish(new PasswordError(`${this.spec.method} password is required${this.where()}: ${this.spec.method} asked "${last}"`, this.spec.method));
       } else if (this.sent) {
-        this.finish(new PasswordError(`${this.spec.method} password is incorrect: ${this.spec.method} asked again "${last}"`, this.spec.method));
+        this.finish(new PasswordError(`${this.spec.method} password is incorrect${this.where()}: ${this.spec.method} asked again "${last}"`, this.spec.method));
       } else {
         this.sent = true;
         const pw = this.spec.password;

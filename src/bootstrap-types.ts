@@ -31,6 +31,22 @@ export interface LoginSpec {
   incorrect: string[];
   /** Regex sources: a finished line saying no password would help. */
   fatal?: string[];
+  /** Regex sources, unfinished last line: a question to answer "yes" (ssh's unknown host key, under 'accept'). */
+  yesPrompts?: string[];
+  /** Regex sources, unfinished last line: a question that means failure (the same question, under 'enforce'). */
+  refusePrompts?: string[];
+  /** Regex sources, finished lines: the host key was refused (HostKeyError). */
+  hostKeyFailures?: string[];
+  /** Regex sources, finished lines: the connection itself failed (StreamError quoting the line). */
+  streamFailures?: string[];
+  /** 'none': no PTY (the tool will not prompt; the watcher still reads its stderr). Default: a PTY. */
+  tty?: 'none' | 'required';
+  /** Names the far end in error messages (e.g. the ssh host). */
+  peer?: string;
+  /** Regex sources, finished lines: the interpreter is missing there (StreamError naming `interpreter`). */
+  interpreterMissing?: string[];
+  /** The interpreter that was tried, for that message. */
+  interpreter?: string;
   /**
    * Where the tool reads the password: its terminal (sudo, doas, ssh), or
    * stdin (su: PAM's conversation prompts on stderr, reads stdin).

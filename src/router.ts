@@ -31,6 +31,8 @@ import type { SuOptions } from '../transports/su.js';
 import { doas as doasTransport } from '../transports/doas.js';
 import type { DoasOptions } from '../transports/doas.js';
 import { ptyModuleDir } from './pty-module.js';
+import { ssh as sshTransport } from '../transports/ssh.js';
+import type { SshOptions } from '../transports/ssh.js';
 import type { Transport } from '../transports/transport.js';
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
@@ -322,6 +324,12 @@ export class Router implements MessageRouter {
     return this.connect(localTransport, opts);
   }
 
+  /** Connects to a host with ssh: the remote side needs only `node`. */
+  ssh(opts: SshOptions & ConnectOptions): Promise<Context> {
+    if (opts.client === 'ssh2') return Promise.reject(new MitogenError("ssh({ client: 'ssh2' }) is not built yet: use the default OpenSSH client"));
+    return this.connect(sshTransport, opts);
+  }
+
   /** Becomes another user with sudo (in a PTY when it asks for a password). */
   sudo(opts: SudoOptions & ConnectOptions = {}): Promise<Context> {
     return this.connect(sudoTransport, opts);
@@ -337,8 +345,28 @@ export class Router implements MessageRouter {
     return this.connect(doasTransport, opts);
   }
 
+  /**
+   * How many connections this router makes at once; more wait their turn.
+   * Fan-out to hundreds of hosts stays within what the machine (and sshd's
+   * MaxStartups) can take.
+   */
+  maxConcurrentConnects = 32;
+  private connecting = 0;
+  private readonly connectQueue: (() => void)[] = [];
+
   /** Starts a context with any transport: the core of every connection method. */
   async connect<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
+    if (this.connecting >= this.maxConcurrentConnects) await new Promise<void>((r) => this.connectQueue.push(r));
+    this.connecting++;
+    try {
+      return await this.connectNow(transport, opts);
+    } finally {
+      this.connecting--;
+      this.connectQueue.shift()?.();
+    }
+  }
+
+  private async connectNow<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
     if (this.shutdownPromise) throw new MitogenError('cannot connect: the router has shut down');
     const contextId = await this.broker.control((api) => api.allocateId());
     const remoteName = opts.remoteName ?? `${os.userInfo().username}@${os.hostname()}:${process.pid}`;
