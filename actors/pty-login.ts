@@ -104,7 +104,8 @@ export class LoginWatcher {
       const line = full.replace(/\r/g, '').trim();
       if (!line) continue;
       if (this.incorrect.some((r) => r.test(line))) {
-        this.finish(new PasswordError(`${this.spec.method} password is incorrect${this.where()}: ${line}`, this.spec.method));
+        const what = this.spec.password === undefined ? 'authentication failed and no password was given' : 'password is incorrect';
+        this.finish(new PasswordError(`${this.spec.method} ${what}${this.where()}: ${line}`, this.spec.method));
         return;
       }
       if (this.fatal.some((r) => r.test(line))) {
@@ -125,14 +126,14 @@ export class LoginWatcher {
       }
     }
     const last = this.partial.replace(/^.*\r(?=.)/s, '').trim();
-    if (last && this.refuse?.test(last)) {
-      this.finish(new HostKeyError(`${this.spec.method}${this.where()}: the host key is not known and checkHostKeys is 'enforce': ${last}`));
-      return;
-    }
     if (last && this.yes?.test(last)) {
       this.partial = '';
       // ssh's readpassphrase() flushes before it prints the question: answer at once.
       this.answer('yes\n');
+      return;
+    }
+    if (last && this.refuse?.test(last)) {
+      this.finish(new HostKeyError(`${this.spec.method}${this.where()}: the host key is not known and checkHostKeys is 'enforce': ${last}`));
       return;
     }
     if (last && this.prompt.test(last)) {

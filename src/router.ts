@@ -352,6 +352,11 @@ export class Router implements MessageRouter {
    */
   maxConcurrentConnects = 32;
   private connecting = 0;
+
+  /** Connections under way now (at most maxConcurrentConnects). */
+  get connectsInFlight(): number {
+    return this.connecting;
+  }
   private readonly connectQueue: (() => void)[] = [];
 
   /** Starts a context with any transport: the core of every connection method. */
