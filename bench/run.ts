@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only FIGURE] [--results-dir DIR]`
+ * `npm run bench [-- --quick] [--only FIGURE,FIGURE] [--results-dir DIR]`
  *
  * Measures, in one run on this machine, mitogen-ts, the floor (bare node, a
  * raw pipe, raw ssh) and Mitogen (Debian's python3-mitogen, installed by
@@ -20,7 +20,7 @@ import type { Stat } from './stats.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const only = args.includes('--only') ? new Set(args[args.indexOf('--only') + 1]!.split(',')) : undefined;
 const resultsDir = args.includes('--results-dir') ? args[args.indexOf('--results-dir') + 1]! : fileURLToPath(new URL('./results/', import.meta.url));
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const reps = (full: number, q: number): number => (quick ? q : full);
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
   };
   const figs: Figure[] = [];
   for (const [id, run] of Object.entries(figures)) {
-    if (only && id !== only) continue;
+    if (only && !only.has(id)) continue;
     const t = performance.now();
     log(`bench: ${id}…`);
     try {
