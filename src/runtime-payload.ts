@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import type { RuntimePayload } from './bootstrap-types.js';
@@ -42,6 +43,9 @@ export function buildRuntimePayload(root: URL): BuiltPayload {
     legalComments: 'eof', logLevel: 'error', absWorkingDir: fileURLToPath(root),
     // The child never bundles, transpiles or resolves for others: those stay in the master.
     external: ['esbuild'],
+    // rxjs's "node" export is its CommonJS build, which cannot be tree-shaken: every
+    // operator would ride along in both bundles. Its ES2015 build can.
+    alias: { rxjs: join(dirname(require.resolve('rxjs/package.json')), 'dist/esm/index.js') },
   };
   const one = (entry: string, format: 'iife' | 'esm'): string => {
     const out = esbuild.buildSync({ ...common, entryPoints: [fileURLToPath(new URL(entry, root))], format });
