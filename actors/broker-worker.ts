@@ -70,14 +70,23 @@ function transferable(frame: Uint8Array): Uint8Array {
   return frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
 }
 
+// Frames for the main thread produced in one turn (e.g. many frames cut from one
+// socket read) cross in one postMessage.
+const toMainBox: Uint8Array[] = [];
+function flushToMain(): void {
+  const frames = toMainBox.splice(0);
+  if (!frames.length) return;
+  port.postMessage(frames.length === 1 ? frames[0] : frames, frames.map((f) => f.buffer as ArrayBuffer));
+}
+
 const router = new RouterActor({
   myId: init.contextId,
   parentIds: init.parentIds,
   maxMessageSize: init.maxMessageSize,
   unidirectional: init.unidirectional,
   toMain(frame) {
-    const f = transferable(frame);
-    port.postMessage(f, [f.buffer as ArrayBuffer]);
+    toMainBox.push(transferable(frame));
+    if (toMainBox.length === 1) queueMicrotask(flushToMain);
   },
   toBroker: onBrokerFrame,
   onRoutesChanged(ev) {
@@ -304,12 +313,15 @@ const api: BrokerApi = {
 Comlink.expose(api, nodeEndpoint(init.control as unknown as Parameters<typeof nodeEndpoint>[0]));
 
 // Frames from this context's main thread.
+function fromMain(frame: Uint8Array): void {
+  let h: Header;
+  try { h = readHeader(frame); } catch (e) { log('error', (e as Error).message); return; }
+  router.route(frame, h, null);
+}
+
 port.on('message', (data: unknown) => {
-  if (data instanceof Uint8Array) {
-    let h: Header;
-    try { h = readHeader(data); } catch (e) { log('error', (e as Error).message); return; }
-    router.route(data, h, null);
-  }
+  if (data instanceof Uint8Array) fromMain(data);
+  else if (Array.isArray(data)) for (const f of data as Uint8Array[]) fromMain(f);
 });
 
 // ------------------------------------------------------------ a child's own fds
