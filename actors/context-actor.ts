@@ -25,6 +25,8 @@ const STAGE_TEXT = [
   'the runtime was read but did not start',
 ];
 const KEPT_LINES = 100;
+/** The oldest Node the runtime runs on (the first stage checks it). */
+export const MIN_NODE_MAJOR = 18;
 
 export interface ConnectDeps {
   /** The compressed runtime payload this context forwards to its children. */
@@ -186,6 +188,10 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
         if (nl < 0) return;
         const line = prelude.subarray(0, nl).toString('utf8').replace(/\r$/, '');
         prelude = prelude.subarray(nl + 1);
+        if (line.startsWith('MITOVER ')) {
+          fail(new StreamError(`${name}: ${shownFile} runs Node ${line.slice(8)}; mitogen-ts needs Node >= ${MIN_NODE_MAJOR} on the target`));
+          return;
+        }
         const m = MARKERS.indexOf(line as (typeof MARKERS)[number]);
         if (m < 0) { tail.push(line + '\n'); continue; }
         stage = m + 1;

