@@ -22,6 +22,9 @@ import {
 } from '../src/handles.js';
 import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
 import { connectChild } from './context-actor.js';
+import { startFork } from './fork-actor.js';
+import { portStreams } from './port-stream.js';
+import type { Worker } from 'node:worker_threads';
 import type { ChildProcess } from 'node:child_process';
 import { masterModuleSource, ModuleActor } from './module-actor.js';
 import type { ModuleReply, ModuleRequest } from './module-actor.js';
@@ -236,15 +239,31 @@ let shuttingDown: Promise<void> | undefined;
 function shutdown(reason: string): Promise<void> {
   return (shuttingDown ??= (async () => {
     log('debug', `shutting down: ${reason}`);
-    await Promise.all([...children].map(([stream, child]) => stopChild(stream, child)));
+    await Promise.all([
+      ...[...children].map(([stream, child]) => stopChild(stream, child)),
+      ...[...forks].map(([stream, worker]) => stopFork(stream, worker)),
+    ]);
     for (const p of pending.values()) p.reject(new ChannelError(ChannelError.localMsg));
     pending.clear();
     if (!init.isMaster) {
       emit({ t: 'exit', reason });
-      // If the main thread is stuck in user code it cannot exit itself.
-      setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2000).unref();
+      // If the main thread is stuck in user code it cannot exit itself. A fork's
+      // host terminates its thread instead: a fork never kills the process.
+      if (!init.parentPort) setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2000).unref();
     }
   })());
+}
+
+/** Asks a fork to shut down; its thread is terminated if it does not go. */
+function stopFork(stream: StreamActor, worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    worker.once('exit', () => resolve());
+    if (!stream.isClosed) {
+      stream.write(buildFrame({ dstId: stream.remoteId, srcId: router.myId, authId: router.myId, handle: SHUTDOWN, replyTo: 0 }, encodeBody(null)));
+    }
+    const t = setTimeout(() => { void worker.terminate(); }, 3000);
+    worker.once('exit', () => clearTimeout(t));
+  });
 }
 
 /** Asks a child to shut down, and makes sure its process is gone. */
@@ -263,8 +282,17 @@ function stopChild(stream: StreamActor, child: ChildProcess): Promise<void> {
 
 // ------------------------------------------------------------ the API
 
+const forks = new Map<StreamActor, Worker>();
+
 async function connect(spec: ConnectSpec): Promise<ConnectResult> {
     if (shuttingDown) throw new StreamError('cannot connect: this context is shutting down');
+    if (spec.method === 'fork') {
+      const { stream, worker, result } = await startFork(spec, { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents });
+      forks.set(stream, worker);
+      worker.once('exit', () => forks.delete(stream));
+      router.addChild(stream);
+      return result;
+    }
     const { stream, child, result } = await connectChild(spec, {
       payload: init.payload,
       myId: router.myId,
@@ -326,7 +354,13 @@ port.on('message', (data: unknown) => {
 
 // ------------------------------------------------------------ a child's own fds
 
-if (init.parentFds) {
+if (init.parentPort) {
+  const { input, output } = portStreams(init.parentPort);
+  output.write(Buffer.from('MITO002\n'));
+  router.parent = new StreamActor(input, output, {
+    remoteId: init.parentIds[0]!, name: 'parent', maxMessageSize: init.maxMessageSize,
+  }, streamEvents);
+} else if (init.parentFds) {
   const input = new net.Socket({ fd: init.parentFds.in, readable: true, writable: false });
   const output = new net.Socket({ fd: init.parentFds.out, readable: false, writable: true });
   output.write('MITO002\n');

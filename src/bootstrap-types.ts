@@ -19,6 +19,12 @@ export interface ConnectSpec {
   login?: LoginSpec;
   /** Where node-pty is on the machine that makes the connection (for the PTY). */
   ptyModule?: string;
+  /** A fork: a context in a worker thread of the connecting context. */
+  fork?: {
+    /** Source of a function run in the fork, given its Context, before it takes calls. */
+    onStart?: string;
+    resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number };
+  };
 }
 
 /** What a login looks like: built by a transport, watched by the LoginWatcher. */
@@ -75,6 +81,8 @@ export interface ChildConfig {
   debug: boolean;
   profiling: boolean;
   unidirectional: boolean;
+  /** Set for a fork: its parent stream is this port, not fds 0/1. */
+  fork?: { onStart?: string; parentPort: MessagePort };
 }
 
 /** The runtime shipped to children: bundled sources, as JSON, then deflated. */
@@ -101,6 +109,8 @@ export interface BrokerInit {
   payload: Uint8Array;
   /** The child's fds to its parent; absent in the master. */
   parentFds?: { in: number; out: number };
+  /** A fork's port to its host, instead of fds. */
+  parentPort?: MessagePort;
   /** Master only: absolute path of esbuild's entry, for transpiling .ts on the way. */
   esbuildPath?: string;
   control: MessagePort;

@@ -57,7 +57,7 @@ export class Broker {
     this.worker = new Worker(s.source, {
       eval: true,
       workerData: init,
-      transferList: [control.port2, modules.port2],
+      transferList: [control.port2, modules.port2, ...(s.init.parentPort ? [s.init.parentPort] : [])],
       name: `mitogen broker ${s.init.name}`,
       // The broker is our own bundled script: the master's --import/--loader/--input-type
       // flags (tsx, ESM -e) would change how it is evaluated and slow its start.

@@ -43,7 +43,8 @@ captureOutput((level, text) => {
   else early.push([level, text]);
 });
 
-closeInheritedTerminals();
+// A fork shares its host's process: its fds are the host's, not inherited strays.
+if (!C.fork) closeInheritedTerminals();
 
 process.on('uncaughtException', (e) => {
   console.error(`uncaught exception: ${e.stack ?? e}`);
@@ -63,7 +64,8 @@ const broker = new Broker({
     debug: C.debug,
     isMaster: false,
     payload: P,
-    parentFds: { in: 0, out: 1 },
+    parentFds: C.fork ? undefined : { in: 0, out: 1 },
+    parentPort: C.fork?.parentPort,
   },
 }, { keepAlive: true });
 
@@ -79,5 +81,14 @@ const dispatcher = new Dispatcher(router, importer, {
 });
 
 serveObservables(router, (body) => dispatcher.resolve(body));
+
+// A fork's onStart runs with its own Context before any call is dispatched.
+if (C.fork?.onStart) {
+  const onStart = C.fork.onStart;
+  dispatcher.gate((async () => {
+    const fn = await dispatcher.resolve([onStart, null, null, [], null], { ungated: true });
+    await fn(router!.myself());
+  })());
+}
 
 for (const [level, text] of early.splice(0)) router.forwardLog(C.name, level, text);

@@ -44,8 +44,17 @@ export class Dispatcher {
     });
   }
 
+  private ready: Promise<void> = Promise.resolve();
+
+  /** Holds every call until `until` settles (a fork's onStart). A failure fails the calls. */
+  gate(until: Promise<void>): void {
+    this.ready = until;
+    until.catch((e: unknown) => this.router.forwardLog(this.router.name, 'error', `onStart failed: ${(e as Error)?.stack ?? e}`));
+  }
+
   /** The function a call body names: compiled source, or an export imported by URL. */
-  async resolve(body: CallBody): Promise<Compiled> {
+  async resolve(body: CallBody, opts: { ungated?: boolean } = {}): Promise<Compiled> {
+    if (!opts.ungated) await this.ready;
     const [src, url, exportName, , caller] = body;
     return src !== null ? this.compile(src, caller) : this.importer.exportOf(url!, exportName!);
   }

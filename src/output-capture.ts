@@ -7,6 +7,7 @@
  */
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 import type { LogLevel } from './log.js';
 
 export type LineSink = (level: LogLevel, text: string) => void;
@@ -40,8 +41,16 @@ class LineStream extends Writable {
 export function captureOutput(sink: LineSink): void {
   const out = new LineStream('info', sink);
   const err = new LineStream('warn', sink);
-  Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => out });
-  Object.defineProperty(process, 'stderr', { configurable: true, enumerable: true, get: () => err });
+  if (isMainThread) {
+    Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => out });
+    Object.defineProperty(process, 'stderr', { configurable: true, enumerable: true, get: () => err });
+  } else {
+    // In a worker thread (a fork) process.stdout is Node's own stream, which the
+    // parent thread's flow control talks to: keep the object, divert its writes.
+    for (const [stream, to] of [[process.stdout, out], [process.stderr, err]] as const) {
+      (stream as { write: unknown }).write = (chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => to.write(chunk, enc as BufferEncoding, cb as () => void);
+    }
+  }
   const replacement = new Console({ stdout: out, stderr: err, colorMode: false });
   Object.defineProperty(globalThis, 'console', { configurable: true, writable: true, value: replacement });
 }

@@ -32,6 +32,8 @@ import { doas as doasTransport } from '../transports/doas.js';
 import type { DoasOptions } from '../transports/doas.js';
 import { ptyModuleDir } from './pty-module.js';
 import { ssh as sshTransport } from '../transports/ssh.js';
+import { fork as forkTransport } from '../transports/fork.js';
+import type { ForkOptions } from '../transports/fork.js';
 import type { SshOptions } from '../transports/ssh.js';
 import type { Transport } from '../transports/transport.js';
 
@@ -324,6 +326,14 @@ export class Router implements MessageRouter {
     return this.connect(localTransport, opts);
   }
 
+  /**
+   * A new context in a worker thread of this context (or of `via`): its own
+   * isolate, globals, module cache and dispatcher, started in milliseconds.
+   */
+  fork(opts: ForkOptions & ConnectOptions = {}): Promise<Context> {
+    return this.connect(forkTransport, opts);
+  }
+
   /** Connects to a host with ssh: the remote side needs only `node`. */
   ssh(opts: SshOptions & ConnectOptions): Promise<Context> {
     if (opts.client === 'ssh2') return Promise.reject(new MitogenError("ssh({ client: 'ssh2' }) is not built yet: use the default OpenSSH client"));
@@ -388,6 +398,7 @@ export class Router implements MessageRouter {
       unidirectional: opts.unidirectional ?? false,
       login: withRemoteName(transport.login?.(opts), remoteName),
       ptyModule: transport.login ? ptyModuleDir() : undefined,
+      ...transport.extra?.(opts),
     };
     // Written when the child exits, as Mitogen's profiling writes /tmp/mitogen.stats.*.
     if (spec.profiling) spec.argv.splice(spec.argv.lastIndexOf('-e'), 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);

@@ -3,7 +3,7 @@
  * runs (and, for methods that log in, the prompts it answers). Everything
  * else — spawning, the bootstrap, routing — is shared.
  */
-import type { LoginSpec } from '../src/bootstrap-types.js';
+import type { ConnectSpec, LoginSpec } from '../src/bootstrap-types.js';
 
 export interface CommonArgs {
   remoteName: string;
@@ -18,4 +18,6 @@ export interface Transport<O> {
   defaultName?(opts: O): string | undefined;
   /** For methods that log in: the prompts to answer and the password. */
   login?(opts: O): LoginSpec;
+  /** Anything else the connecting broker needs (e.g. a fork's onStart and limits). */
+  extra?(opts: O): Partial<ConnectSpec>;
 }

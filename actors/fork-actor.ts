@@ -1,0 +1,83 @@
+/**
+ * ForkActor: starts a fork — an isolated context in a new worker thread of
+ * this context (Node cannot fork(2) a running process). The worker runs the
+ * same child runtime every context runs, with its parent stream on a
+ * MessagePort; `resourceLimits` bound its heap, so a blow-up ends only the
+ * fork. It lives in the broker thread, which owns every stream of this context.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { inflateSync } from 'node:zlib';
+import { StreamError } from '../src/errors.js';
+import type { ChildConfig, ConnectResult, ConnectSpec, RuntimePayload } from '../src/bootstrap-types.js';
+import { portStreams } from './port-stream.js';
+import { StreamActor } from './stream-actor.js';
+import type { StreamEvents } from './stream-actor.js';
+
+/** What the fork's thread runs: the child runtime, fed from workerData instead of stdin. */
+const FORK_BOOT = "const{workerData:W}=require('node:worker_threads');"
+  + "new Function('require','J','P','C','I',W.J.main)(require,W.J,W.P,W.C,s=>import(s))";
+
+let parsed: RuntimePayload | undefined;
+
+export interface Forked { stream: StreamActor; worker: Worker; result: ConnectResult }
+
+export function startFork(spec: ConnectSpec, deps: { payload: Uint8Array; myId: number; parentIds: number[]; streamEvents: StreamEvents }): Promise<Forked> {
+  parsed ??= JSON.parse(inflateSync(deps.payload).toString('utf8')) as RuntimePayload;
+  const name = spec.name ?? `fork.${spec.contextId}`;
+  const { port1, port2 } = new MessageChannel();
+  const config: ChildConfig = {
+    contextId: spec.contextId,
+    parentIds: [deps.myId, ...deps.parentIds],
+    name,
+    maxMessageSize: spec.maxMessageSize,
+    debug: spec.debug,
+    profiling: false,
+    unidirectional: spec.unidirectional,
+    fork: { onStart: spec.fork?.onStart, parentPort: port2 },
+  };
+  return new Promise<Forked>((resolve, reject) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(FORK_BOOT, {
+        eval: true,
+        workerData: { J: parsed, P: deps.payload, C: config },
+        transferList: [port2],
+        resourceLimits: spec.fork?.resourceLimits,
+        execArgv: [],
+        name: `mitogen ${name}`,
+        stdout: false,
+        stderr: false,
+      });
+    } catch (e) {
+      reject(new StreamError(`${name}: could not start the fork's thread: ${(e as Error).message}`));
+      return;
+    }
+    let settled = false;
+    const timer = setTimeout(() => fail(new StreamError(`Failed to setup connection after ${spec.connectTimeout} seconds: ${name}`)), spec.connectTimeout * 1000);
+    const fail = (e: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      reject(e);
+    };
+    worker.once('error', (e) => fail(new StreamError(`${name}: the fork's thread failed while starting: ${e.message}`)));
+    worker.once('exit', (code) => fail(new StreamError(`${name}: the fork's thread exited (${code}) while starting`)));
+    // The fork's broker announces itself with MITO002 on the port, as a child does on stdout.
+    port1.once('message', (first: Uint8Array) => {
+      if (Buffer.from(first.buffer, first.byteOffset, first.byteLength).toString() !== 'MITO002\n') {
+        fail(new StreamError(`${name}: unexpected first message from the fork`));
+        return;
+      }
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const { input, output } = portStreams(port1);
+      const stream = new StreamActor(input, output, { remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize }, deps.streamEvents);
+      // A fork that dies (a heap limit, process.exit in it) closes its port; make sure of it.
+      worker.on('exit', () => stream.close('the fork\'s thread exited'));
+      worker.on('error', () => { /* reported through the stream closing */ });
+      resolve({ stream, worker, result: { contextId: spec.contextId, name, pid: process.pid } });
+    });
+  });
+}
