@@ -175,11 +175,20 @@ const figures: Record<string, () => Promise<Figure>> = {
   },
   async fork() {
     const router = new Router();
-    const built = typeof (router as unknown as { fork?: unknown }).fork === 'function';
-    await router.shutdown();
-    return figure('fork', 'fork(): start + first call', '< 65 ms',
-      built ? { error: 'not measured yet' } : { notBuilt: 'fork() is not built yet' }, stat(await workerStart(reps(10, 3)), 'ms'),
-      mitogen('fork', reps(10, 3)), (_r, s) => s.median < 65);
+    const ts: number[] = [];
+    try {
+      // As Mitogen's figure: forks of a child context, each shut down before the next.
+      const parent = await router.local();
+      for (let i = 0; i < reps(10, 3); i++) {
+        const t = performance.now();
+        const f = await router.fork({ via: parent });
+        await f.call(() => null);
+        ts.push(performance.now() - t);
+        await f.shutdown({ wait: true });
+      }
+    } finally { await router.shutdown(); }
+    return figure('fork', 'fork(): start + first call (a fork of a child)', '< 65 ms',
+      stat(ts, 'ms'), stat(await workerStart(reps(10, 3)), 'ms'), mitogen('fork', reps(10, 3)), (_r, s) => s.median < 65);
   },
   async ssh() {
     const file = '/var/tmp/mitogen-testbed/ssh/hosts.json';

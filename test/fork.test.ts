@@ -1,0 +1,86 @@
+import test from 'ava';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { CallError, ChannelError, currentRouter, logRecords } from '../src/index.js';
+import type { LogRecord } from '../src/index.js';
+import { routerFor, waitUntil } from './helpers.js';
+
+const where = () => ({ pid: process.pid, threadId: require('node:worker_threads').threadId as number, main: require('node:worker_threads').isMainThread as boolean });
+
+test('a fork in the master is a thread of this process with its own threadId and globals', async (t) => {
+  const router = routerFor(t);
+  t.true(isMainThread);
+  const f = await router.fork();
+  const w = await f.call(where);
+  t.is(w.pid, process.pid);
+  t.false(w.main);
+  t.not(w.threadId, threadId);
+  (globalThis as Record<string, unknown>).mark = 'master';
+  await f.call(() => { (globalThis as Record<string, unknown>).mark = 'fork'; });
+  t.is((globalThis as Record<string, unknown>).mark, 'master');
+  t.is(await f.call(() => (globalThis as Record<string, unknown>).mark), 'fork');
+  t.regex(f.name, /^fork\.\d+$/);
+});
+
+test('a fork via a child lives in that child; a fork\'s own forks route through it', async (t) => {
+  const router = routerFor(t);
+  const child = await router.local();
+  const childPid = await child.call(() => process.pid);
+  const f = await router.fork({ via: child });
+  t.is((await f.call(where)).pid, childPid);
+  const ff = await router.fork({ via: f });
+  const inner = await ff.call(where);
+  t.is(inner.pid, childPid);
+  t.not(inner.threadId, (await f.call(where)).threadId);
+  // The fork can start children of its own, too.
+  const made = await f.call(async () => { const g = await currentRouter()!.local(); return g.call(() => process.ppid); });
+  t.is(made, childPid);
+});
+
+test('onStart runs inside the fork, with its Context, before the first call', async (t) => {
+  const router = routerFor(t);
+  const f = await router.fork({
+    onFork: () => { (globalThis as Record<string, unknown>).order = ['onFork']; },
+    onStart: async (ctx: { contextId: number }) => {
+      await new Promise((r) => setTimeout(r, 20)); // an async onStart still runs to its end first
+      ((globalThis as Record<string, unknown>).order as string[]).push(`onStart:${ctx.contextId}`);
+    },
+  });
+  t.deepEqual(await f.call(() => (globalThis as Record<string, unknown>).order), ['onFork', `onStart:${f.contextId}`]);
+});
+
+test('a heap limit ends only the fork: its calls reject with ChannelError and its host lives on', async (t) => {
+  const router = routerFor(t);
+  const host = await router.local();
+  const f = await router.fork({ via: host, resourceLimits: { maxOldGenerationSizeMb: 24 } });
+  const err = await t.throwsAsync(f.call(() => { const a: unknown[] = []; for (;;) a.push(new Array(1e5).fill(1)); }), { instanceOf: ChannelError });
+  t.regex(err!.message, /disconnected/);
+  t.true(f.isDisconnected);
+  t.is(await host.call(() => 'host alive'), 'host alive');
+  const g = await router.fork({ via: host });
+  t.is(await g.call(() => 1 + 1), 2);
+});
+
+test('process-wide operations in a fork are scoped or refused: process.exit ends only the fork, process.chdir is refused', async (t) => {
+  const router = routerFor(t);
+  const host = await router.local();
+  const hostCwd = await host.call(() => process.cwd());
+  const f = await router.fork({ via: host });
+  const chdir = await t.throwsAsync(f.call(() => process.chdir('/tmp')), { instanceOf: CallError });
+  t.regex(chdir!.message, /process\.chdir\(\) is not supported in workers/);
+  t.is(await host.call(() => process.cwd()), hostCwd);
+  await t.throwsAsync(f.call(() => process.exit(3)), { instanceOf: ChannelError });
+  t.is(await host.call(() => 'host alive'), 'host alive');
+});
+
+test('shutting a host down ends its forks; output in a fork is forwarded, not printed', async (t) => {
+  const router = routerFor(t);
+  const host = await router.local();
+  const f = await router.fork({ via: host, name: 'forked' });
+  const records: LogRecord[] = [];
+  const sub = logRecords.subscribe((r) => records.push(r));
+  t.teardown(() => sub.unsubscribe());
+  t.is(await f.call(() => { console.log('from the fork'); process.stdout.write('raw from the fork\n'); return 'ok'; }), 'ok');
+  await waitUntil(() => ['from the fork', 'raw from the fork'].every((x) => records.some((r) => r.name === 'forked' && r.text === x)), 10, 'the fork\'s output is forwarded');
+  await host.shutdown({ wait: true });
+  t.true(f.isDisconnected);
+});
