@@ -12,7 +12,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EofError, StreamError, TimeoutError } from '../src/errors.js';
-import type { ChildConfig, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
+import type { ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
+import { childConfig } from './child-config.js';
 import { StreamActor } from './stream-actor.js';
 import { closeSlave, LoginWatcher, openPty, readPty, whenEchoOff, withControllingTty } from './pty-login.js';
 import type { PtyPair } from './pty-login.js';
@@ -216,15 +217,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     };
 
     const sendPayload = (): void => {
-      const config: ChildConfig = {
-        contextId: spec.contextId,
-        parentIds: [deps.myId, ...deps.parentIds],
-        name,
-        maxMessageSize: spec.maxMessageSize,
-        debug: spec.debug,
-        profiling: spec.profiling,
-        unidirectional: spec.unidirectional,
-      };
+      const config = childConfig(spec, name, deps);
       const configBytes = Buffer.from(JSON.stringify(config));
       const head = Buffer.alloc(4);
       head.writeUInt32BE(deps.payload.byteLength);

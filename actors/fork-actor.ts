@@ -8,7 +8,8 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { inflateSync } from 'node:zlib';
 import { StreamError } from '../src/errors.js';
-import type { ChildConfig, ConnectResult, ConnectSpec, RuntimePayload } from '../src/bootstrap-types.js';
+import type { ConnectResult, ConnectSpec, RuntimePayload } from '../src/bootstrap-types.js';
+import { childConfig } from './child-config.js';
 import { portStreams } from './port-stream.js';
 import { StreamActor } from './stream-actor.js';
 import type { StreamEvents } from './stream-actor.js';
@@ -25,16 +26,7 @@ export function startFork(spec: ConnectSpec, deps: { payload: Uint8Array; myId: 
   parsed ??= JSON.parse(inflateSync(deps.payload).toString('utf8')) as RuntimePayload;
   const name = spec.name ?? `fork.${spec.contextId}`;
   const { port1, port2 } = new MessageChannel();
-  const config: ChildConfig = {
-    contextId: spec.contextId,
-    parentIds: [deps.myId, ...deps.parentIds],
-    name,
-    maxMessageSize: spec.maxMessageSize,
-    debug: spec.debug,
-    profiling: false,
-    unidirectional: spec.unidirectional,
-    fork: { onStart: spec.fork?.onStart, parentPort: port2 },
-  };
+  const config = childConfig(spec, name, deps, { profiling: false, fork: { onStart: spec.fork?.onStart, parentPort: port2 } });
   return new Promise<Forked>((resolve, reject) => {
     let worker: Worker;
     try {

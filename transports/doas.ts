@@ -2,6 +2,7 @@
 import type { LoginSpec } from '../src/bootstrap-types.js';
 import { firstStageArgv } from '../src/first-stage.js';
 import type { Transport } from './transport.js';
+import { escapeRegExp } from './escape-regexp.js';
 
 export interface DoasOptions {
   username?: string;
@@ -15,8 +16,6 @@ export interface DoasOptions {
 
 export const DOAS_INCORRECT = ['doas: authentication failed', 'doas: authorization failed'];
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 export const doas: Transport<DoasOptions> = {
   method: 'doas',
   defaultName: (o) => `doas.${o.username ?? 'root'}`,
@@ -28,8 +27,8 @@ export const doas: Transport<DoasOptions> = {
     return {
       method: 'doas',
       password: o.password,
-      passwordPrompts: [escape(o.passwordPrompt ?? 'password:')],
-      incorrect: (o.incorrectPrompts ?? DOAS_INCORRECT).map(escape),
+      passwordPrompts: [escapeRegExp(o.passwordPrompt ?? 'password:')],
+      incorrect: (o.incorrectPrompts ?? DOAS_INCORRECT).map(escapeRegExp),
       fatal: ['^doas: operation not permitted'],
     };
   },

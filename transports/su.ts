@@ -7,6 +7,7 @@ import { firstStageArgv } from '../src/first-stage.js';
 import { shellQuote } from './shell-quote.js';
 import { REMOTE_NAME_PLACEHOLDER } from './sudo.js';
 import type { Transport } from './transport.js';
+import { escapeRegExp } from './escape-regexp.js';
 
 export interface SuOptions {
   username?: string;
@@ -22,8 +23,6 @@ export interface SuOptions {
 
 export const SU_INCORRECT = ['su: sorry', 'su: authentication failure', 'su: incorrect password', 'authentication is denied', 'su: permission denied'];
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 export const su: Transport<SuOptions> = {
   method: 'su',
   defaultName: (o) => `su.${o.username ?? 'root'}`,
@@ -35,8 +34,8 @@ export const su: Transport<SuOptions> = {
     return {
       method: 'su',
       password: o.password,
-      passwordPrompts: [escape(o.passwordPrompt ?? 'password:')],
-      incorrect: (o.incorrectPrompts ?? SU_INCORRECT).map(escape),
+      passwordPrompts: [escapeRegExp(o.passwordPrompt ?? 'password:')],
+      incorrect: (o.incorrectPrompts ?? SU_INCORRECT).map(escapeRegExp),
       fatal: ['^su: user .* does not exist'],
       answerOn: 'stdin',
       // PAM's conversation needs no terminal here: the same command works on pipes.

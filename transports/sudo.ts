@@ -9,6 +9,7 @@ import type { LoginSpec } from '../src/bootstrap-types.js';
 import { firstStageArgv } from '../src/first-stage.js';
 import { PASSWORD_WORDS, SUDO_PROMPTS } from './password-prompts.js';
 import type { Transport } from './transport.js';
+import { escapeRegExp } from './escape-regexp.js';
 
 export interface SudoOptions {
   /** The user to become (default 'root'). */
@@ -58,12 +59,10 @@ export function parseSudoArgs(args: readonly string[]): ParsedSudoArgs {
   return out;
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** Any translation of sudo's prompt, or any language's word for "password" on the prompt line. */
 export const SUDO_PROMPT_PATTERNS: string[] = [
-  ...Object.values(SUDO_PROMPTS).map((p) => escape(p.trim()).replace('%p', '.+')),
-  ...PASSWORD_WORDS.map(escape),
+  ...Object.values(SUDO_PROMPTS).map((p) => escapeRegExp(p.trim()).replace('%p', '.+')),
+  ...PASSWORD_WORDS.map(escapeRegExp),
 ];
 
 /** Replaced by the real remote name when the connection is made (see Router.connect). */
