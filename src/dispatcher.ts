@@ -11,6 +11,7 @@ import type { Message } from './message.js';
 import type { ModuleImporter } from './module-importer.js';
 import type { Router } from './router.js';
 import { currentRouter } from './current.js';
+import { rewriteDynamicImport } from './rewrite-import.js';
 
 type Compiled = (...args: unknown[]) => unknown;
 
@@ -94,9 +95,4 @@ export class Dispatcher {
     this.compiled.set(key, fn);
     return fn;
   }
-}
-
-/** `import(x)` in shipped code goes through the importer, which knows the caller's URL. */
-export function rewriteDynamicImport(src: string): string {
-  return src.replace(/(?<![\w$.])import\s*\(/g, '__mitogenImport(');
 }

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { isMainThread, threadId } from 'node:worker_threads';
-import { CallError, ChannelError, currentRouter, logRecords } from '../src/index.js';
+import { CallError, ChannelError, currentRouter, fnRef, logRecords } from '../src/index.js';
 import type { LogRecord } from '../src/index.js';
-import { routerFor, waitUntil } from './helpers.js';
+import { fixturesDir, hidingNodePath, routerFor, waitUntil } from './helpers.js';
 
 const where = () => ({ pid: process.pid, threadId: require('node:worker_threads').threadId as number, main: require('node:worker_threads').isMainThread as boolean });
 
@@ -83,4 +83,28 @@ test('shutting a host down ends its forks; output in a fork is forwarded, not pr
   await waitUntil(() => ['from the fork', 'raw from the fork'].every((x) => records.some((r) => r.name === 'forked' && r.text === x)), 10, 'the fork\'s output is forwarded');
   await host.shutdown({ wait: true });
   t.true(f.isDisconnected);
+});
+
+test('modules a fork lacks are forwarded into it (ESM, CommonJS, TypeScript)', async (t) => {
+  const router = routerFor(t);
+  const dir = `${fixturesDir}forwarding`;
+  const host = await router.local({ nodePath: hidingNodePath(dir) });
+  const f = await router.fork({ via: host });
+  t.deepEqual(await f.call((d: string) => require('node:fs').readdirSync(d), dir), []);
+  t.is(await f.call(async () => (await import('./fixtures/forwarding/esm/main.js')).answer), 42);
+  t.is(await f.call(() => require('./fixtures/forwarding/cjs/main.cjs').total), 42);
+  t.deepEqual(await f.call(fnRef(`file://${dir}/esm/greet.ts`, 'greet'), 'q'), { text: 'hello q', doubled: 2 });
+});
+
+test('a function that builds source for a Worker keeps its strings: only code imports are rewritten', async (t) => {
+  const router = routerFor(t);
+  const ctx = await router.local();
+  const got = await ctx.call(async () => {
+    const { Worker } = await import('node:worker_threads');
+    return new Promise<string>((resolve) => {
+      const w = new Worker("import('node:os').then((os) => require('node:worker_threads').parentPort.postMessage(typeof os.hostname))", { eval: true });
+      w.once('message', (m: string) => { resolve(m); void w.terminate(); });
+    });
+  });
+  t.is(got, 'function');
 });

