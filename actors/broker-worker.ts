@@ -111,7 +111,9 @@ const streamEvents: StreamEvents = {
       void shutdown(`parent disconnected: ${reason}`);
       return;
     }
-    log('debug', `${stream.name} disconnected: ${reason}`);
+    // An ordinary end is debug news; corruption or an IO error is worth seeing by default.
+    const ordinary = reason === 'EOF on stream' || reason === 'stream closed' || reason.startsWith('the fork');
+    log(ordinary ? 'debug' : 'error', `${stream.name} disconnected: ${reason}`);
     router.onChildClosed(stream);
     failRequestsVia(stream);
   },

@@ -1,0 +1,42 @@
+/** A child that misbehaves on the wire: the master never crashes or hangs, and nothing it claims is believed. */
+import test from 'ava';
+import { buildFrame, encodeBody } from '../src/codec.js';
+import { ChannelError, currentRouter, logRecords } from '../src/index.js';
+import type { LogRecord } from '../src/index.js';
+import { handles } from '../src/index.js';
+import { routerFor, waitUntil } from './helpers.js';
+
+function watchLogs(t: Parameters<typeof routerFor>[0]): LogRecord[] {
+  const records: LogRecord[] = [];
+  const sub = logRecords.subscribe((r) => records.push(r));
+  t.teardown(() => sub.unsubscribe());
+  return records;
+}
+
+test('garbage on a child\'s stream closes that stream with a logged reason; its calls reject; other children go on', async (t) => {
+  const router = routerFor(t);
+  const logs = watchLogs(t);
+  const bad = await router.local({ name: 'corrupt' });
+  const good = await router.local({ name: 'healthy' });
+  const pending = bad.call(() => new Promise(() => {}));
+  // fd 1 is the protocol: write bytes that are not a frame straight into it.
+  bad.callNoReply(() => { require('node:fs').writeSync(1, Buffer.from('this is not a frame, not even close')); });
+  await t.throwsAsync(pending, { instanceOf: ChannelError });
+  t.true(bad.isDisconnected);
+  await waitUntil(() => logs.some((r) => /corrupt disconnected: Corruption detected: frame signature incorrect/.test(r.text) && r.level === 'error'), 5, 'the reason is logged');
+  t.is(await good.call(() => 'still fine'), 'still fine');
+});
+
+test('a child cannot claim routes it does not own: ADD_ROUTE for the master, a sibling or a foreign id is refused and logged', async (t) => {
+  const router = routerFor(t);
+  const logs = watchLogs(t);
+  const a = await router.local();
+  const b = await router.local();
+  // Forged ADD_ROUTE frames, built here and sent by the child's broker as its own.
+  const frames = [0, b.contextId].map((id) => Array.from(buildFrame({ dstId: 0, srcId: a.contextId, authId: a.contextId, handle: handles.ADD_ROUTE, replyTo: 0 }, encodeBody([id, 'stolen']))));
+  await a.call((raw: number[][]) => { for (const f of raw) currentRouter()!.broker.send(new Uint8Array(f)); }, frames);
+  await waitUntil(() => logs.filter((r) => /refusing ADD_ROUTE/.test(r.text)).length >= 2, 5, 'both claims are refused in the log');
+  // Routing is unchanged: b still answers as b, the master is still the master.
+  t.is(await b.call(() => 'b'), 'b');
+  t.is(router.contextById(b.contextId)!.name.startsWith('local.'), true);
+});
