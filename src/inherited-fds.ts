@@ -5,8 +5,7 @@
  * the terminal from hanging up, and could type into it. Contexts need only
  * fds 0-2 from their parent.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
-import tty from 'node:tty';
+import { closeSync, readdirSync, readlinkSync } from 'node:fs';
 
 export function closeInheritedTerminals(): number {
   let closed = 0;
@@ -22,8 +21,9 @@ export function closeInheritedTerminals(): number {
     let target: string;
     try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; }
     if (target === '/dev/ptmx' || target.startsWith('/dev/pts/')) {
-      // Through a handle: fs.close on an fd Node did not open makes it print a warning.
-      try { new tty.ReadStream(fd).destroy(); closed++; } catch { /* not closable */ }
+      // A plain close: a tty handle would re-open the terminal by path, which fails
+      // once the login that owned it has ended (EIO) and would leave the fd open.
+      try { closeSync(fd); closed++; } catch { /* already gone */ }
     }
   }
   return closed;
