@@ -430,6 +430,17 @@ export class Router implements MessageRouter {
     });
   }
 
+  // Container methods (docker, podman, buildah, lxc, lxd, jail, kubectl, setns)
+  // are the containers issue's: named here so a caller gets a clear error.
+  docker(opts?: object): Promise<Context> { return notBuilt('docker', opts); }
+  podman(opts?: object): Promise<Context> { return notBuilt('podman', opts); }
+  buildah(opts?: object): Promise<Context> { return notBuilt('buildah', opts); }
+  lxc(opts?: object): Promise<Context> { return notBuilt('lxc', opts); }
+  lxd(opts?: object): Promise<Context> { return notBuilt('lxd', opts); }
+  jail(opts?: object): Promise<Context> { return notBuilt('jail', opts); }
+  kubectl(opts?: object): Promise<Context> { return notBuilt('kubectl', opts); }
+  setns(opts?: object): Promise<Context> { return notBuilt('setns', opts); }
+
   // ---------------------------------------------------------------- shutdown
 
   /** Shuts every child down, then the broker. Idempotent; resolves when all are gone. */
@@ -461,4 +472,8 @@ export { IS_DEAD };
 function withRemoteName(login: LoginSpec | undefined, remoteName: string): LoginSpec | undefined {
   if (!login?.pipeArgv) return login;
   return { ...login, pipeArgv: login.pipeArgv.map((a) => a.split(REMOTE_NAME_PLACEHOLDER).join(remoteName)) };
+}
+
+function notBuilt(method: string, _opts?: object): Promise<never> {
+  return Promise.reject(new MitogenError(`router.${method}() is not built yet (the containers issue): use local({ nodePath: [...] }) with the tool's argv meanwhile`));
 }

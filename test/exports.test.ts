@@ -36,3 +36,13 @@ test('the built package starts a context from its prebuilt runtime payload', asy
   const f = withRouter(async (router, x: number) => (await router.local()).call((y: number) => y + 1, x));
   t.is(await f(41), 42);
 });
+
+test('connection methods of the contract not built yet exist and say so', async (t) => {
+  const { Router, MitogenError } = await import('mitogen-ts') as typeof import('../src/index.js');
+  const router = new Router();
+  t.teardown(() => router.shutdown());
+  for (const m of ['docker', 'podman', 'buildah', 'lxc', 'lxd', 'jail', 'kubectl', 'setns'] as const) {
+    await t.throwsAsync(router[m]({}), { instanceOf: MitogenError, message: new RegExp(`router\\.${m}\\(\\) is not built yet`) });
+  }
+  for (const m of ['local', 'fork', 'ssh', 'sudo', 'su', 'doas'] as const) t.is(typeof router[m], 'function');
+});
