@@ -1,0 +1,59 @@
+/** A figure's definition, what measuring it is given, and the result record written to latest.json. */
+import type { Router } from '../../src/index.js';
+import { Deadline, isStat } from './measure.js';
+import type { Side } from './measure.js';
+import type { MitogenArgs } from './mitogen.js';
+
+export interface Env {
+  quick: boolean;
+  /** A repetition count: `full` normally, `quick` with --quick. */
+  reps(full: number, quick: number): number;
+  /** A fresh time limit for one side of the figure (the figure's `seconds`, fewer with --quick). */
+  deadline(): Deadline;
+  /** Its seconds, for Mitogen's side (which keeps its own clock). */
+  seconds: number;
+  /** A new Router that run.ts shuts down after the figure whatever happens. */
+  router(): Router;
+  mitogen(args: Omit<MitogenArgs, 'seconds'>): Promise<Side>;
+  log(line: string): void;
+}
+
+export interface Measured { mitogenTs: Side; floor: Side; mitogen: Side; notes?: string[] }
+
+export interface FigureDef {
+  id: string;
+  title: string;
+  goal: string;
+  /** Seconds each side may take with a full run (loops stop early past it). */
+  seconds: number;
+  /**
+   * Whether the goal is met, from mitogen-ts's median and its ratios. Only
+   * called when every side in `needs` was measured; otherwise `met` is null.
+   */
+  needs: ('floor' | 'mitogen')[];
+  met(x: { value: number; vsFloor: number; vsMitogen: number }): boolean;
+  measure(env: Env): Promise<Measured>;
+}
+
+/** One row of the results: every side, the ratios of the medians, and the goal's verdict. */
+export interface FigureResult extends Measured {
+  id: string;
+  title: string;
+  goal: string;
+  /** mitogen-ts's median divided by the floor's and by Mitogen's (null where either is not measured). */
+  ratios: { vsFloor: number | null; vsMitogen: number | null };
+  /** null: mitogen-ts (or a side the goal needs) was not measured. */
+  met: boolean | null;
+  seconds: number;
+}
+
+export function result(def: FigureDef, m: Measured, seconds: number): FigureResult {
+  const ratio = (a: Side, b: Side): number | null => (isStat(a) && isStat(b) ? a.median / b.median : null);
+  const ratios = { vsFloor: ratio(m.mitogenTs, m.floor), vsMitogen: ratio(m.mitogenTs, m.mitogen) };
+  let met: boolean | null = null;
+  const ts = m.mitogenTs;
+  if (isStat(ts) && def.needs.every((side) => isStat(m[side]))) {
+    met = def.met({ value: ts.median, vsFloor: ratios.vsFloor ?? Number.NaN, vsMitogen: ratios.vsMitogen ?? Number.NaN });
+  }
+  return { id: def.id, title: def.title, goal: def.goal, ...m, ratios, met, seconds };
+}
