@@ -15,6 +15,7 @@ export const boot: FigureDef = {
   needs: ['floor', 'mitogen'],
   met: (x) => x.vsFloor <= 1.3 && x.vsMitogen < 1,
   async measure(env) {
+    const reps = env.reps(15, 5);
     const router = env.router();
     const ts: number[] = [];
     const floor: number[] = [];
@@ -23,7 +24,7 @@ export const boot: FigureDef = {
     await first.call(noop);
     await first.shutdown({ wait: true });
     // mitogen-ts and the floor alternate, so a load change on this shared machine hits both alike.
-    await repeat(env.reps(10, 5), env.deadline(), async () => {
+    await repeat(reps, env.deadline(), async () => {
       floor.push(await nodeStart());
       const t = performance.now();
       const ctx = await within(router.local(), 60_000, 'local()');
@@ -32,7 +33,7 @@ export const boot: FigureDef = {
       await within(ctx.shutdown({ wait: true }), 30_000, 'shutdown');
     });
     await router.shutdown();
-    return { mitogenTs: stat(ts, 'ms'), floor: stat(floor, 'ms'), mitogen: await env.mitogen({ reps: env.reps(10, 5) }) };
+    return { mitogenTs: stat(ts, 'ms'), floor: stat(floor, 'ms'), mitogen: await env.mitogen({ reps }) };
   },
 };
 
@@ -44,10 +45,11 @@ export const rss: FigureDef = {
   needs: ['floor'],
   met: (x) => x.vsFloor <= 1.3,
   async measure(env) {
+    const reps = env.reps(7, 3);
     const router = env.router();
     const ts: number[] = [];
     const floor: number[] = [];
-    await repeat(env.reps(5, 3), env.deadline(), async () => {
+    await repeat(reps, env.deadline(), async () => {
       floor.push(await bareNodeRss(SETTLE_MS));
       const ctx = await within(router.local(), 60_000, 'local()');
       const pid = await within(ctx.call(() => process.pid), 30_000, 'pid call');
@@ -58,7 +60,7 @@ export const rss: FigureDef = {
     await router.shutdown();
     return {
       mitogenTs: stat(ts, 'MiB'), floor: stat(floor, 'MiB'),
-      mitogen: await env.mitogen({ reps: env.reps(5, 3), settle_ms: SETTLE_MS }),
+      mitogen: await env.mitogen({ reps, settle_ms: SETTLE_MS }),
       notes: [`RSS: VmRSS from /proc/<pid>/status, ${SETTLE_MS} ms after the child's first call (the bare node's: after it is up).`],
     };
   },
@@ -72,9 +74,10 @@ export const fork: FigureDef = {
   needs: [],
   met: (x) => x.value < 65,
   async measure(env) {
+    const reps = env.reps(15, 5);
     const floor: number[] = [];
-    await repeat(env.reps(10, 5), env.deadline(), async () => { floor.push(await workerStart()); });
-    const mitogen = await env.mitogen({ reps: env.reps(10, 5) });
+    await repeat(reps, env.deadline(), async () => { floor.push(await workerStart()); });
+    const mitogen = await env.mitogen({ reps });
     const router = env.router();
     if (typeof router.fork !== 'function') return { mitogenTs: marker('not built', 'router.fork is not a function'), floor: stat(floor, 'ms'), mitogen };
     const ts: number[] = [];
@@ -83,7 +86,7 @@ export const fork: FigureDef = {
     await parent.call(noop);
     const warm = await within(router.fork({ via: parent }), 30_000, 'warm-up fork()');
     await warm.shutdown({ wait: true });
-    await repeat(env.reps(10, 5), env.deadline(), async () => {
+    await repeat(reps, env.deadline(), async () => {
       const t = performance.now();
       const f = await within(router.fork({ via: parent }), 30_000, 'fork()');
       await within(f.call(noop), 30_000, 'first call');

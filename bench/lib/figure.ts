@@ -2,7 +2,7 @@
 import type { Router } from '../../src/index.js';
 import { Deadline, isStat } from './measure.js';
 import type { Side } from './measure.js';
-import type { MitogenArgs } from './mitogen.js';
+import type { FigureArgs } from './mitogen.js';
 
 export interface Env {
   quick: boolean;
@@ -14,8 +14,7 @@ export interface Env {
   seconds: number;
   /** A new Router that run.ts shuts down after the figure whatever happens. */
   router(): Router;
-  mitogen(args: Omit<MitogenArgs, 'seconds'>): Promise<Side>;
-  log(line: string): void;
+  mitogen(args: FigureArgs): Promise<Side>;
 }
 
 export interface Measured { mitogenTs: Side; floor: Side; mitogen: Side; notes?: string[] }

@@ -9,8 +9,10 @@ const script = fileURLToPath(new URL('../mitogen/bench_mitogen.py', import.meta.
 // Debian's interpreter, not whatever `python3` is first on PATH (pyenv shims lack python3-mitogen).
 const python = '/usr/bin/python3';
 
-/** What the script is told: the same repetition counts and time limit as mitogen-ts's side, plus figure-specific values. */
-export interface MitogenArgs { reps: number; seconds: number; [extra: string]: unknown }
+/** What a figure tells the script: the same repetition count as mitogen-ts's side, plus figure-specific values. */
+export interface FigureArgs { reps: number; [extra: string]: unknown }
+/** ... and the same time limit. */
+export type MitogenArgs = FigureArgs & { seconds: number };
 
 interface Output { samples?: number[]; unit?: string; error?: string; [info: string]: unknown }
 

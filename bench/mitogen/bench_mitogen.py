@@ -1,19 +1,28 @@
 #!/usr/bin/python3 -I
-"""Mitogen's side of `npm run bench`: one figure per invocation, printed as JSON.
+"""Mitogen's side of `npm run bench`: one figure per invocation, one JSON line on stdout.
 
-    bench_mitogen.py FIGURE REPS [ARG]
+    bench_mitogen.py FIGURE '{"reps": N, "seconds": S, ...}'
 
-FIGURE: boot rtt grand_rtt inflight throughput fanout rss fork ssh.
-Each figure prints {"samples": [...], "unit": "..."} (or {"error": "..."}).
-Functions are module-level so Mitogen can import them in its children."""
+FIGURE: boot rtt grand_rtt inflight throughput fanout rss fork ssh, or
+versions. bench/lib/mitogen.ts passes the same repetition counts and time
+limit as mitogen-ts's side; loops stop at `reps` or once `seconds` have
+passed (after at least one repetition). Prints {"samples": [...], "unit": U}
+or {"error": "..."}.
+
+Called functions are module-level: Mitogen sends functions by module and
+name, and serves this module (as __main__) to its children on demand."""
 import json
 import os
+import platform
 import sys
+import threading
 import time
 
+import mitogen
 import mitogen.core
 import mitogen.master
-import mitogen.utils
+
+PY = sys.executable
 
 
 def noop():
@@ -28,15 +37,14 @@ BLOCK = None
 
 
 def block(n):
-    # The same buffer each call, as mitogen-ts's figure does.
+    # Made once in the child, then the same bytes every call, as on mitogen-ts's side.
     global BLOCK
     if BLOCK is None or len(BLOCK) != n:
         BLOCK = os.urandom(n)
     return BLOCK
 
 
-def now():
-    return time.perf_counter()
+now = time.perf_counter
 
 
 def rss_mb(p):
@@ -47,116 +55,202 @@ def rss_mb(p):
     return float('nan')
 
 
-def timed_calls(ctx, reps):
-    for _ in range(min(200, reps)):
+class Limits(object):
+    """At most `reps` repetitions, and none started after `seconds` (one always runs)."""
+
+    def __init__(self, args):
+        self.reps = int(args['reps'])
+        self.end = now() + float(args['seconds'])
+
+    def __iter__(self):
+        for i in range(self.reps):
+            if i and now() > self.end:
+                return
+            yield i
+
+    def expired(self):
+        return now() > self.end
+
+
+def boot(router, args, lim):
+    first = router.local(python_path=PY)  # untimed, as mitogen-ts's side: module caches warm
+    first.call(noop)
+    first.shutdown(wait=True)
+    out = []
+    for _ in lim:
+        t = now()
+        ctx = router.local(python_path=PY)
+        ctx.call(noop)
+        out.append((now() - t) * 1e3)
+        ctx.shutdown(wait=True)
+    return out, 'ms'
+
+
+def rtt(router, args, lim):
+    ctx = router.local(python_path=PY)
+    if args.get('via'):
+        ctx = router.local(via=ctx, python_path=PY)
+    for _ in range(int(args.get('warm_up', 200))):
         ctx.call(noop)
     out = []
-    for _ in range(reps):
+    while len(out) < lim.reps and not (out and lim.expired()):
+        for _ in range(100):  # in blocks, as mitogen-ts's side
+            t = now()
+            ctx.call(noop)
+            out.append((now() - t) * 1e6)
+    return out, 'µs'
+
+
+def inflight(router, args, lim):
+    n = int(args['calls'])
+    ctx = router.local(python_path=PY)
+
+    def burst():
+        receivers = [ctx.call_async(noop) for _ in range(n)]
+        for r in receivers:
+            r.get().unpickle()
+
+    for _ in range(int(args.get('warm_up', 1))):  # untimed warm-up bursts, as many as mitogen-ts's side
+        burst()
+    out = []
+    for _ in lim:
         t = now()
-        ctx.call(noop)
-        out.append((now() - t) * 1e6)
-    return out
+        burst()
+        out.append(n / (now() - t))
+    return out, 'calls/s'
 
 
-def run(router, figure, reps, arg):
-    if figure == 'boot':
-        out = []
-        for _ in range(reps):
-            t = now()
-            ctx = router.local(python_path=sys.executable)
-            ctx.call(noop)
-            out.append((now() - t) * 1e3)
-            ctx.shutdown(wait=True)
-        return out, 'ms'
-    if figure == 'rtt':
-        return timed_calls(router.local(python_path=sys.executable), reps), 'us'
-    if figure == 'grand_rtt':
-        child = router.local(python_path=sys.executable)
-        return timed_calls(router.local(via=child, python_path=sys.executable), reps), 'us'
-    if figure == 'inflight':
-        ctx = router.local(python_path=sys.executable)
-        ctx.call(noop)
-        out = []
-        for _ in range(reps):
-            n = 10000
-            t = now()
-            recvs = [ctx.call_async(noop) for _ in range(n)]
-            for r in recvs:
-                r.get().unpickle()
-            out.append(n / (now() - t))
-        return out, 'calls/s'
-    if figure == 'throughput':
-        ctx = router.local(python_path=sys.executable)
-        n = 1 << 20
+def throughput(router, args, lim):
+    k, n = int(args['calls']), 1 << 20
+    ctx = router.local(python_path=PY)
+    ctx.call(block, n)
+    for _ in range(k):  # warm-up, as mitogen-ts's side
         ctx.call(block, n)
-        out = []
-        for _ in range(reps):
-            k = 20
-            t = now()
-            for _ in range(k):
-                ctx.call(block, n)
-            out.append(k * n / (now() - t) / 1e6)
-        return out, 'MB/s'
-    if figure == 'fanout':
-        # Mitogen connects one context at a time (router.local blocks), as its users do.
-        out = []
-        for _ in range(reps):
-            t = now()
-            ctxs = [router.local(python_path=sys.executable) for _ in range(int(arg or 50))]
-            for c in ctxs:
-                c.call(noop)
-            out.append(now() - t)
-            # Not shutdown(wait=True) per context: on Mitogen 0.3 that can block
-            # forever; the broker's own shutdown at exit reaps them.
-            for c in ctxs:
-                c.shutdown()
-        return out, 's'
-    if figure == 'rss':
-        out = []
-        for _ in range(reps):
-            ctx = router.local(python_path=sys.executable)
-            p = ctx.call(pid)
-            time.sleep(0.2)  # let the child settle before reading its RSS
-            out.append(rss_mb(p))
-            ctx.shutdown(wait=True)
-        return out, 'MB'
-    if figure == 'fork':
-        parent = router.local(python_path=sys.executable)
-        parent.call(noop)
-        out = []
-        for _ in range(reps):
-            t = now()
-            ctx = router.fork(via=parent)
-            ctx.call(noop)
-            out.append((now() - t) * 1e3)
-            ctx.shutdown(wait=True)
-        return out, 'ms'
-    if figure == 'ssh':
-        spec = json.loads(arg)
-        out = []
-        for _ in range(reps):
-            t = now()
-            ctx = router.ssh(python_path='/usr/bin/python3', **spec)
-            ctx.call(noop)
-            out.append((now() - t) * 1e3)
-            ctx.shutdown(wait=True)
-        return out, 'ms'
-    raise ValueError('unknown figure %r' % figure)
+    out = []
+    for _ in lim:
+        t = now()
+        for _ in range(k):
+            ctx.call(block, n)
+        out.append(k * n / (now() - t) / 1e6)
+    return out, 'MB/s'
+
+
+def fanout(router, args, lim):
+    # router.local() blocks its caller until the child is up, but Mitogen's
+    # broker serves connects from many threads at once (as ansible_mitogen's
+    # connection pool does): one thread per child is Mitogen at its most parallel.
+    n = int(args['children'])
+    out = []
+    for _ in lim:
+        ctxs, pids, errors = [None] * n, [None] * n, []
+
+        def one(i):
+            try:
+                c = router.local(python_path=PY)
+                pids[i] = c.call(pid)  # the one call (as cheap as noop), and the pid to wait for below
+                ctxs[i] = c
+            except Exception as e:
+                errors.append(e)
+
+        t = now()
+        threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(max(1.0, lim.end + 120 - now()))
+        elapsed = now() - t
+        if errors or any(c is None for c in ctxs):
+            raise RuntimeError('fan-out: %d of %d children failed or hung (%r)' % (
+                n - sum(c is not None for c in ctxs), n, errors[:1]))
+        out.append(elapsed)
+        for c in ctxs:
+            c.shutdown()
+        wait_gone(pids, 30)  # all gone before the next repetition, as on mitogen-ts's side
+    return out, 's'
+
+
+def wait_gone(pids, timeout):
+    end = now() + timeout
+    for p in pids:
+        while now() < end:
+            try:
+                with open('/proc/%d/stat' % p) as f:
+                    if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
+                        break
+            except (IOError, OSError):
+                break
+            time.sleep(0.01)
+
+
+def rss(router, args, lim):
+    out = []
+    for _ in lim:
+        ctx = router.local(python_path=PY)
+        p = ctx.call(pid)
+        time.sleep(args['settle_ms'] / 1000.0)  # as long as mitogen-ts's side lets its child settle
+        out.append(rss_mb(p))
+        ctx.shutdown(wait=True)
+    return out, 'MiB'
+
+
+def fork(router, args, lim):
+    # Forks of a child context (router.fork(via=...)), as on mitogen-ts's side;
+    # forking this master would fork a process whose broker thread is running.
+    parent = router.local(python_path=PY)
+    parent.call(noop)
+    warm = router.fork(via=parent)
+    warm.call(noop)
+    warm.shutdown(wait=True)
+    out = []
+    for _ in lim:
+        t = now()
+        ctx = router.fork(via=parent)
+        ctx.call(noop)
+        out.append((now() - t) * 1e3)
+        ctx.shutdown(wait=True)
+    return out, 'ms'
+
+
+def ssh(router, args, lim):
+    out = []
+    for _ in lim:
+        t = now()
+        ctx = router.ssh(python_path='/usr/bin/python3', **args['ssh'])
+        ctx.call(noop)
+        out.append((now() - t) * 1e3)
+        ctx.shutdown(wait=True)
+    return out, 'ms'
+
+
+FIGURES = {
+    'boot': boot, 'rtt': rtt, 'grand_rtt': rtt, 'inflight': inflight, 'throughput': throughput,
+    'fanout': fanout, 'rss': rss, 'fork': fork, 'ssh': ssh,
+}
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + '\n')
+    sys.stdout.flush()
 
 
 def main():
-    figure, reps = sys.argv[1], int(sys.argv[2])
-    arg = sys.argv[3] if len(sys.argv) > 3 else None
+    figure, args = sys.argv[1], json.loads(sys.argv[2])
+    if figure == 'versions':
+        emit({'python': platform.python_version(), 'mitogen': '.'.join(map(str, mitogen.__version__))})
+        return
     broker = mitogen.master.Broker()
     router = mitogen.master.Router(broker)
     try:
-        samples, unit = run(router, figure, reps, arg)
-        print(json.dumps({'samples': samples, 'unit': unit}))
-    except Exception as e:  # reported, not hidden: the table shows it
-        print(json.dumps({'error': '%s: %s' % (type(e).__name__, e)}))
+        samples, unit = FIGURES[figure](router, args, Limits(args))
+        emit({'samples': samples, 'unit': unit})
+    except Exception as e:  # reported in the table, not hidden
+        emit({'error': '%s: %s' % (type(e).__name__, e)})
     finally:
-        broker.shutdown()
-        broker.join()
+        # The result is out; a shutdown that hangs must not hold the bench up.
+        closer = threading.Thread(target=lambda: (broker.shutdown(), broker.join()), daemon=True)
+        closer.start()
+        closer.join(30)
+    os._exit(0)
 
 
 if __name__ == '__main__':

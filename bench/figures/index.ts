@@ -1,0 +1,8 @@
+/** Every figure, in the order (the test checks latest.json against this list). */
+import type { FigureDef } from '../lib/figure.js';
+import { grandRtt, inflight, rtt, throughput } from './calls.js';
+import { fanout } from './fanout.js';
+import { ssh } from './ssh.js';
+import { boot, fork, rss } from './start.js';
+
+export const FIGURES: readonly FigureDef[] = [boot, rtt, grandRtt, inflight, throughput, fanout, rss, fork, ssh];

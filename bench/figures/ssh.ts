@@ -1,0 +1,61 @@
+/** ssh: bootstrap + first call to one of the project's test hosts (sshd in a network namespace on this machine). */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { FigureDef } from '../lib/figure.js';
+import { marker, repeat, stat, within } from '../lib/measure.js';
+
+const HOSTS = '/var/tmp/mitogen-testbed/ssh/hosts.json';
+const KEY = '/home/mitouser1/.ssh/id_mitotest';
+const USER = 'mitouser1';
+
+export const ssh: FigureDef = {
+  id: 'ssh',
+  title: 'ssh (OpenSSH client): bootstrap + first call to a local test host',
+  goal: 'faster than Mitogen',
+  seconds: 30,
+  needs: ['mitogen'],
+  met: (x) => x.vsMitogen < 1,
+  async measure(env) {
+    const router = env.router();
+    if (typeof router.ssh !== 'function') {
+      const none = marker('not built', 'router.ssh is not a function');
+      return { mitogenTs: none, floor: none, mitogen: none };
+    }
+    // Only hosts on this machine: the testbed `npm test` brings up as root (h1 is a private bridge address).
+    if (!existsSync(HOSTS) || !existsSync(KEY)) {
+      const none = marker('skipped', `the ssh test hosts are not up (${HOSTS}); npm test as root brings them up`);
+      return { mitogenTs: none, floor: none, mitogen: none };
+    }
+    const tb = JSON.parse(readFileSync(HOSTS, 'utf8')) as { knownHosts: string; hosts: { name: string; addr: string }[] };
+    const addr = tb.hosts.find((h) => h.name === 'h1')?.addr;
+    if (!addr) {
+      const none = marker('skipped', `no host h1 in ${HOSTS}`);
+      return { mitogenTs: none, floor: none, mitogen: none };
+    }
+    const sshArgs = ['-o', `UserKnownHostsFile ${tb.knownHosts}`, '-o', 'GlobalKnownHostsFile /dev/null'];
+    const reps = env.reps(7, 3);
+    const ts: number[] = [];
+    await repeat(reps, env.deadline(), async () => {
+      const t = performance.now();
+      const ctx = await within(router.ssh({ hostname: addr, username: USER, identityFile: KEY, sshArgs }), 60_000, 'ssh()');
+      await within(ctx.call(() => null), 30_000, 'first call');
+      ts.push(performance.now() - t);
+      await within(ctx.shutdown({ wait: true }), 30_000, 'shutdown');
+    });
+    await router.shutdown();
+    // The floor: the same ssh login running `true`, nothing bootstrapped.
+    const floor: number[] = [];
+    const run = promisify(execFile);
+    await repeat(reps, env.deadline(), async () => {
+      const t = performance.now();
+      await run('ssh', ['-o', 'BatchMode yes', '-o', 'LogLevel ERROR', '-i', KEY, ...sshArgs, '-l', USER, addr, 'true'], { timeout: 60_000 });
+      floor.push(performance.now() - t);
+    });
+    return {
+      mitogenTs: stat(ts, 'ms'), floor: stat(floor, 'ms'),
+      mitogen: await env.mitogen({ reps, ssh: { hostname: addr, username: USER, identity_file: KEY, ssh_args: sshArgs } }),
+      notes: ["ssh: the floor is `ssh host true` with the same key and options; the in-process ssh2 client (`client: 'ssh2'`) is not built yet."],
+    };
+  },
+};
