@@ -56,7 +56,7 @@ export interface ConnectOptions {
   unidirectional?: boolean;
   /** Seconds the whole bootstrap may take (default 30). */
   connectTimeout?: number;
-  /** Write a CPU profile in the child (node --cpu-prof, into the child's working directory). */
+  /** Write a CPU profile in the child (node --cpu-prof) into PROFILE_DIR, /tmp/mitogen-ts-profiles. */
   profiling?: boolean;
   /** Construct the new context through this one. */
   via?: Context;
