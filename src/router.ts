@@ -23,8 +23,7 @@ import { DEFAULT_WINDOW } from './observe.js';
 import type { FlowWindow } from './observe.js';
 import { local as localTransport } from '../transports/local.js';
 import type { LocalOptions } from '../transports/local.js';
-import { REMOTE_NAME_PLACEHOLDER, sudo as sudoTransport } from '../transports/sudo.js';
-import type { LoginSpec } from './bootstrap-types.js';
+import { sudo as sudoTransport } from '../transports/sudo.js';
 import type { SudoOptions } from '../transports/sudo.js';
 import { su as suTransport } from '../transports/su.js';
 import type { SuOptions } from '../transports/su.js';
@@ -396,7 +395,7 @@ export class Router implements MessageRouter {
       debug: opts.debug ?? isDebugEnabled(),
       profiling: opts.profiling ?? false,
       unidirectional: opts.unidirectional ?? false,
-      login: withRemoteName(transport.login?.(opts), remoteName),
+      login: transport.login?.(opts, { remoteName }),
       ptyModule: transport.login ? ptyModuleDir() : undefined,
       ...transport.extra?.(opts),
     };
@@ -467,12 +466,6 @@ export class Router implements MessageRouter {
 
 /** The IS_DEAD constant, re-exported for Message users. */
 export { IS_DEAD };
-
-/** Puts the real remote name into a login's fallback command. */
-function withRemoteName(login: LoginSpec | undefined, remoteName: string): LoginSpec | undefined {
-  if (!login?.pipeArgv) return login;
-  return { ...login, pipeArgv: login.pipeArgv.map((a) => a.split(REMOTE_NAME_PLACEHOLDER).join(remoteName)) };
-}
 
 function notBuilt(method: string, _opts?: object): Promise<never> {
   return Promise.reject(new MitogenError(`router.${method}() is not built yet (the containers issue): use local({ nodePath: [...] }) with the tool's argv meanwhile`));

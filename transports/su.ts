@@ -5,7 +5,6 @@
 import type { LoginSpec } from '../src/bootstrap-types.js';
 import { firstStageArgv } from '../src/first-stage.js';
 import { shellQuote } from './shell-quote.js';
-import { REMOTE_NAME_PLACEHOLDER } from './sudo.js';
 import type { Transport } from './transport.js';
 import { escapeRegExp } from './escape-regexp.js';
 
@@ -30,7 +29,7 @@ export const su: Transport<SuOptions> = {
     const suPath = typeof o.suPath === 'object' ? o.suPath : [o.suPath ?? 'su'];
     return [...suPath, o.username ?? 'root', '-c', shellQuote(firstStageArgv(o.nodePath ?? 'node', common.remoteName))];
   },
-  login(o): LoginSpec {
+  login(o, common): LoginSpec {
     return {
       method: 'su',
       password: o.password,
@@ -39,7 +38,7 @@ export const su: Transport<SuOptions> = {
       fatal: ['^su: user .* does not exist'],
       answerOn: 'stdin',
       // PAM's conversation needs no terminal here: the same command works on pipes.
-      pipeArgv: su.argv(o, { remoteName: REMOTE_NAME_PLACEHOLDER }),
+      pipeArgv: su.argv(o, common),
     };
   },
 };

@@ -65,16 +65,13 @@ export const SUDO_PROMPT_PATTERNS: string[] = [
   ...PASSWORD_WORDS.map(escapeRegExp),
 ];
 
-/** Replaced by the real remote name when the connection is made (see Router.connect). */
-export const REMOTE_NAME_PLACEHOLDER = '\u0000remoteName\u0000';
-
 export const sudo: Transport<SudoOptions> = {
   method: 'sudo',
   defaultName: (o) => `sudo.${o.username ?? parseSudoArgs(o.sudoArgs ?? []).user ?? 'root'}`,
   argv(o, common) {
     return sudoArgv(o, common.remoteName, false);
   },
-  login(o): LoginSpec {
+  login(o, common): LoginSpec {
     return {
       method: 'sudo',
       password: o.password,
@@ -82,7 +79,7 @@ export const sudo: Transport<SudoOptions> = {
       incorrect: ['^sudo: \\d+ incorrect password attempts?'],
       fatal: ['^sudo: a terminal is required', '^sudo: sorry, you must have a tty'],
       // Without a PTY, sudo -S prompts on stderr and reads the password from stdin.
-      pipeArgv: sudoArgv(o, REMOTE_NAME_PLACEHOLDER, true),
+      pipeArgv: sudoArgv(o, common.remoteName, true),
     };
   },
 };

@@ -17,7 +17,7 @@ export interface Transport<O> {
   /** The context's name when none is given (Mitogen's `sudo.root`); default `${method}.${pid}`. */
   defaultName?(opts: O): string | undefined;
   /** For methods that log in: the prompts to answer and the password. */
-  login?(opts: O): LoginSpec;
+  login?(opts: O, common: CommonArgs): LoginSpec;
   /** Anything else the connecting broker needs (e.g. a fork's onStart and limits). */
   extra?(opts: O): Partial<ConnectSpec>;
 }
