@@ -14,7 +14,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { buildFrame, decodeBody, encodeBody, readHeader } from '../src/codec.js';
+import { buildFrame, decodeBody, encodeBody, ownsBuffer, readHeader } from '../src/codec.js';
 import type { Header } from '../src/codec.js';
 import { ChannelError, MitogenError, StreamError } from '../src/errors.js';
 import {
@@ -70,7 +70,7 @@ function emit(ev: BrokerEvent): void {
 }
 
 function transferable(frame: Uint8Array): Uint8Array {
-  return frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
+  return ownsBuffer(frame) ? frame : frame.slice();
 }
 
 // Frames for the main thread produced in one turn (e.g. many frames cut from one

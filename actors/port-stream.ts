@@ -5,6 +5,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import type { MessagePort } from 'node:worker_threads';
+import { ownsBuffer } from '../src/codec.js';
 
 export function portStreams(port: MessagePort): { input: Readable; output: Writable } {
   const input = new Readable({ read() { /* pushed as messages arrive */ } });
@@ -13,7 +14,7 @@ export function portStreams(port: MessagePort): { input: Readable; output: Writa
   const output = new Writable({
     write(chunk: Uint8Array, _enc, cb) {
       // A frame that owns its buffer moves; anything else is copied.
-      if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) port.postMessage(chunk, [chunk.buffer as ArrayBuffer]);
+      if (ownsBuffer(chunk)) port.postMessage(chunk, [chunk.buffer as ArrayBuffer]);
       else port.postMessage(chunk);
       cb();
     },

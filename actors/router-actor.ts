@@ -99,7 +99,7 @@ export class RouterActor {
       this.opts.log('warn', `dropping message for ${h.dstId} that would loop back to ${from.name}`);
       return;
     }
-    if (from && from !== this.parent && out !== this.parent && this.optsUnidirectional()
+    if (from && from !== this.parent && out !== this.parent && this.opts.unidirectional
         && !this.hasParentAuthority(h.authId)) {
       this.opts.log('warn', `unidirectional: refusing message from ${from.name} to context ${h.dstId}`);
       this.deadReply(h, `unidirectional routing refuses messages between child contexts (${h.srcId} -> ${h.dstId})`);
@@ -107,8 +107,6 @@ export class RouterActor {
     }
     out.write(frame);
   }
-
-  private optsUnidirectional(): boolean { return this.opts.unidirectional; }
 
   /** ADD_ROUTE from an immediate child: `id` is reachable through it. */
   onAddRoute(from: StreamActor | null, h: Header, id: number, name: string): void {

@@ -10,7 +10,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { BrokerApi, BrokerEvent, ConnectOutcome } from '../actors/broker-worker.js';
 import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
-import { decodeBody } from './codec.js';
+import { decodeBody, ownsBuffer } from './codec.js';
 import type { BrokerInit } from './bootstrap-types.js';
 import { errorClasses, MitogenError } from './errors.js';
 
@@ -163,11 +163,6 @@ export class Broker {
       }
     })());
   }
-}
-
-/** True when a frame is the whole of its ArrayBuffer, so transferring it moves nothing else. */
-export function ownsBuffer(frame: Uint8Array): boolean {
-  return frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength;
 }
 
 /** comlink rebuilds thrown errors as plain Errors with the name copied: restore the class. */

@@ -53,6 +53,11 @@ export function readHeader(buf: Uint8Array, offset = 0): Header {
   };
 }
 
+/** True when a frame is the whole of its ArrayBuffer: transferring it to another thread moves nothing else. */
+export function ownsBuffer(frame: Uint8Array): boolean {
+  return frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength;
+}
+
 /** Builds a whole frame from a body. One allocation, one copy of the body. */
 export function buildFrame(h: Omit<Header, 'length'>, body: Uint8Array): Uint8Array {
   const frame = new Uint8Array(HEADER_SIZE + body.byteLength);

@@ -9,7 +9,7 @@ import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js'
 import type { AnyFunction, CallBody } from './call.js';
 import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
-import { CallError, ChannelError, MitogenError } from './errors.js';
+import { MitogenError } from './errors.js';
 import { CALL_FUNCTION, SHUTDOWN } from './handles.js';
 import { Message } from './message.js';
 import { Receiver } from './receiver.js';
@@ -170,4 +170,3 @@ export class Context {
   }
 }
 
-export { CallError, ChannelError };

@@ -13,7 +13,7 @@ import { readHeader } from './codec.js';
 import type { CodecContext } from './codec.js';
 import { Context } from './context.js';
 import { ChannelError, MitogenError } from './errors.js';
-import { CONNECT, FIRST_DYNAMIC_HANDLE, FORWARD_LOG, IS_DEAD } from './handles.js';
+import { CONNECT, FIRST_DYNAMIC_HANDLE, FORWARD_LOG } from './handles.js';
 import { emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
 import type { LogLevel } from './log.js';
 import { Message } from './message.js';
@@ -464,8 +464,6 @@ export class Router implements MessageRouter {
   }
 }
 
-/** The IS_DEAD constant, re-exported for Message users. */
-export { IS_DEAD };
 
 function notBuilt(method: string, _opts?: object): Promise<never> {
   return Promise.reject(new MitogenError(`router.${method}() is not built yet (the containers issue): use local({ nodePath: [...] }) with the tool's argv meanwhile`));
