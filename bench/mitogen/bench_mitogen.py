@@ -72,18 +72,24 @@ class Limits(object):
         return now() > self.end
 
 
-def boot(router, args, lim):
-    first = router.local(python_path=PY)  # untimed, as mitogen-ts's side: module caches warm
+def timed_starts(start, lim):
+    """One untimed start (as mitogen-ts's side: module caches warm), then each
+    start + first call timed, the context shut down before the next."""
+    first = start()
     first.call(noop)
     first.shutdown(wait=True)
     out = []
     for _ in lim:
         t = now()
-        ctx = router.local(python_path=PY)
+        ctx = start()
         ctx.call(noop)
         out.append((now() - t) * 1e3)
         ctx.shutdown(wait=True)
     return out, 'ms'
+
+
+def boot(router, args, lim):
+    return timed_starts(lambda: router.local(python_path=PY), lim)
 
 
 def rtt(router, args, lim):
@@ -198,17 +204,7 @@ def fork(router, args, lim):
     # forking this master would fork a process whose broker thread is running.
     parent = router.local(python_path=PY)
     parent.call(noop)
-    warm = router.fork(via=parent)
-    warm.call(noop)
-    warm.shutdown(wait=True)
-    out = []
-    for _ in lim:
-        t = now()
-        ctx = router.fork(via=parent)
-        ctx.call(noop)
-        out.append((now() - t) * 1e3)
-        ctx.shutdown(wait=True)
-    return out, 'ms'
+    return timed_starts(lambda: router.fork(via=parent), lim)
 
 
 def ssh(router, args, lim):
