@@ -249,9 +249,11 @@ function shutdown(reason: string): Promise<void> {
     pending.clear();
     if (!init.isMaster) {
       emit({ t: 'exit', reason });
-      // If the main thread is stuck in user code it cannot exit itself. A fork's
-      // host terminates its thread instead: a fork never kills the process.
+      // If the main thread is stuck in user code it cannot exit itself.
+      // A fork's host terminates its thread instead (a fork never kills the
+      // process): closing the port to the host is the fork's way to ask.
       if (!init.parentPort) setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2000).unref();
+      else setTimeout(() => init.parentPort!.close(), 2000).unref();
     }
   })());
 }

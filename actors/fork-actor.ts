@@ -69,6 +69,9 @@ export function startFork(spec: ConnectSpec, deps: { payload: Uint8Array; myId: 
       // A fork that dies (a heap limit, process.exit in it) closes its port; make sure of it.
       worker.on('exit', () => stream.close('the fork\'s thread exited'));
       worker.on('error', () => { /* reported through the stream closing */ });
+      // The fork closes its end when asked to shut down while its main thread is
+      // stuck in user code (a pool call being cancelled, say): end the thread.
+      port1.once('close', () => { void worker.terminate(); });
       resolve({ stream, worker, result: { contextId: spec.contextId, name, pid: process.pid } });
     });
   });

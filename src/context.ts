@@ -12,6 +12,8 @@ import type { WireRef } from './codec.js';
 import { MitogenError } from './errors.js';
 import { CALL_FUNCTION, SHUTDOWN } from './handles.js';
 import { Message } from './message.js';
+import { Pool } from './pool.js';
+import type { PoolOptions } from './pool.js';
 import { Receiver } from './receiver.js';
 import type { Router } from './router.js';
 
@@ -106,6 +108,14 @@ export class Context {
    */
   observe<T>(fn: AnyFunction | FnRef, ...args: unknown[]): RemoteObservable<T> {
     return new RemoteObservable<T>(this, this.callBody(fn, args), this.router.observeWindow);
+  }
+
+  /**
+   * A pool of worker threads in this context for stateless CPU fan-out:
+   * `pool.call(fn, ...args)` runs on the least busy thread (see src/pool.ts).
+   */
+  pool(opts: PoolOptions = {}): Promise<Pool> {
+    return Pool.start(this, opts);
   }
 
   // ---------------------------------------------------------------- messages

@@ -19,7 +19,9 @@ export type { FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
-  PasswordError, HostKeyError, EofError, CancelledError,
+  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError,
 } from './errors.js';
+export { Pool } from './pool.js';
+export type { PoolOptions, PoolCallOptions } from './pool.js';
 export * as handles from './handles.js';
 export { now } from './utils.js';

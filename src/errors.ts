@@ -66,8 +66,11 @@ export class EofError extends StreamError {}
 /** An operation was cancelled by its caller. */
 export class CancelledError extends MitogenError {}
 
+/** A pool call refused because every thread is busy and the queue is full. */
+export class PoolQueueFullError extends MitogenError {}
+
 /** Every class the codec may rebuild on the receiving side, by name. */
 export const errorClasses: Record<string, new (message: string) => MitogenError> = {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
-  PasswordError, HostKeyError, EofError, CancelledError,
+  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError,
 };
