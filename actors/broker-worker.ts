@@ -25,7 +25,10 @@ import { connectChild } from './context-actor.js';
 import { startFork } from './fork-actor.js';
 import { portStreams } from './port-stream.js';
 import type { Worker } from 'node:worker_threads';
-import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type { ChildLike } from './context-actor.js';
+import { requireForwarded } from './forwarded-require.js';
+import type { Ssh2Loader } from './ssh2-session.js';
 import { masterModuleSource, ModuleActor } from './module-actor.js';
 import type { ModuleReply, ModuleRequest } from './module-actor.js';
 import { RouterActor } from './router-actor.js';
@@ -58,7 +61,7 @@ export interface BrokerApi {
 const init = workerData as BrokerInit;
 const port = parentPort!;
 let debug = init.debug;
-const children = new Map<StreamActor, ChildProcess>();
+const children = new Map<StreamActor, ChildLike>();
 
 function log(level: LogLevel, text: string): void {
   if (level === 'debug' && !debug) return;
@@ -211,7 +214,7 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
 // ------------------------------------------------------------ modules
 
 const modules = new ModuleActor(init.isMaster
-  ? masterModuleSource(init.esbuildPath)
+  ? masterModuleSource(init.esbuildPath, init.moduleBase)
   : { fetch: (req) => request(init.parentIds[0]!, GET_MODULE, req) as Promise<ModuleReply> });
 
 const syncFlag = new Int32Array(init.syncFlag);
@@ -271,7 +274,7 @@ function stopFork(stream: StreamActor, worker: Worker): Promise<void> {
 }
 
 /** Asks a child to shut down, and makes sure its process is gone. */
-function stopChild(stream: StreamActor, child: ChildProcess): Promise<void> {
+function stopChild(stream: StreamActor, child: ChildLike): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
     child.once('exit', () => resolve());
@@ -302,6 +305,7 @@ async function connect(spec: ConnectSpec): Promise<ConnectResult> {
       myId: router.myId,
       parentIds: router.parentIds,
       streamEvents,
+      loadSsh2,
       onStderr(name, line) {
         if (init.isMaster) emit({ t: 'log', level: 'info', name, text: line });
         else {
@@ -315,6 +319,13 @@ async function connect(spec: ConnectSpec): Promise<ConnectResult> {
     router.addChild(stream);
     return result;
 }
+
+// The ssh2 package, for ssh connections made here with the in-process client:
+// the master's installed copy, or (anywhere else) one brought by module forwarding.
+let ssh2Module: ReturnType<Ssh2Loader> | undefined;
+const loadSsh2: Ssh2Loader = () => (ssh2Module ??= init.isMaster && init.moduleBase
+  ? Promise.resolve().then(() => createRequire(init.moduleBase!)('ssh2') as Awaited<ReturnType<Ssh2Loader>>)
+  : requireForwarded('ssh2', (req) => modules.get(req)) as ReturnType<Ssh2Loader>);
 
 const api: BrokerApi = {
   connect: (spec) => connect(spec).then(

@@ -11,6 +11,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { MitogenError } from '../src/errors.js';
 import { EofError, StreamError, TimeoutError } from '../src/errors.js';
 import type { ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
 import { childConfig } from './child-config.js';
@@ -18,6 +20,8 @@ import { StreamActor } from './stream-actor.js';
 import { closeSlave, LoginWatcher, openPty, readPty, whenEchoOff, withControllingTty } from './pty-login.js';
 import type { PtyPair } from './pty-login.js';
 import type { StreamEvents } from './stream-actor.js';
+import { Ssh2Session } from './ssh2-session.js';
+import type { Ssh2Loader } from './ssh2-session.js';
 
 const MARKERS = ['MITO000', 'MITO001', 'MITO002'] as const;
 const STAGE_TEXT = [
@@ -37,12 +41,31 @@ export interface ConnectDeps {
   streamEvents: StreamEvents;
   /** A line the child wrote to stderr (after or during the bootstrap). */
   onStderr(name: string, line: string): void;
+  /** Where the in-process ssh client comes from, for ssh2 connections. */
+  loadSsh2: Ssh2Loader;
+}
+
+/** What the bootstrap needs of a child: a process, or an in-process ssh session that behaves like one. */
+export interface ChildLike {
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  readonly pid?: number | undefined;
+  readonly exitCode: number | null;
+  readonly signalCode: NodeJS.Signals | null;
+  kill(signal?: NodeJS.Signals | number): boolean;
+  on(event: 'spawn', listener: () => void): this;
+  on(event: 'error', listener: (e: NodeJS.ErrnoException) => void): this;
+  on(event: 'close' | 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  once(event: 'spawn', listener: () => void): this;
+  once(event: 'error', listener: (e: NodeJS.ErrnoException) => void): this;
+  once(event: 'close' | 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
 }
 
 export interface Connected {
   stream: StreamActor;
   result: ConnectResult;
-  child: ChildProcess;
+  child: ChildLike;
 }
 
 /** Keeps the last N lines of text a target printed, for error messages. */
@@ -89,9 +112,11 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       reject(new StreamError('cannot connect: empty argv'));
       return;
     }
-    let child: ChildProcess;
+    let child: ChildLike;
     try {
-      child = spawn(file, args, {
+      child = spec.ssh2
+        ? new Ssh2Session(spec.ssh2, argv[argv.length - 1]!, deps.loadSsh2, spec.ssh2.debug ? (line) => child.stderr!.push(`debug1: ${line}\n`) : undefined)
+        : spawn(file, args, {
         stdio: ['pipe', 'pipe', 'pipe'],
         env: spec.env ? { ...process.env, ...spec.env } : process.env,
         windowsHide: true,
@@ -153,7 +178,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     }, spec.connectTimeout * 1000);
 
     child.on('error', (e: NodeJS.ErrnoException) => {
-      fail(new StreamError(`${name}: could not start ${shownFile}: ${e.code === 'ENOENT' ? `no such file or directory (${shownFile})` : e.message}`));
+      fail(e instanceof MitogenError ? e : new StreamError(`${name}: could not start ${shownFile}: ${e.code === 'ENOENT' ? `no such file or directory (${shownFile})` : e.message}`));
     });
 
     child.stderr!.on('data', (chunk: Buffer) => {

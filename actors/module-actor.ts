@@ -10,6 +10,7 @@
  */
 import { loadModule, resolveModule } from '../src/module-resolver.js';
 import type { ModuleFormat } from '../src/module-resolver.js';
+import { PACKAGE_PARENT } from './forwarded-require.js';
 
 export interface ModuleRequest {
   spec: string;
@@ -53,7 +54,7 @@ export class ModuleActor {
 }
 
 /** The master's source: its own disk. */
-export function masterModuleSource(esbuildPath: string | undefined): ModuleSource {
+export function masterModuleSource(esbuildPath: string | undefined, moduleBase: string | undefined): ModuleSource {
   const transpile = async (source: string, url: string, format: 'module' | 'commonjs'): Promise<string> => {
     if (!esbuildPath) throw new Error(`cannot transpile ${url}: esbuild was not found in the master`);
     // esbuild is resolved by the master's main thread; this worker was eval'd, so require by path.
@@ -66,7 +67,9 @@ export function masterModuleSource(esbuildPath: string | undefined): ModuleSourc
   };
   return {
     async fetch(req) {
-      const r = resolveModule(req.spec, req.parent, req.kind);
+      // The runtime's own packages (ssh2 for a broker) resolve from where mitogen-ts is installed.
+      const parent = req.parent === PACKAGE_PARENT && moduleBase ? moduleBase : req.parent;
+      const r = resolveModule(req.spec, parent, req.kind);
       if (r.format === 'builtin') return r;
       return await loadModule(r.url, transpile);
     },

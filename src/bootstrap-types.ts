@@ -19,12 +19,35 @@ export interface ConnectSpec {
   login?: LoginSpec;
   /** Where node-pty is on the machine that makes the connection (for the PTY). */
   ptyModule?: string;
+  /** ssh with the in-process client (ssh2) instead of a command: the command is argv's last word. */
+  ssh2?: Ssh2Spec;
   /** A fork: a context in a worker thread of the connecting context. */
   fork?: {
     /** Source of a function run in the fork, given its Context, before it takes calls. */
     onStart?: string;
     resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number };
   };
+}
+
+/** An in-process ssh connection: ssh's options, resolved (paths may start with ~, the connecting user's home). */
+export interface Ssh2Spec {
+  host: string;
+  port: number;
+  /** Default: the connecting context's user, as ssh's. */
+  username?: string;
+  password?: string;
+  identityFiles: string[];
+  identitiesOnly: boolean;
+  checkHostKeys: 'enforce' | 'accept' | 'ignore';
+  userKnownHosts: string[];
+  globalKnownHosts: string[];
+  compression: boolean;
+  /** Seconds (0: none), and how many may go unanswered. */
+  keepaliveInterval: number;
+  keepaliveCount: number;
+  connectTimeout: number;
+  /** ssh2's own debug lines as ssh -v's (forwarded like stderr). */
+  debug: boolean;
 }
 
 /** What a login looks like: built by a transport, watched by the LoginWatcher. */
@@ -111,6 +134,8 @@ export interface BrokerInit {
   parentFds?: { in: number; out: number };
   /** A fork's port to its host, instead of fds. */
   parentPort?: MessagePort;
+  /** Master only: a file URL inside mitogen-ts, where packages the runtime itself uses (ssh2) resolve from. */
+  moduleBase?: string;
   /** Master only: absolute path of esbuild's entry, for transpiling .ts on the way. */
   esbuildPath?: string;
   control: MessagePort;

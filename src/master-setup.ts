@@ -22,6 +22,7 @@ setMasterBrokerSetup(() => {
       isMaster: true,
       payload: payload.compressed,
       esbuildPath: esbuildEntry(),
+      moduleBase: import.meta.url,
     },
   };
 });

@@ -32,6 +32,7 @@ import type { DoasOptions } from '../transports/doas.js';
 import { ptyModuleDir } from './pty-module.js';
 import { ssh as sshTransport } from '../transports/ssh.js';
 import { fork as forkTransport } from '../transports/fork.js';
+import { ssh2 as ssh2Transport } from '../transports/ssh2.js';
 import type { ForkOptions } from '../transports/fork.js';
 import type { SshOptions } from '../transports/ssh.js';
 import type { Transport } from '../transports/transport.js';
@@ -335,8 +336,7 @@ export class Router implements MessageRouter {
 
   /** Connects to a host with ssh: the remote side needs only `node`. */
   ssh(opts: SshOptions & ConnectOptions): Promise<Context> {
-    if (opts.client === 'ssh2') return Promise.reject(new MitogenError("ssh({ client: 'ssh2' }) is not built yet: use the default OpenSSH client"));
-    return this.connect(sshTransport, opts);
+    return opts.client === 'ssh2' ? this.connect(ssh2Transport, opts) : this.connect(sshTransport, opts);
   }
 
   /** Becomes another user with sudo (in a PTY when it asks for a password). */
@@ -400,7 +400,8 @@ export class Router implements MessageRouter {
       ...transport.extra?.(opts),
     };
     // Written when the child exits, as Mitogen's profiling writes /tmp/mitogen.stats.*.
-    if (spec.profiling) spec.argv.splice(spec.argv.lastIndexOf('-e'), 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
+    const eAt = spec.argv.lastIndexOf('-e');
+    if (spec.profiling && eAt >= 0) spec.argv.splice(eAt, 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
     const result = opts.via
       ? await this.connectVia(opts.via, spec)
       : await this.broker.connect(spec);
