@@ -24,7 +24,10 @@ export interface PoolOptions {
   size?: number;
   /** Calls that may wait for a thread; more are refused with PoolQueueFullError. Default 10,000. */
   maxQueue?: number;
-  /** Calls running at once on one thread (more overlap async work, not CPU work). Default 1. */
+  /**
+   * Calls sent to one thread at once. Default 2: the next call waits in the
+   * thread itself, so the round trip to it overlaps the call before it.
+   */
   concurrentTasksPerThread?: number;
   /** Each thread's start function and heap limits, as `router.fork` takes them. */
   onStart?: ForkOptions['onStart'];
@@ -61,7 +64,7 @@ export class Pool {
 
   private constructor(private readonly host: Context, private readonly opts: PoolOptions, readonly size: number) {
     this.maxQueue = opts.maxQueue ?? 10_000;
-    this.perThread = Math.max(1, opts.concurrentTasksPerThread ?? 1);
+    this.perThread = Math.max(1, opts.concurrentTasksPerThread ?? 2);
   }
 
   /** @internal Use `ctx.pool(opts)`. */

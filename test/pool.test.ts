@@ -59,7 +59,7 @@ test('a pool in the master runs on threads of this process; onStart prepares eac
 
 test('aborting a queued call rejects it with CancelledError and it never runs', async (t) => {
   const router = routerFor(t);
-  const pool = await router.myself().pool({ size: 1 });
+  const pool = await router.myself().pool({ size: 1, concurrentTasksPerThread: 1 });
   const blocker = new AbortController();
   const running = pool.callWith({ signal: blocker.signal }, () => new Promise(() => { /* never settles */ }));
   const queued = new AbortController();
@@ -100,7 +100,10 @@ test('the queue is bounded; close({ force }) cancels what waits and runs; a clos
   const router = routerFor(t);
   const pool = await router.myself().pool({ size: 1, maxQueue: 2 });
   const never = () => new Promise(() => { /* never settles */ });
-  const calls = [pool.call(never), pool.call(never), pool.call(never)];
+  // Two are sent to the thread (the default concurrentTasksPerThread), two wait.
+  const calls = [pool.call(never), pool.call(never), pool.call(never), pool.call(never)];
+  t.is(pool.running, 2);
+  t.is(pool.queued, 2);
   await t.throwsAsync(pool.call(never), { instanceOf: PoolQueueFullError, message: /queue is full \(2 calls waiting\)/ });
   const [thread] = pool.threads;
   await pool.close({ force: true });
