@@ -29,6 +29,7 @@ import { createRequire } from 'node:module';
 import type { ChildLike } from './context-actor.js';
 import { requireForwarded } from './forwarded-require.js';
 import type { Ssh2Loader } from './ssh2-session.js';
+import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
 import { masterModuleSource, ModuleActor } from './module-actor.js';
 import type { ModuleReply, ModuleRequest } from './module-actor.js';
 import { RouterActor } from './router-actor.js';
@@ -53,7 +54,7 @@ export interface BrokerApi {
   shutdown(): Promise<void>;
   setDebug(on: boolean): void;
   setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean }): void;
-  stats(): { children: number; moduleHits: number; moduleMisses: number };
+  stats(): { children: number; moduleHits: number; moduleMisses: number; routes: number; talkedTo: number };
   /** A port the ESM loader hooks use for module requests. */
   addModulePort(port: MessagePort): void;
 }
@@ -102,11 +103,20 @@ const router = new RouterActor({
   log,
 });
 
+/** A frame from a peer must never throw into the stream's reader: that would take the broker down. */
+function routeSafely(frame: Uint8Array, h: Header, from: StreamActor | null): void {
+  try {
+    router.route(frame, h, from);
+  } catch (e) {
+    log('error', `dropping message from ${from?.name ?? 'this context'} for ${h.dstId} handle ${h.handle}: ${(e as Error)?.stack ?? e}`);
+  }
+}
+
 const streamEvents: StreamEvents = {
-  frame: (frame, h, stream) => router.route(frame, h, stream),
+  frame: (frame, h, stream) => routeSafely(frame, h, stream),
   oversize: (h, stream) => {
     log('error', `${stream.name} sent a frame of ${h.length} bytes, over maxMessageSize ${router.maxMessageSize}`);
-    router.route(new Uint8Array(0), h, stream);
+    routeSafely(new Uint8Array(0), h, stream);
   },
   closed: (stream, reason) => {
     if (stream === router.parent) {
@@ -157,28 +167,46 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
   const body = frame.subarray(26);
   if (h.handle >= BROKER_HANDLE_BASE) {
     const p = pending.get(h.handle);
-    if (!p) return;
+    if (!p) {
+      log('debug', `no request waits on handle ${h.handle}: dropping message from ${from?.name ?? 'this context'}`);
+      return;
+    }
     pending.delete(h.handle);
-    const v = decodeBody(body);
+    let v: unknown;
+    try { v = decodeBody(body); } catch (e) { p.reject(e as Error); return; }
     if (h.replyTo === IS_DEAD) p.reject(new ChannelError(typeof v === 'string' ? v : ChannelError.remoteMsg));
     else p.resolve(v);
     return;
   }
   if (h.replyTo === IS_DEAD) return;
+  const malformed = (what: string, why: string): void => {
+    log('warn', `malformed ${what} from ${from?.name ?? 'this context'} (context ${h.srcId}): ${why}; dropped`);
+  };
   switch (h.handle) {
     case ADD_ROUTE: {
-      const [id, name] = decodeBody(body) as [number, string];
-      router.onAddRoute(from, h, id, name);
+      const b = addRouteBody(body);
+      if (!b.ok) { malformed('ADD_ROUTE', b.why); return; }
+      router.onAddRoute(from, h, b.value[0], b.value[1]);
       return;
     }
     case DEL_ROUTE: {
-      const id = decodeBody(body) as number;
-      if (from && from === router.parent) router.onParentDelRoute(id);
-      else router.onDelRoute(from, h, id);
+      const b = delRouteBody(body);
+      if (!b.ok) { malformed('DEL_ROUTE', b.why); return; }
+      if (from && from === router.parent) {
+        // Only an ancestor may say a context is gone; a sibling's frame also arrives on the parent stream.
+        if (router.hasParentAuthority(h.authId)) router.onParentDelRoute(b.value);
+        else log('warn', `refusing DEL_ROUTE(${b.value}) from context ${h.authId}: no parent authority`);
+      } else router.onDelRoute(from, h, b.value);
       return;
     }
     case GET_MODULE: {
-      void modules.get(decodeBody(body) as ModuleRequest).then((r) => reply(h, r));
+      const b = moduleRequestBody(body);
+      if (!b.ok) {
+        malformed('GET_MODULE', b.why);
+        reply(h, { error: `malformed GET_MODULE request: ${b.why}`, code: 'ERR_MODULE_FORWARDING' } satisfies ModuleReply);
+        return;
+      }
+      void modules.get(b.value).then((r) => reply(h, r));
       return;
     }
     case ALLOCATE_ID: {
@@ -194,7 +222,9 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
         reply(h, [false, new MitogenError(`CONNECT refused: context ${h.authId} has no authority over ${router.myId}`)]);
         return;
       }
-      void connect(decodeBody(body) as ConnectSpec).then(
+      let spec: ConnectSpec;
+      try { spec = decodeBody(body) as ConnectSpec; } catch (e) { reply(h, [false, e]); return; }
+      void connect(spec).then(
         (r) => reply(h, [true, r]),
         (e: Error) => reply(h, [false, e]),
       );
@@ -349,7 +379,7 @@ const api: BrokerApi = {
     if (l.maxMessageSize !== undefined) router.maxMessageSize = l.maxMessageSize;
     if (l.unidirectional !== undefined) router.unidirectional = l.unidirectional;
   },
-  stats: () => ({ children: router.children.size, moduleHits: modules.hits, moduleMisses: modules.misses }),
+  stats: () => ({ children: router.children.size, moduleHits: modules.hits, moduleMisses: modules.misses, ...router.sizes }),
   addModulePort(p) { serveModulePort(p, false); },
 };
 
@@ -359,7 +389,7 @@ Comlink.expose(api, nodeEndpoint(init.control as unknown as Parameters<typeof no
 function fromMain(frame: Uint8Array): void {
   let h: Header;
   try { h = readHeader(frame); } catch (e) { log('error', (e as Error).message); return; }
-  router.route(frame, h, null);
+  routeSafely(frame, h, null);
 }
 
 port.on('message', (data: unknown) => {

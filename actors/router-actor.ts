@@ -39,6 +39,13 @@ export class RouterActor {
   private readonly routes = new Map<number, StreamActor>();
   readonly names = new Map<number, string>();
 
+  /** Table sizes, for stats: what a hostile peer could try to grow. */
+  get sizes(): { routes: number; talkedTo: number } {
+    let talkedTo = 0;
+    for (const c of this.children) talkedTo += c.talkedTo.size;
+    return { routes: this.routes.size, talkedTo };
+  }
+
   constructor(private readonly opts: RouterActorOptions) {
     this.myId = opts.myId;
     this.parentIds = opts.parentIds;
@@ -77,7 +84,6 @@ export class RouterActor {
         this.refuseOversize(h);
         return;
       }
-      if (h.dstId !== this.myId) from.talkedTo.add(h.dstId);
     } else if (h.length > this.opts.maxMessageSize) {
       this.refuseOversize(h);
       return;
@@ -91,6 +97,8 @@ export class RouterActor {
 
     const out = this.routes.get(h.dstId) ?? this.parent;
     if (!out || out.isClosed) {
+      // Debug, as in Mitogen: routine when a context has just gone and replies are still on their way.
+      this.opts.log('debug', `no route to context ${h.dstId}: dropping message from ${from?.name ?? 'this context'} (src ${h.srcId}, handle ${h.handle})`);
       this.deadReply(h, `no route to context ${h.dstId} from context ${this.myId}`);
       return;
     }
@@ -105,6 +113,9 @@ export class RouterActor {
       this.deadReply(h, `unidirectional routing refuses messages between child contexts (${h.srcId} -> ${h.dstId})`);
       return;
     }
+    // Remembered for DEL_ROUTE fan-out, which concerns only ids routed below us: an
+    // unroutable or upward id is not kept, so a child sending to endless ids grows nothing.
+    if (from && this.routes.get(h.dstId) === out) from.talkedTo.add(h.dstId);
     out.write(frame);
   }
 
@@ -125,9 +136,13 @@ export class RouterActor {
     this.announce(id, name);
   }
 
-  /** DEL_ROUTE from the child that owned the route. */
+  /**
+   * DEL_ROUTE from the child that owned the route. Only ids it announced: its
+   * own id is gone when its stream closes, not when it says so (else it could
+   * leave its stream open with every frame on it failing the auth check).
+   */
   onDelRoute(from: StreamActor | null, h: Header, id: number): void {
-    if (!from || h.srcId !== from.remoteId || this.routes.get(id) !== from) {
+    if (!from || h.srcId !== from.remoteId || this.routes.get(id) !== from || id === from.remoteId) {
       this.opts.log('warn', `refusing DEL_ROUTE(${id}) from ${from?.name ?? 'this context'}: it does not own that route`);
       return;
     }
@@ -154,6 +169,7 @@ export class RouterActor {
       if (this.parent) this.sendControl(this.parent, DEL_ROUTE, body);
       for (const child of this.children) {
         if (child !== via && child.talkedTo.has(id)) this.sendControl(child, DEL_ROUTE, body, child.remoteId);
+        child.talkedTo.delete(id); // told once; a context that comes and goes leaves nothing behind
       }
     }
     this.opts.onRoutesChanged({ type: 'del', ids });

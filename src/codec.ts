@@ -12,7 +12,7 @@
  */
 import { Decoder, Encoder, ExtData, EXT_TIMESTAMP, decodeTimestampExtension, encodeTimestampExtension } from '@msgpack/msgpack';
 import type { ExtensionCodecType } from '@msgpack/msgpack';
-import { CallError, errorClasses, MitogenError, PasswordError } from './errors.js';
+import { CallError, errorClasses, MitogenError, PasswordError, StreamError } from './errors.js';
 
 // ---------------------------------------------------------------- header
 
@@ -147,11 +147,19 @@ class WireCodec implements ExtensionCodecType<CodecContext> {
       }
       case EXT.set: return new Set(unnested(data, ctx) as unknown[]);
       case EXT.error: return errorFromWire(unnested(data, ctx) as WireError);
-      case EXT.context: { const [id, name] = unnested(data, ctx) as [number, string]; return ctx.context(id, name); }
-      case EXT.sender: { const [id, handle] = unnested(data, ctx) as [number, number]; return ctx.sender(id, handle); }
-      default: throw new MitogenError(`unknown msgpack extension type ${type}`);
+      case EXT.context: { const [id, name] = refOf(unnested(data, ctx), 'string'); return ctx.context(id, name); }
+      case EXT.sender: { const [id, handle] = refOf(unnested(data, ctx), 'number'); return ctx.sender(id, handle); }
+      default: throw new StreamError(`unknown msgpack extension type ${type}`);
     }
   }
+}
+
+/** A Context or Sender reference must be [id, name] or [id, handle]: a peer may send anything. */
+function refOf<K extends 'string' | 'number'>(v: unknown, second: K): [number, K extends 'string' ? string : number] {
+  if (!Array.isArray(v) || v.length !== 2 || !Number.isInteger(v[0]) || typeof v[1] !== second) {
+    throw new StreamError(`malformed ${second === 'string' ? 'Context' : 'Sender'} reference`);
+  }
+  return v as [number, K extends 'string' ? string : number];
 }
 
 const textEncoder = new TextEncoder();
@@ -187,7 +195,9 @@ function errorToWire(e: Error): WireError {
 }
 
 function errorFromWire(w: WireError): Error {
-  const Known = errorClasses[w.name];
+  if (typeof w !== 'object' || w === null || typeof w.name !== 'string') throw new StreamError('malformed error value');
+  // Own names only: a peer's "constructor" or "toString" must not reach Object.prototype.
+  const Known = Object.hasOwn(errorClasses, w.name) ? errorClasses[w.name] : undefined;
   let e: Error;
   if (Known === CallError) e = new CallError(w.message, w.type, w.remoteStack);
   else if (Known === PasswordError) e = new PasswordError(w.message, (w.method ?? 'ssh') as PasswordError['method']);
@@ -237,9 +247,18 @@ export function encodeBody(value: unknown, ctx: CodecContext = NO_REFS): Uint8Ar
 
 const decoders = new WeakMap<CodecContext, Decoder<CodecContext>>();
 
-/** Decodes a body. Byte strings come back as views into `data` (no copy). */
+/**
+ * Decodes a body. Byte strings come back as views into `data` (no copy). A
+ * body that is not valid msgpack, or carries an extension we do not know,
+ * throws StreamError("invalid message: …"), as Mitogen's unpickle() does:
+ * a peer's bytes never surface as a bare RangeError deep in a handler.
+ */
 export function decodeBody(data: Uint8Array, ctx: CodecContext = NO_REFS): unknown {
   let d = decoders.get(ctx);
   if (!d) { d = new Decoder({ extensionCodec: codec, context: ctx }); decoders.set(ctx, d); }
-  return d.decode(data);
+  try {
+    return d.decode(data);
+  } catch (e) {
+    throw new StreamError(`invalid message: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  }
 }

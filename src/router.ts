@@ -123,8 +123,9 @@ export class Router implements MessageRouter {
     if (this.myId === 0) {
       // The master prints what its contexts forward: their console output and logs.
       this.addHandler((msg) => {
-        const [name, level, text] = msg.decode() as [string, LogLevel, string];
-        emitLog({ name, level, text });
+        const record = forwardedRecord(msg);
+        if (record) emitLog(record);
+        else log('warn', `dropping a malformed FORWARD_LOG from context ${msg.srcId}: ${msg}`);
       }, { handle: FORWARD_LOG });
     }
     this.stopDebugWatch = onDebugChange((on) => { void this.broker.control((api) => api.setDebug(on)).catch(() => {}); });
@@ -259,6 +260,13 @@ export class Router implements MessageRouter {
         log('debug', `${this.name}: no handler for ${msg}`);
         if (msg.replyTo) this.route(Message.dead(`invalid handle ${msg.handle} in context ${this.myId}`, { dstId: msg.srcId, handle: msg.replyTo }));
       }
+      return;
+    }
+    // As Mitogen's _invoke: a handler waiting on one context takes replies from it alone
+    // (dead messages excepted: a router on the way may report the route gone).
+    if (entry.respondent !== undefined && !msg.isDead && msg.srcId !== entry.respondent) {
+      log('warn', `${this.name}: reply from unexpected context ${msg.srcId} for handle ${msg.handle}, which waits on context ${entry.respondent}: dropped ${msg}`);
+      if (msg.replyTo) this.route(Message.dead(`reply from unexpected context: handle ${msg.handle} of context ${this.myId} waits on context ${entry.respondent}`, { dstId: msg.srcId, handle: msg.replyTo }));
       return;
     }
     if (entry.policy && !msg.isDead && !entry.policy(msg, this)) {
@@ -465,6 +473,16 @@ export class Router implements MessageRouter {
   }
 }
 
+
+const LEVELS: ReadonlySet<unknown> = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
+
+/** A FORWARD_LOG body, `[name, level, text]`, checked: any context may send one. */
+function forwardedRecord(msg: Message): { name: string; level: LogLevel; text: string } | undefined {
+  let v: unknown;
+  try { v = msg.decode(); } catch { return undefined; }
+  if (!Array.isArray(v) || v.length !== 3 || typeof v[0] !== 'string' || !LEVELS.has(v[1]) || typeof v[2] !== 'string') return undefined;
+  return { name: v[0], level: v[1] as LogLevel, text: v[2] };
+}
 
 function notBuilt(method: string, _opts?: object): Promise<never> {
   return Promise.reject(new MitogenError(`router.${method}() is not built yet (the containers issue): use local({ nodePath: [...] }) with the tool's argv meanwhile`));

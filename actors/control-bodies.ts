@@ -1,0 +1,52 @@
+/**
+ * The bodies of the broker's control handles (ADD_ROUTE, DEL_ROUTE,
+ * GET_MODULE), decoded and checked. They come from other contexts: a body
+ * that is not msgpack, or not the expected shape, must be dropped and logged
+ * — thrown from the broker's stream handling it would take the whole broker
+ * (and every route through it) down.
+ */
+import { decodeBody } from '../src/codec.js';
+import type { ModuleRequest } from './module-actor.js';
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; why: string };
+
+/** Context ids travel as u32 in every header. */
+export function isContextId(v: unknown): v is number {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+}
+
+function decoded(body: Uint8Array): Checked<unknown> {
+  try {
+    return { ok: true, value: decodeBody(body) };
+  } catch (e) {
+    return { ok: false, why: (e as Error).message };
+  }
+}
+
+/** ADD_ROUTE: `[id, name]`. */
+export function addRouteBody(body: Uint8Array): Checked<[number, string]> {
+  const d = decoded(body);
+  if (!d.ok) return d;
+  const v = d.value;
+  if (!Array.isArray(v) || v.length !== 2 || !isContextId(v[0]) || typeof v[1] !== 'string') return { ok: false, why: 'expected [id, name]' };
+  return { ok: true, value: [v[0], v[1]] };
+}
+
+/** DEL_ROUTE: `id`. */
+export function delRouteBody(body: Uint8Array): Checked<number> {
+  const d = decoded(body);
+  if (!d.ok) return d;
+  return isContextId(d.value) ? { ok: true, value: d.value } : { ok: false, why: 'expected a context id' };
+}
+
+/** GET_MODULE: `{spec, parent, kind}`. */
+export function moduleRequestBody(body: Uint8Array): Checked<ModuleRequest> {
+  const d = decoded(body);
+  if (!d.ok) return d;
+  const v = d.value as Partial<ModuleRequest> | null;
+  if (typeof v !== 'object' || v === null || typeof v.spec !== 'string' || typeof v.parent !== 'string'
+      || (v.kind !== 'import' && v.kind !== 'require')) {
+    return { ok: false, why: "expected {spec, parent, kind: 'import' | 'require'}" };
+  }
+  return { ok: true, value: { spec: v.spec, parent: v.parent, kind: v.kind } };
+}

@@ -1,0 +1,183 @@
+/**
+ * Faults a real child can have, and what the master does about each: a child
+ * stopped with SIGSTOP (calls wait — there is no keepalive — unless bounded
+ * by a timeout), a child that closes its stdout but lives on, a target that
+ * prints junk before the first stage, and a child flooding its parent with
+ * messages nobody will take.
+ */
+import test from 'ava';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { ChannelError, currentRouter, EofError, logRecords, Message, Receiver, TimeoutError } from '../src/index.js';
+import type { RouterEvent } from '../src/index.js';
+import { pidAlive, routerFor, waitUntil } from './helpers.js';
+
+/** The state letter of /proc/<pid>/stat: 'T' when stopped. */
+function procState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+test('a stopped child (SIGSTOP): its calls wait, get({ timeout }) bounds the wait, and after SIGCONT the reply arrives', async (t) => {
+  const router = routerFor(t);
+  const ctx = await router.local();
+  const other = await router.local();
+  const pid = await ctx.call(() => process.pid);
+  process.kill(pid, 'SIGSTOP');
+  t.teardown(() => { if (pidAlive(pid)) process.kill(pid, 'SIGCONT'); });
+  await waitUntil(() => procState(pid) === 'T', 5, 'the child is stopped');
+  const rx = ctx.callAsync((n: number) => n * 2, 21);
+  const t0 = performance.now();
+  await t.throwsAsync(rx.get({ timeout: 0.5 }), { instanceOf: TimeoutError });
+  const waited = performance.now() - t0;
+  t.true(waited >= 450 && waited < 3000, `timed out after ${waited.toFixed(0)} ms`);
+  // Stopped is not gone: no keepalive declares it dead, and the rest of the tree goes on.
+  t.false(ctx.isDisconnected);
+  t.is(await other.call(() => 'unaffected'), 'unaffected');
+  process.kill(pid, 'SIGCONT');
+  t.is((await rx.get({ timeout: 10 })).decode(), 42, 'the reply was not lost');
+  t.is(await ctx.call(() => 'awake'), 'awake');
+});
+
+test('a child that closes its stdout but lives on: the master sees the stream end, pending calls reject, disconnect is emitted', async (t) => {
+  const router = routerFor(t);
+  const ctx = await router.local();
+  const pid = await ctx.call(() => process.pid);
+  let aliveAtDisconnect: boolean | undefined;
+  const events: RouterEvent[] = [];
+  const sub = router.events.subscribe((e) => {
+    events.push(e);
+    if (e.type === 'disconnect' && e.context === ctx) aliveAtDisconnect = pidAlive(pid);
+  });
+  t.teardown(() => sub.unsubscribe());
+  const pending = ctx.call(() => new Promise(() => {}));
+  const t0 = performance.now();
+  ctx.callNoReply(() => {
+    require('node:fs').closeSync(1);
+    // The process lives on (busy, then killed by its own broker 2 s after its parent
+    // stream ends): the master must notice the stream, not wait for an exit.
+    const end = Date.now() + 10_000;
+    while (Date.now() < end) { /* alive, deaf and mute */ }
+  });
+  const err = await t.throwsAsync(pending, { instanceOf: ChannelError });
+  const took = performance.now() - t0;
+  t.regex(err!.message, /disconnected/);
+  t.true(took < 1500, `rejected after ${took.toFixed(0)} ms`);
+  t.true(events.some((e) => e.type === 'disconnect' && e.context === ctx));
+  t.true(aliveAtDisconnect, 'the process was still alive when the master declared it disconnected');
+  await t.throwsAsync(ctx.call(() => 1), { instanceOf: ChannelError });
+  await waitUntil(() => !pidAlive(pid), 10, 'the child exits once it sees its parent gone');
+});
+
+// ---------------------------------------------------------------- junk before the first stage
+
+/** A nodePath: a script that prints `junk` on stdout, then does `then`. */
+function junkScript(t: Parameters<typeof routerFor>[0], junk: string, then: string): string {
+  const dir = mkdtempSync(join(os.tmpdir(), 'mt-junk-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'node-with-junk');
+  writeFileSync(path, `#!/bin/sh\nprintf '${junk}'\n${then}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+// Text, a line without its newline (the first stage's MITO000 follows on it), bytes
+// that are not UTF-8, and a frame's magic: none of it must be taken for a marker or a frame.
+const JUNK = 'Welcome to junk-host\\nmotd: \\001\\002\\377\\376 binary\\nMT\\000\\000\\000\\001 looks like a frame\\nno newline at the end';
+
+test('junk printed before the first stage is skipped: the child boots and works', async (t) => {
+  const router = routerFor(t);
+  const ctx = await router.local({ nodePath: junkScript(t, JUNK, 'exec node "$@"'), connectTimeout: 10 });
+  t.is(await ctx.call((a: number, b: number) => a + b, 2, 3), 5);
+});
+
+test('a large amount of junk (1 MiB without a newline) before the first stage is skipped too', async (t) => {
+  const router = routerFor(t);
+  const nodePath = junkScript(t, '', 'head -c 1048576 /dev/zero | tr "\\\\0" x\nexec node "$@"');
+  const ctx = await router.local({ nodePath, connectTimeout: 10 });
+  t.is(await ctx.call(() => 'booted'), 'booted');
+});
+
+test('junk and then an exit fails with EofError quoting the junk', async (t) => {
+  const router = routerFor(t);
+  const err = await t.throwsAsync(router.local({ nodePath: junkScript(t, JUNK, 'exit 3'), connectTimeout: 10 }), { instanceOf: EofError });
+  t.regex(err!.message, /Welcome to junk-host/);
+  t.regex(err!.message, /looks like a frame/);
+  t.regex(err!.message, /exited with status 3/);
+});
+
+test('junk and then silence fails with TimeoutError quoting the junk, bounded by connectTimeout', async (t) => {
+  const router = routerFor(t);
+  const t0 = performance.now();
+  const err = await t.throwsAsync(router.local({ nodePath: junkScript(t, JUNK, 'exec cat >/dev/null'), connectTimeout: 1 }), { instanceOf: TimeoutError });
+  t.true(performance.now() - t0 < 5000);
+  t.regex(err!.message, /Welcome to junk-host/);
+});
+
+// ---------------------------------------------------------------- floods
+
+test('a flood of 50,000 messages to an unknown handle and to a closed Receiver: the master stays responsive, drops are logged', async (t) => {
+  const router = routerFor(t);
+  const flooder = await router.local({ name: 'flooder' });
+  const other = await router.local();
+  const closed = new Receiver(router);
+  closed.close();
+  const UNKNOWN = 987_654;
+  const N = 50_000;
+  let drops = 0;
+  const dropped = new RegExp(`no handler for Message\\(0, ${flooder.contextId}, ${flooder.contextId}, (${UNKNOWN}|${closed.handle}),`);
+  const sub = logRecords.subscribe((r) => { if (r.level === 'debug' && dropped.test(r.text)) drops++; });
+  t.teardown(() => sub.unsubscribe());
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  // Batches of 1000, yielding between them: a sustained flood rather than one burst.
+  const flood = flooder.call(async (targets: number[], n: number) => {
+    const r = currentRouter()!;
+    for (let i = 0; i < n; i++) {
+      r.route(Message.encoded(i, { dstId: 0, handle: targets[i % targets.length]! }));
+      if (i % 1000 === 999) await new Promise((res) => setImmediate(res));
+    }
+    return n;
+  }, [UNKNOWN, closed.handle], N);
+  const latencies: number[] = [];
+  let during = 0;
+  const deadline = Date.now() + 60_000;
+  while (drops < N && Date.now() < deadline) {
+    const t0 = performance.now();
+    t.is(await other.call((x: number) => x + 1, latencies.length), latencies.length + 1);
+    latencies.push(performance.now() - t0);
+    if (drops > 0 && drops < N) during++;
+  }
+  t.is(await flood, N);
+  await waitUntil(() => drops === N, 10, 'every message is dropped and logged');
+  const worst = Math.max(...latencies);
+  t.log(`${latencies.length} calls to another child during the flood; ${during} while it ran; worst ${worst.toFixed(1)} ms`);
+  t.true(during >= 1, 'calls to another child completed while the flood was under way');
+  t.true(worst < 2000, `worst latency ${worst.toFixed(0)} ms`);
+  gc?.();
+  const grew = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+  t.true(grew < 32, `heap grew ${grew.toFixed(1)} MiB`);
+  t.is(await flooder.call(() => 'fine'), 'fine');
+});
+
+test('a flood to 50,000 distinct unknown contexts: each is dropped, and the master keeps no record of them', async (t) => {
+  const router = routerFor(t);
+  const flooder = await router.local();
+  const N = 50_000;
+  const before = await router.broker.control((api) => api.stats());
+  const sent = await flooder.call(async (n: number) => {
+    const r = currentRouter()!;
+    for (let i = 0; i < n; i++) {
+      r.route(Message.encoded(i, { dstId: 100_000_000 + i, handle: 1000 }));
+      if (i % 1000 === 999) await new Promise((res) => setImmediate(res));
+    }
+    return n;
+  }, N);
+  t.is(sent, N);
+  t.is(await flooder.call(() => 'after'), 'after'); // the flood is routed (dropped) by now: same pipe, in order
+  const after = await router.broker.control((api) => api.stats());
+  t.is(after.routes, before.routes);
+  t.true(after.talkedTo <= before.talkedTo + 1, `talkedTo ${before.talkedTo} -> ${after.talkedTo}`);
+});

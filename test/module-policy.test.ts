@@ -1,0 +1,42 @@
+/**
+ * What a child may ask the master's module responder for (GET_MODULE), end to
+ * end: any module source file the master can read — any path, asked for
+ * directly — and nothing else. docs/security.md states this policy.
+ */
+import test from 'ava';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { currentRouter, handles, Message } from '../src/index.js';
+import type { Context } from '../src/index.js';
+import { routerFor } from './helpers.js';
+
+type Reply = { url: string; format: string; source?: Uint8Array } | { error: string; code: string };
+
+/** Sends GET_MODULE from the child's main thread straight to the master, as a hostile child could. */
+function ask(ctx: Context, spec: string): Promise<Reply> {
+  return ctx.call(async (s: string, handle: number) => {
+    const rx = currentRouter()!.contextFor(0).sendAsync(Message.encoded({ spec: s, parent: '/', kind: 'require' }, { handle }));
+    return (await rx.get({ timeout: 10 })).decode() as Reply;
+  }, spec, handles.GET_MODULE);
+}
+
+test('a child gets any module source file the master can read, by absolute path; other files are refused', async (t) => {
+  const router = routerFor(t);
+  const ctx = await router.local();
+  const dir = mkdtempSync(join(os.tmpdir(), 'mt-policy-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'settings.json'), '{"token":"only the master should see this"}');
+  chmodSync(join(dir, 'settings.json'), 0o600);
+  writeFileSync(join(dir, 'notes.txt'), 'plain text');
+  symlinkSync('/etc/shadow', join(dir, 'shadow.js'));
+
+  const served = await ask(ctx, join(dir, 'settings.json'));
+  t.true('source' in served && new TextDecoder().decode(served.source).includes('only the master should see this'), 'a .json file anywhere is served: the policy is by extension, not by location');
+
+  for (const [path, why] of [[join(dir, 'notes.txt'), /\.txt files are not module sources/], ['/etc/shadow', /no module source extension/], [join(dir, 'shadow.js'), /Refusing to serve file:\/\/\/etc\/shadow/]] as const) {
+    const r = await ask(ctx, path);
+    t.true('code' in r && r.code === 'ERR_MODULE_REFUSED', `${path}: ${JSON.stringify(r)}`);
+    t.regex('error' in r ? r.error : '', why);
+  }
+});
