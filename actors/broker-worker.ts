@@ -60,7 +60,8 @@ export interface BrokerApi {
 }
 
 const init = workerData as BrokerInit;
-const port = parentPort!;
+// Main thread <-> broker: the worker's own parent port, or (a fork's broker) a port to its sibling.
+const port = init.mainPort ?? parentPort!;
 let debug = init.debug;
 const children = new Map<StreamActor, ChildLike>();
 

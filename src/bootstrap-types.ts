@@ -104,8 +104,20 @@ export interface ChildConfig {
   debug: boolean;
   profiling: boolean;
   unidirectional: boolean;
-  /** Set for a fork: its parent stream is this port, not fds 0/1. */
-  fork?: { onStart?: string; parentPort: MessagePort };
+  /** Set for a fork: its broker, started beside it by the host, is reached on these ports. */
+  fork?: { onStart?: string; broker: BrokerPorts };
+}
+
+/**
+ * A broker worker started by someone else (a fork's host starts the fork's
+ * broker and its main thread side by side, so their starts overlap): the
+ * main thread reaches it on these ports instead of owning the Worker.
+ */
+export interface BrokerPorts {
+  main: MessagePort;
+  control: MessagePort;
+  modules: MessagePort;
+  syncFlag: SharedArrayBuffer;
 }
 
 /** The runtime shipped to children: bundled sources, as JSON, then deflated. */
@@ -134,6 +146,8 @@ export interface BrokerInit {
   parentFds?: { in: number; out: number };
   /** A fork's port to its host, instead of fds. */
   parentPort?: MessagePort;
+  /** A fork's broker: its main thread is a sibling worker on this port, not this worker's parent. */
+  mainPort?: MessagePort;
   /** Master only: a file URL inside mitogen-ts, where packages the runtime itself uses (ssh2) resolve from. */
   moduleBase?: string;
   /** Master only: absolute path of esbuild's entry, for transpiling .ts on the way. */

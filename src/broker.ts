@@ -11,7 +11,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { BrokerApi, BrokerEvent, ConnectOutcome } from '../actors/broker-worker.js';
 import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import { decodeBody, ownsBuffer } from './codec.js';
-import type { BrokerInit } from './bootstrap-types.js';
+import type { BrokerInit, BrokerPorts } from './bootstrap-types.js';
 import { errorClasses, MitogenError } from './errors.js';
 
 export interface BrokerSetup {
@@ -31,7 +31,10 @@ type FrameListener = (frame: Uint8Array) => void;
 type EventListener = (ev: BrokerEvent) => void;
 
 export class Broker {
-  readonly worker: Worker;
+  /** The broker worker, when this thread started it (not for a fork, whose host starts it). */
+  readonly worker?: Worker;
+  /** Where frames and events cross: the worker itself, or a port to it. */
+  private readonly link: Worker | MessagePort;
   /** The port for synchronous module fetches (children only use it). */
   readonly modulesPort: MessagePort;
   readonly syncFlag: SharedArrayBuffer;
@@ -45,40 +48,39 @@ export class Broker {
   /** Whether the worker may keep this process alive when nothing waits on it. */
   private readonly keepAlive: boolean;
 
-  constructor(setup?: BrokerSetup, opts: { keepAlive?: boolean } = {}) {
-    const s = setup ?? masterSetup?.();
-    if (!s) throw new MitogenError('no broker setup: import mitogen-ts (or mitogen-ts/master) before creating a Broker');
-    const control = new MessageChannel();
-    const modules = new MessageChannel();
-    this.syncFlag = new SharedArrayBuffer(4);
-    const init: BrokerInit = {
-      ...s.init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag: this.syncFlag,
-    };
-    this.worker = new Worker(s.source, {
-      eval: true,
-      workerData: init,
-      transferList: [control.port2, modules.port2, ...(s.init.parentPort ? [s.init.parentPort] : [])],
-      name: `mitogen broker ${s.init.name}`,
-      // The broker is our own bundled script: the master's --import/--loader/--input-type
-      // flags (tsx, ESM -e) would change how it is evaluated and slow its start.
-      execArgv: [],
-    });
-    this.controlPort = control.port1;
-    this.modulesPort = modules.port1;
+  constructor(setup?: BrokerSetup | { adopt: BrokerPorts }, opts: { keepAlive?: boolean } = {}) {
+    if (setup && 'adopt' in setup) {
+      this.link = setup.adopt.main;
+      this.controlPort = setup.adopt.control;
+      this.modulesPort = setup.adopt.modules;
+      this.syncFlag = setup.adopt.syncFlag;
+    } else {
+      const s = setup ?? masterSetup?.();
+      if (!s) throw new MitogenError('no broker setup: import mitogen-ts (or mitogen-ts/master) before creating a Broker');
+      const started = startBrokerWorker(s.source, s.init);
+      this.link = this.worker = started.worker;
+      this.controlPort = started.ports.control;
+      this.modulesPort = started.ports.modules;
+      this.syncFlag = started.ports.syncFlag;
+    }
     this.api = Comlink.wrap<BrokerApi>(nodeEndpoint(this.controlPort as unknown as Parameters<typeof nodeEndpoint>[0]));
     this.keepAlive = opts.keepAlive ?? false;
     this.controlPort.unref();
     this.modulesPort.unref();
-    if (!this.keepAlive) this.worker.unref();
-    this.worker.on('message', (data: Uint8Array | Uint8Array[] | BrokerEvent) => {
+    if (!this.keepAlive) this.link.unref();
+    this.link.on('message', (data: Uint8Array | Uint8Array[] | BrokerEvent) => {
       if (data instanceof Uint8Array) this.frameListener?.(data);
       else if (Array.isArray(data)) for (const f of data) this.frameListener?.(f);
       else this.eventListener?.(data);
     });
-    this.worker.on('error', (e) => {
-      process.stderr.write(`mitogen: broker worker failed: ${e.stack ?? e}\n`);
-    });
-    this.worker.on('exit', () => { this.exited = true; });
+    if (this.worker) {
+      this.worker.on('error', (e) => {
+        process.stderr.write(`mitogen: broker worker failed: ${e.stack ?? e}\n`);
+      });
+      this.worker.on('exit', () => { this.exited = true; });
+    } else {
+      this.link.on('close', () => { this.exited = true; });
+    }
   }
 
   /** Where frames addressed to this thread go. */
@@ -101,7 +103,7 @@ export class Broker {
     const frames = this.outbox.splice(0);
     if (this.exited || !frames.length) return;
     const transfer = frames.filter(ownsBuffer).map((f) => f.buffer as ArrayBuffer);
-    this.worker.postMessage(frames.length === 1 ? frames[0] : frames, transfer);
+    this.link.postMessage(frames.length === 1 ? frames[0] : frames, transfer);
   };
 
   /** Starts a child context from this context's broker. Errors keep their class and fields. */
@@ -122,11 +124,11 @@ export class Broker {
    * by itself — its children then see EOF and exit too.
    */
   hold(): void {
-    if (this.holds++ === 0 && !this.keepAlive && !this.exited) this.worker.ref();
+    if (this.holds++ === 0 && !this.keepAlive && !this.exited) this.link.ref();
   }
 
   release(): void {
-    if (--this.holds === 0 && !this.keepAlive && !this.exited) this.worker.unref();
+    if (--this.holds === 0 && !this.keepAlive && !this.exited) this.link.unref();
   }
 
   /** Runs one control call, holding the process alive meanwhile and rebuilding typed errors. */
@@ -158,11 +160,40 @@ export class Broker {
         this.api[Comlink.releaseProxy]();
         this.controlPort.close();
         this.modulesPort.close();
-        await this.worker.terminate();
+        // A fork's broker is its host's to end (it ends with the fork's thread).
+        if (this.worker) await this.worker.terminate();
+        else (this.link as MessagePort).close();
         this.exited = true;
       }
     })());
   }
+}
+
+/**
+ * Starts a broker worker and the ports its main thread needs. A fork's host
+ * uses this too, starting the fork's broker beside the fork's main thread.
+ */
+export function startBrokerWorker(
+  source: string,
+  init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>,
+  opts: { mainPort?: MessagePort } = {},
+): { worker: Worker; ports: Omit<BrokerPorts, 'main'> } {
+  const control = new MessageChannel();
+  const modules = new MessageChannel();
+  const syncFlag = new SharedArrayBuffer(4);
+  const workerData: BrokerInit = {
+    ...init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag, mainPort: opts.mainPort,
+  };
+  const worker = new Worker(source, {
+    eval: true,
+    workerData,
+    transferList: [control.port2, modules.port2, ...(init.parentPort ? [init.parentPort] : []), ...(opts.mainPort ? [opts.mainPort] : [])],
+    name: `mitogen broker ${init.name}`,
+    // The broker is our own bundled script: the master's --import/--loader/--input-type
+    // flags (tsx, ESM -e) would change how it is evaluated and slow its start.
+    execArgv: [],
+  });
+  return { worker, ports: { control: control.port1, modules: modules.port1, syncFlag } };
 }
 
 /** comlink rebuilds thrown errors as plain Errors with the name copied: restore the class. */

@@ -53,7 +53,8 @@ process.on('unhandledRejection', (e) => {
   console.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`);
 });
 
-const broker = new Broker({
+// A fork's host has started its broker already, beside this thread; a child starts its own.
+const broker = new Broker(C.fork ? { adopt: C.fork.broker } : {
   source: J.broker,
   init: {
     contextId: C.contextId,
@@ -64,8 +65,7 @@ const broker = new Broker({
     debug: C.debug,
     isMaster: false,
     payload: P,
-    parentFds: C.fork ? undefined : { in: 0, out: 1 },
-    parentPort: C.fork?.parentPort,
+    parentFds: { in: 0, out: 1 },
   },
 }, { keepAlive: true });
 
