@@ -30,6 +30,8 @@ const STAGE_TEXT = [
   'the runtime was read but did not start',
 ];
 const KEPT_LINES = 100;
+/** Bytes of one unfinished line printed before the markers that are buffered, at most. */
+const MAX_PRELUDE_LINE = 64 * 1024;
 /** The oldest Node the runtime runs on (the first stage checks it). */
 export const MIN_NODE_MAJOR = 18;
 
@@ -211,7 +213,14 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       // Markers arrive in order; anything else printed is kept for errors.
       for (;;) {
         const nl = prelude.indexOf(10);
-        if (nl < 0) return;
+        if (nl < 0) {
+          // Junk with no newline is kept as a line of its own once it is long, so the buffer stays bounded.
+          if (prelude.length > MAX_PRELUDE_LINE) {
+            tail.push(`${prelude.subarray(0, 200).toString('utf8')}... (${prelude.length} bytes with no newline)\n`);
+            prelude = Buffer.alloc(0);
+          }
+          return;
+        }
         const line = prelude.subarray(0, nl).toString('utf8').replace(/\r$/, '');
         prelude = prelude.subarray(nl + 1);
         if (line.startsWith('MITOVER ')) {
