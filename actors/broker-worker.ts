@@ -31,6 +31,7 @@ import { requireForwarded } from './forwarded-require.js';
 import type { Ssh2Loader } from './ssh2-session.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
 import { masterModuleSource, ModuleActor } from './module-actor.js';
+import type { ModulePolicy } from '../src/module-policy.js';
 import type { ModuleReply, ModuleRequest } from './module-actor.js';
 import { RouterActor } from './router-actor.js';
 import { StreamActor } from './stream-actor.js';
@@ -54,6 +55,8 @@ export interface BrokerApi {
   shutdown(): Promise<void>;
   setDebug(on: boolean): void;
   setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean }): void;
+  /** Master only: what the module responder may serve. */
+  setModulePolicy(policy: ModulePolicy): void;
   stats(): { children: number; moduleHits: number; moduleMisses: number; routes: number; talkedTo: number };
   /** A port the ESM loader hooks use for module requests. */
   addModulePort(port: MessagePort): void;
@@ -207,7 +210,11 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
         reply(h, { error: `malformed GET_MODULE request: ${b.why}`, code: 'ERR_MODULE_FORWARDING' } satisfies ModuleReply);
         return;
       }
-      void modules.get(b.value).then((r) => reply(h, r));
+      void modules.get(b.value).then((r) => {
+        // Refusals are the policy at work: worth a line naming who asked.
+        if ('code' in r && r.code === 'ERR_MODULE_REFUSED') log('warn', `refused module ${b.value.spec} to ${from?.name ?? 'this context'} (context ${h.srcId}): ${r.error}`);
+        reply(h, r);
+      });
       return;
     }
     case ALLOCATE_ID: {
@@ -244,8 +251,9 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
 
 // ------------------------------------------------------------ modules
 
+let modulePolicy: ModulePolicy = { allow: [], deny: [] };
 const modules = new ModuleActor(init.isMaster
-  ? masterModuleSource(init.esbuildPath, init.moduleBase)
+  ? masterModuleSource(init.esbuildPath, init.moduleBase, () => modulePolicy)
   : { fetch: (req) => request(init.parentIds[0]!, GET_MODULE, req) as Promise<ModuleReply> });
 
 const syncFlag = new Int32Array(init.syncFlag);
@@ -376,6 +384,10 @@ const api: BrokerApi = {
   },
   shutdown: () => shutdown('shutdown requested by the main thread'),
   setDebug(on) { debug = on; },
+  setModulePolicy(p) {
+    modulePolicy = p;
+    modules.clear();
+  },
   setLimits(l) {
     if (l.maxMessageSize !== undefined) router.maxMessageSize = l.maxMessageSize;
     if (l.unidirectional !== undefined) router.unidirectional = l.unidirectional;

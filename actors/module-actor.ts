@@ -11,6 +11,8 @@
 import { loadModule, resolveModule } from '../src/module-resolver.js';
 import type { ModuleFormat } from '../src/module-resolver.js';
 import { PACKAGE_PARENT } from './forwarded-require.js';
+import { refusal } from '../src/module-policy.js';
+import type { ModulePolicy } from '../src/module-policy.js';
 
 export interface ModuleRequest {
   spec: string;
@@ -35,6 +37,11 @@ export class ModuleActor {
 
   constructor(private readonly source: ModuleSource) {}
 
+  /** Forgets what was served (the policy changed). */
+  clear(): void {
+    this.cache.clear();
+  }
+
   get(req: ModuleRequest): Promise<ModuleReply> {
     const key = `${req.kind}\0${req.parent}\0${req.spec}`;
     const cached = this.cache.get(key);
@@ -54,7 +61,7 @@ export class ModuleActor {
 }
 
 /** The master's source: its own disk. */
-export function masterModuleSource(esbuildPath: string | undefined, moduleBase: string | undefined): ModuleSource {
+export function masterModuleSource(esbuildPath: string | undefined, moduleBase: string | undefined, policy: () => ModulePolicy): ModuleSource {
   const transpile = async (source: string, url: string, format: 'module' | 'commonjs'): Promise<string> => {
     if (!esbuildPath) throw new Error(`cannot transpile ${url}: esbuild was not found in the master`);
     // esbuild is resolved by the master's main thread; this worker was eval'd, so require by path.
@@ -71,6 +78,8 @@ export function masterModuleSource(esbuildPath: string | undefined, moduleBase: 
       const parent = req.parent === PACKAGE_PARENT && moduleBase ? moduleBase : req.parent;
       const r = resolveModule(req.spec, parent, req.kind);
       if (r.format === 'builtin') return r;
+      const why = refusal(policy(), r.url);
+      if (why) return { error: `Refusing to serve ${r.url} (${req.spec}): ${why}`, code: 'ERR_MODULE_REFUSED' };
       return await loadModule(r.url, transpile);
     },
   };

@@ -33,6 +33,7 @@ import { ptyModuleDir } from './pty-module.js';
 import { ssh as sshTransport } from '../transports/ssh.js';
 import { fork as forkTransport } from '../transports/fork.js';
 import { ssh2 as ssh2Transport } from '../transports/ssh2.js';
+import type { ModulePolicy } from './module-policy.js';
 import type { ForkOptions } from '../transports/fork.js';
 import type { SshOptions } from '../transports/ssh.js';
 import type { Transport } from '../transports/transport.js';
@@ -177,6 +178,28 @@ export class Router implements MessageRouter {
   set unidirectional(on: boolean) {
     this.uni = on;
     void this.broker.control((api) => api.setLimits({ unidirectional: on })).catch(() => {});
+  }
+
+  /**
+   * Restricts what the master serves to children by module forwarding
+   * (Mitogen's whitelist_prefix): package names or path prefixes. Once any
+   * is allowed, nothing else is served. Master only.
+   */
+  allowModules(...rules: string[]): Promise<void> {
+    this.policy.allow.push(...rules);
+    return this.pushPolicy();
+  }
+
+  /** Never serves these packages or paths to children (Mitogen's blacklist_prefix). Master only. */
+  denyModules(...rules: string[]): Promise<void> {
+    this.policy.deny.push(...rules);
+    return this.pushPolicy();
+  }
+
+  private readonly policy: ModulePolicy = { allow: [], deny: [] };
+  private pushPolicy(): Promise<void> {
+    if (this.myId !== 0) return Promise.reject(new MitogenError('module policy is the master\'s: only its responder serves files'));
+    return this.broker.control((api) => api.setModulePolicy({ allow: [...this.policy.allow], deny: [...this.policy.deny] }));
   }
 
   // ---------------------------------------------------------------- handlers

@@ -7,9 +7,11 @@ import test from 'ava';
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { currentRouter, handles, Message } from '../src/index.js';
+import { fileURLToPath } from 'node:url';
+import { CallError, currentRouter, handles, logRecords, Message } from '../src/index.js';
+import type { LogRecord } from '../src/index.js';
 import type { Context } from '../src/index.js';
-import { routerFor } from './helpers.js';
+import { hidingNodePath, routerFor } from './helpers.js';
 
 type Reply = { url: string; format: string; source?: Uint8Array } | { error: string; code: string };
 
@@ -39,4 +41,32 @@ test('a child gets any module source file the master can read, by absolute path;
     t.true('code' in r && r.code === 'ERR_MODULE_REFUSED', `${path}: ${JSON.stringify(r)}`);
     t.regex('error' in r ? r.error : '', why);
   }
+});
+
+test('denyModules and allowModules: a refused module fails the import in the child, naming it and the rule; the master logs who asked', async (t) => {
+  const router = routerFor(t);
+  const fixtures = fileURLToPath(new URL('./fixtures/forwarding/', import.meta.url));
+  const records: LogRecord[] = [];
+  const sub = logRecords.subscribe((r) => records.push(r));
+  t.teardown(() => sub.unsubscribe());
+  const ctx = await router.local({ nodePath: hidingNodePath(fixtures) });
+  await router.denyModules(`${fixtures}cjs`);
+  // Denied: the CommonJS fixture. Still served: the ESM one, elsewhere under the same directory.
+  const err = await t.throwsAsync(ctx.call(() => require('./fixtures/forwarding/cjs/main.cjs').total), { instanceOf: CallError });
+  t.regex(err!.message, /fixtures\/forwarding\/cjs\/main\.cjs.*denied by the master's module policy \(deny .*fixtures\/forwarding\/cjs\)/);
+  t.is(await ctx.call(async () => (await import('./fixtures/forwarding/esm/main.js')).answer), 42);
+  t.true(records.some((r) => r.level === 'warn' && /refused module .*main\.cjs to .*local\.\d+ \(context \d+\)/.test(r.text)), 'the refusal is logged with the asking context');
+
+  // An allow list: what it does not name is refused, even what was served before it was set.
+  const other = await router.local({ nodePath: hidingNodePath(fixtures) });
+  await router.allowModules('/nonexistent/only-this');
+  const err2 = await t.throwsAsync(other.call(async () => (await import('./fixtures/forwarding/esm/main.js')).answer), { instanceOf: CallError });
+  t.regex(err2!.message, /not in the master's module allow list \(\/nonexistent\/only-this\)/);
+});
+
+test('module policy belongs to the master: a child\'s router refuses to set one', async (t) => {
+  const router = routerFor(t);
+  const ctx = await router.local();
+  const err = await t.throwsAsync(ctx.call(() => currentRouter()!.denyModules('x')), { instanceOf: CallError });
+  t.regex(err!.message, /module policy is the master's/);
 });
