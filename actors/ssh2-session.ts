@@ -159,6 +159,8 @@ export class Ssh2Session extends EventEmitter {
     };
     if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `ssh: Could not resolve hostname ${s.host}: Name or service not known`;
     if (e.code && reasons[e.code]) return `ssh: connect to host ${s.host} port ${s.port}: ${reasons[e.code]}`;
+    // After the session started, a timeout is the keepalive giving up, in ssh's words.
+    if (e.level === 'client-timeout' && this.channel) return `Timeout, server ${s.host} not responding.`;
     if (e.level === 'client-timeout') return `ssh: connect to host ${s.host} port ${s.port}: Connection timed out during banner exchange`;
     return `ssh: ${s.host}: ${e.message}`;
   }

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { currentRouter, EofError, HostKeyError, PasswordError, StreamError } from '../src/index.js';
+import { ChannelError, currentRouter, EofError, HostKeyError, PasswordError, StreamError } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
 import { fixturesDir, hidingNodePath, routerFor } from './helpers.js';
 import { asUser1, host, sshTestbed } from './testbed.js';
@@ -25,6 +25,26 @@ const knownHosts = (): string[] => ['-o', `UserKnownHostsFile ${sshTestbed().kno
 
 for (const client of ['openssh', 'ssh2'] as const) {
   const ssh = (router: Router, o: Parameters<Router['ssh']>[0]): Promise<Context> => router.ssh({ ...o, client });
+
+  test.serial(`${client}: a host that vanishes mid-call (its link dropped): the call, and the context beyond it, end with ChannelError`, async (t) => {
+    // Serial: ava runs these before the concurrent tests (the fan-out uses every host).
+    const router = routerFor(t);
+    const name = client === 'openssh' ? 'h19' : 'h20';
+    const veth = `mtv-${name}`;
+    const ctx = await ssh(router, { ...asUser1(name), keepaliveInterval: 1, keepaliveCount: 2 });
+    const beyond = await router.local({ via: ctx });
+    t.is(await beyond.call(() => require('node:os').hostname() as string), name);
+    const gone: string[] = [];
+    const sub = router.events.subscribe((e) => { if (e.type === 'disconnect' && e.context) gone.push(e.context.name); });
+    t.teardown(() => { sub.unsubscribe(); spawnSync('ip', ['link', 'set', veth, 'up']); });
+    const pending = ctx.call(() => new Promise(() => { /* never settles */ }));
+    const pendingBeyond = beyond.call(() => new Promise(() => { /* never settles */ }));
+    t.is(spawnSync('ip', ['link', 'set', veth, 'down']).status, 0);
+    await t.throwsAsync(pending, { instanceOf: ChannelError });
+    await t.throwsAsync(pendingBeyond, { instanceOf: ChannelError });
+    t.true(ctx.isDisconnected && beyond.isDisconnected);
+    t.deepEqual(gone.sort(), [beyond.name, ctx.name].sort());
+  });
 
   test(`${client}: key auth and a call`, async (t) => {
     const router = routerFor(t);
