@@ -10,6 +10,8 @@ import type { AnyFunction, CallBody } from './call.js';
 import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
 import { MitogenError } from './errors.js';
+import * as files from './file-transfer.js';
+import type { FileTransferOptions } from './file-transfer.js';
 import { CALL_FUNCTION, SHUTDOWN } from './handles.js';
 import { Message } from './message.js';
 import { Pool } from './pool.js';
@@ -136,12 +138,14 @@ export class Context {
 
   // ---------------------------------------------------------------- files
 
-  putFile(_localPath: string, _remotePath: string, _opts?: object): Promise<void> {
-    return Promise.reject(new MitogenError('putFile is not built yet (see the file transfer issue)'));
+  /** Streams a local file to `remotePath` in this context (see src/file-transfer.ts). */
+  putFile(localPath: string, remotePath: string, opts?: FileTransferOptions): Promise<void> {
+    return files.putFile(this, localPath, remotePath, opts);
   }
 
-  getFile(_remotePath: string, _localPath: string, _opts?: object): Promise<void> {
-    return Promise.reject(new MitogenError('getFile is not built yet (see the file transfer issue)'));
+  /** Streams `remotePath` in this context to a local file (see src/file-transfer.ts). */
+  getFile(remotePath: string, localPath: string, opts?: FileTransferOptions): Promise<void> {
+    return files.getFile(this, remotePath, localPath, opts);
   }
 
   // ---------------------------------------------------------------- lifecycle

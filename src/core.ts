@@ -19,9 +19,10 @@ export type { FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
-  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError,
+  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError,
 } from './errors.js';
 export { Pool } from './pool.js';
+export type { FileTransferOptions, TransferProgress, ProgressSink } from './file-transfer.js';
 export type { PoolOptions, PoolCallOptions } from './pool.js';
 export * as handles from './handles.js';
 export { now } from './utils.js';

@@ -69,8 +69,25 @@ export class CancelledError extends MitogenError {}
 /** A pool call refused because every thread is busy and the queue is full. */
 export class PoolQueueFullError extends MitogenError {}
 
+/**
+ * putFile/getFile failed on a file: `code` is the errno name (ENOENT, EACCES,
+ * ENOSPC, ...), `path` the file concerned, `side` the name of the context where
+ * it failed.
+ */
+export class FileTransferError extends MitogenError {
+  code: string;
+  path: string;
+  side: string;
+  constructor(message: string, code = 'EIO', path = '', side = '') {
+    super(message);
+    this.code = code;
+    this.path = path;
+    this.side = side;
+  }
+}
+
 /** Every class the codec may rebuild on the receiving side, by name. */
 export const errorClasses: Record<string, new (message: string) => MitogenError> = {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
-  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError,
+  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError,
 };

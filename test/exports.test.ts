@@ -5,6 +5,7 @@ const rootNames = [
   'Router', 'Broker', 'Context', 'Message', 'Receiver', 'Sender', 'fnRef', 'now', 'withRouter', 'runWithRouter',
   'enableDebug', 'logToFile', 'MitogenError', 'CallError', 'ChannelError', 'StreamError', 'TimeoutError', 'LatchError',
   'PasswordError', 'HostKeyError', 'EofError', 'CancelledError', 'fakessh',
+  'Pool', 'PoolQueueFullError', 'FileTransferError',
 ];
 
 test('the root export carries every public name of the API contract', async (t) => {
@@ -37,12 +38,11 @@ test('the built package starts a context from its prebuilt runtime payload', asy
   t.is(await f(41), 42);
 });
 
-test('connection methods of the contract not built yet exist and say so', async (t) => {
-  const { Router, MitogenError } = await import('mitogen-ts') as typeof import('../src/index.js');
+test('every connection method of the contract exists', async (t) => {
+  const { Router } = await import('mitogen-ts') as typeof import('../src/index.js');
   const router = new Router();
   t.teardown(() => router.shutdown());
-  for (const m of ['docker', 'podman', 'buildah', 'lxc', 'lxd', 'jail', 'kubectl', 'setns'] as const) {
-    await t.throwsAsync(router[m]({}), { instanceOf: MitogenError, message: new RegExp(`router\\.${m}\\(\\) is not built yet`) });
+  for (const m of ['local', 'fork', 'ssh', 'sudo', 'su', 'doas', 'docker', 'podman', 'buildah', 'lxc', 'lxd', 'jail', 'kubectl', 'setns'] as const) {
+    t.is(typeof router[m], 'function', m);
   }
-  for (const m of ['local', 'fork', 'ssh', 'sudo', 'su', 'doas'] as const) t.is(typeof router[m], 'function');
 });

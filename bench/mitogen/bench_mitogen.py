@@ -3,7 +3,7 @@
 
     bench_mitogen.py FIGURE '{"reps": N, "seconds": S, ...}'
 
-FIGURE: boot rtt grand_rtt inflight throughput fanout rss fork ssh ssh2, or
+FIGURE: boot rtt grand_rtt inflight throughput fanout rss fork ssh ssh2 files, or
 versions. bench/lib/mitogen.ts passes the same repetition counts and time
 limit as mitogen-ts's side; loops stop at `reps` or once `seconds` have
 passed (after at least one repetition). Prints {"samples": [...], "unit": U}
@@ -218,9 +218,37 @@ def ssh(router, args, lim):
     return out, 'ms'
 
 
+def fetch_file(context, path, out_path):
+    # In the child: FileService's own client pulls the file from the master.
+    import mitogen.service
+    with open(out_path, 'wb') as fp:
+        ok, _ = mitogen.service.FileService.get(context, path, fp)
+    return ok
+
+
+def files(router, args, lim):
+    """The file mitogen-ts's side made, master -> child with FileService, as putFile; MiB/s."""
+    import mitogen.service
+    svc = mitogen.service.FileService(router)
+    pool = mitogen.service.Pool(router, services=[svc])
+    try:
+        svc.register(args['path'])
+        ctx = router.local(python_path=PY)
+        size = os.path.getsize(args['path'])
+        out = []
+        for _ in lim:
+            t = now()
+            if not ctx.call(fetch_file, router.myself(), args['path'], args['dest']):
+                raise Exception('FileService.get reported an interrupted transfer')
+            out.append(size / (1 << 20) / (now() - t))
+            os.unlink(args['dest'])
+        return out, 'MiB/s'
+    finally:
+        pool.stop()
+
 FIGURES = {
     'boot': boot, 'rtt': rtt, 'grand_rtt': rtt, 'inflight': inflight, 'throughput': throughput,
-    'fanout': fanout, 'rss': rss, 'fork': fork, 'ssh': ssh,
+    'fanout': fanout, 'rss': rss, 'fork': fork, 'ssh': ssh, 'files': files,
     # Mitogen has one ssh client: the ssh2 row compares against the same.
     'ssh2': ssh,
 }

@@ -1,0 +1,67 @@
+/**
+ * Running the transfer kit on both ends of a transfer: here with this
+ * context's own modules (localKit), there by shipping the kit's source with a
+ * call (remoteOp). The target compiles the source once and keeps it, keyed by
+ * the source itself, so a newer master never meets a stale kit.
+ */
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { functionSource } from './call.js';
+import type { Context } from './context.js';
+import { Message as MessageClass } from './message.js';
+import type { Router } from './router.js';
+import { Sender as SenderClass } from './sender.js';
+import { transferKit } from './transfer-kit.js';
+import type { KitEnv, RemoteOp, TransferKit } from './transfer-kit.js';
+
+// Inside a called function these are the dispatcher's scope (src/dispatcher.ts),
+// not imports: runKitOp runs only in a target, compiled from its source.
+declare const currentRouter: () => Router | undefined;
+declare const Message: typeof MessageClass;
+declare const Sender: typeof SenderClass;
+declare const require: (id: string) => unknown;
+
+/** Shipped to a target: compiles the kit once per source text, then runs one of its operations. */
+async function runKitOp(kitSrc: string, op: RemoteOp, ...args: unknown[]): Promise<unknown> {
+  const g = globalThis as unknown as Record<symbol, Map<string, TransferKit> | undefined>;
+  const key = Symbol.for('mitogen-ts.transferKit');
+  const cache = (g[key] ??= new Map<string, TransferKit>());
+  let kit = cache.get(kitSrc);
+  if (!kit) {
+    const setName = <T>(f: T, value: string): T => {
+      try { Object.defineProperty(f, 'name', { value, configurable: true }); } catch { /* frozen */ }
+      return f;
+    };
+    const make = new Function('__name', `return (${kitSrc}\n)`)(setName) as (env: KitEnv) => TransferKit;
+    kit = make({
+      router: currentRouter()!, Message, Sender,
+      fs: require('node:fs') as KitEnv['fs'],
+      path: require('node:path') as KitEnv['path'],
+      os: require('node:os') as KitEnv['os'],
+      childProcess: require('node:child_process') as KitEnv['childProcess'],
+    });
+    cache.set(kitSrc, kit);
+  }
+  return (kit[op] as (...a: unknown[]) => Promise<unknown>)(...args);
+}
+
+let kitSrc: string | undefined;
+const localKits = new WeakMap<Router, TransferKit>();
+
+/** The kit bound to this context's router and modules. */
+export function localKit(router: Router): TransferKit {
+  let kit = localKits.get(router);
+  if (!kit) {
+    kit = transferKit({ router, Message: MessageClass, Sender: SenderClass, fs, path, os, childProcess });
+    localKits.set(router, kit);
+  }
+  return kit;
+}
+
+/** Runs `kit[op](...args)` in `ctx`; Senders among the args arrive working. */
+export function remoteOp<K extends RemoteOp>(ctx: Context, op: K, ...args: Parameters<TransferKit[K]>): Promise<Awaited<ReturnType<TransferKit[K]>>> {
+  kitSrc ??= functionSource(transferKit);
+  return ctx.call(runKitOp, kitSrc, op, ...args) as Promise<Awaited<ReturnType<TransferKit[K]>>>;
+}
