@@ -37,6 +37,22 @@ import type { ModulePolicy } from './module-policy.js';
 import type { ForkOptions } from '../transports/fork.js';
 import type { SshOptions } from '../transports/ssh.js';
 import type { Transport } from '../transports/transport.js';
+import { docker as dockerTransport } from '../transports/docker.js';
+import type { DockerOptions } from '../transports/docker.js';
+import { podman as podmanTransport } from '../transports/podman.js';
+import type { PodmanOptions } from '../transports/podman.js';
+import { buildah as buildahTransport } from '../transports/buildah.js';
+import type { BuildahOptions } from '../transports/buildah.js';
+import { lxc as lxcTransport } from '../transports/lxc.js';
+import type { LxcOptions } from '../transports/lxc.js';
+import { lxd as lxdTransport } from '../transports/lxd.js';
+import type { LxdOptions } from '../transports/lxd.js';
+import { jail as jailTransport } from '../transports/jail.js';
+import type { JailOptions } from '../transports/jail.js';
+import { kubectl as kubectlTransport } from '../transports/kubectl.js';
+import type { KubectlOptions } from '../transports/kubectl.js';
+import { setns as setnsTransport } from '../transports/setns.js';
+import type { SetnsOptions } from '../transports/setns.js';
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
 /** Where `profiling: true` children write their CPU profiles (CPU.*.<pid>.*.cpuprofile). */
@@ -461,16 +477,23 @@ export class Router implements MessageRouter {
     });
   }
 
-  // Container methods (docker, podman, buildah, lxc, lxd, jail, kubectl, setns)
-  // are the containers issue's: named here so a caller gets a clear error.
-  docker(opts?: object): Promise<Context> { return notBuilt('docker', opts); }
-  podman(opts?: object): Promise<Context> { return notBuilt('podman', opts); }
-  buildah(opts?: object): Promise<Context> { return notBuilt('buildah', opts); }
-  lxc(opts?: object): Promise<Context> { return notBuilt('lxc', opts); }
-  lxd(opts?: object): Promise<Context> { return notBuilt('lxd', opts); }
-  jail(opts?: object): Promise<Context> { return notBuilt('jail', opts); }
-  kubectl(opts?: object): Promise<Context> { return notBuilt('kubectl', opts); }
-  setns(opts?: object): Promise<Context> { return notBuilt('setns', opts); }
+  // Containers: each a thin description in transports/ (the argv it runs).
+  /** Runs node in a docker container (`exec`), or in a temporary one from `image` (`run --rm`). */
+  docker(opts: DockerOptions & ConnectOptions): Promise<Context> { return this.connect(dockerTransport, opts); }
+  /** Runs node in a podman container (`podman exec`). */
+  podman(opts: PodmanOptions & ConnectOptions): Promise<Context> { return this.connect(podmanTransport, opts); }
+  /** Runs node in a buildah working container (`buildah run`). */
+  buildah(opts: BuildahOptions & ConnectOptions): Promise<Context> { return this.connect(buildahTransport, opts); }
+  /** Runs node in an LXC container (`lxc-attach`). */
+  lxc(opts: LxcOptions & ConnectOptions): Promise<Context> { return this.connect(lxcTransport, opts); }
+  /** Runs node in an LXD instance (`lxc exec`). */
+  lxd(opts: LxdOptions & ConnectOptions): Promise<Context> { return this.connect(lxdTransport, opts); }
+  /** Runs node in a FreeBSD jail (`jexec`). */
+  jail(opts: JailOptions & ConnectOptions): Promise<Context> { return this.connect(jailTransport, opts); }
+  /** Runs node in a Kubernetes pod (`kubectl exec`). */
+  kubectl(opts: KubectlOptions & ConnectOptions): Promise<Context> { return this.connect(kubectlTransport, opts); }
+  /** Enters a container's namespaces directly (leader PID from docker, lxc-info, lxc or machinectl; then nsenter). */
+  setns(opts: SetnsOptions & ConnectOptions): Promise<Context> { return this.connect(setnsTransport, opts); }
 
   // ---------------------------------------------------------------- shutdown
 
@@ -505,8 +528,4 @@ function forwardedRecord(msg: Message): { name: string; level: LogLevel; text: s
   try { v = msg.decode(); } catch { return undefined; }
   if (!Array.isArray(v) || v.length !== 3 || typeof v[0] !== 'string' || !LEVELS.has(v[1]) || typeof v[2] !== 'string') return undefined;
   return { name: v[0], level: v[1] as LogLevel, text: v[2] };
-}
-
-function notBuilt(method: string, _opts?: object): Promise<never> {
-  return Promise.reject(new MitogenError(`router.${method}() is not built yet (the containers issue): use local({ nodePath: [...] }) with the tool's argv meanwhile`));
 }
