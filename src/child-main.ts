@@ -47,8 +47,20 @@ captureOutput((level, text) => {
 if (!C.fork) closeInheritedTerminals();
 
 process.on('uncaughtException', (e) => {
+  // Before the router exists nothing can be forwarded: say it on stderr, which
+  // the parent quotes in its bootstrap error, and stop rather than linger.
+  if (!router) {
+    require('node:fs').writeSync(2, `mitogen: the runtime failed to start: ${e.stack ?? e}\n`);
+    process.exit(1);
+  }
   console.error(`uncaught exception: ${e.stack ?? e}`);
 });
+
+// A working directory that no longer exists (or lies outside a container's
+// root, after nsenter) makes process.cwd() throw: start from / instead.
+if (!C.fork) {
+  try { process.cwd(); } catch { try { process.chdir('/'); } catch { /* nothing better to do */ } }
+}
 process.on('unhandledRejection', (e) => {
   console.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`);
 });

@@ -40,3 +40,10 @@ test('connectTimeout bounds the whole bootstrap', async (t) => {
   t.regex(err!.message, /waiting/);
   t.true(took < 5000, `took ${took.toFixed(0)} ms`);
 });
+
+test('a child whose working directory no longer exists starts from / instead of dying silently', async (t) => {
+  const router = routerFor(t);
+  // The shell enters a directory and removes it before node starts: node's cwd is gone.
+  const ctx = await router.local({ nodePath: ['sh', '-c', 'd=$(mktemp -d) && cd "$d" && rmdir "$d" && exec node "$@"', 'sh'] });
+  t.is(await ctx.call(() => process.cwd()), '/');
+});
