@@ -2,9 +2,9 @@
 import type { FigureDef } from '../lib/figure.js';
 import { grandRtt, inflight, rtt, throughput } from './calls.js';
 import { fanout } from './fanout.js';
-import { files } from './files.js';
+import { files, filesSsh } from './files.js';
 import { pool } from './pool.js';
 import { ssh, ssh2 } from './ssh.js';
 import { boot, fork, rss } from './start.js';
 
-export const FIGURES: readonly FigureDef[] = [boot, rtt, grandRtt, inflight, throughput, fanout, rss, fork, pool, ssh, ssh2, files];
+export const FIGURES: readonly FigureDef[] = [boot, rtt, grandRtt, inflight, throughput, fanout, rss, fork, pool, ssh, ssh2, files, filesSsh];
