@@ -192,9 +192,10 @@ test('a fast producer of 300 x 1 MiB and a slow consumer keep the master\'s memo
   t.log(`RSS grew by ${grewMiB.toFixed(1)} MiB while 300 MiB streamed`);
   // Tens of MiB whatever the stream's length (Node 24 keeps ~80, Node 20-22 ~30-50): far under the 300 MiB that passed.
   t.true(grewMiB < 96, `RSS grew by ${grewMiB.toFixed(1)} MiB`);
-  // Not growing with the stream: the last 200 MiB added (almost) nothing to the peak of the first 100.
+  // Not growing with the stream: a runtime that kept the chunks would add 200 MiB over the last 200;
+  // allocator and heap resizing add a little RSS noise (up to ~18 MiB seen under Node 24 on a loaded VM).
   const lateMiB = (peak - peakAt100) / (1 << 20);
-  t.true(lateMiB < 16, `the last 200 chunks raised the peak by ${lateMiB.toFixed(1)} MiB`);
+  t.true(lateMiB < 32, `the last 200 chunks raised the peak by ${lateMiB.toFixed(1)} MiB`);
 });
 
 test('a pushing Observable beyond the window waits in the producer, not here', async (t) => {
