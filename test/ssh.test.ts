@@ -6,11 +6,12 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChannelError, currentRouter, EofError, HostKeyError, PasswordError, StreamError } from '../src/index.js';
+import { ChannelError, currentRouter, EofError, HostKeyError, logRecords, PasswordError, StreamError } from '../src/index.js';
+import type { LogRecord } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
 import { fixturesDir, hidingNodePath, routerFor } from './helpers.js';
 import { asUser1, host, sshTestbed } from './testbed.js';
@@ -44,6 +45,32 @@ for (const client of ['openssh', 'ssh2'] as const) {
     await t.throwsAsync(pendingBeyond, { instanceOf: ChannelError });
     t.true(ctx.isDisconnected && beyond.isDisconnected);
     t.deepEqual(gone.sort(), [beyond.name, ctx.name].sort());
+  });
+
+  test(`${client}: the password appears in no log line (ssh's debug output included), error message, argv or environment`, async (t) => {
+    const router = routerFor(t);
+    const secret = 'mitouser1_password';
+    const records: LogRecord[] = [];
+    const sub = logRecords.subscribe((r) => records.push(r));
+    t.teardown(() => sub.unsubscribe());
+    const seen: string[] = [];
+    const scan = (): void => {
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        for (const f of ['cmdline', 'environ']) {
+          try { seen.push(readFileSync(`/proc/${pid}/${f}`, 'latin1')); } catch { /* gone or not ours */ }
+        }
+      }
+    };
+    const pw = { hostname: host('pw').addr, username: 'mitouser1', sshArgs: knownHosts(), debug: true, sshDebugLevel: 3 };
+    const connecting = ssh(router, { ...pw, password: secret });
+    scan();
+    const ctx = await connecting;
+    scan();
+    await ctx.call(() => console.log('a line from the ssh context'));
+    const wrong = await t.throwsAsync(ssh(router, { ...pw, password: `${secret}-wrong` }), { instanceOf: PasswordError });
+    t.true(records.some((r) => r.text === 'a line from the ssh context'));
+    t.true(records.some((r) => /debug1|debug2|debug3/.test(r.text)), `${client}'s debug lines were forwarded`);
+    for (const text of [...records.map((r) => r.text), wrong!.message, wrong!.stack ?? '', ...seen]) t.false(text.includes(secret), `leaked in: ${text.slice(0, 200)}`);
   });
 
   test(`${client}: key auth and a call`, async (t) => {
