@@ -54,7 +54,7 @@ export interface BrokerApi {
   allocateId(): Promise<number>;
   shutdown(): Promise<void>;
   setDebug(on: boolean): void;
-  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean }): void;
+  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
   stats(): { children: number; moduleHits: number; moduleMisses: number; routes: number; talkedTo: number };
@@ -68,8 +68,36 @@ const port = init.mainPort ?? parentPort!;
 let debug = init.debug;
 const children = new Map<StreamActor, ChildLike>();
 
+/**
+ * Warnings are mostly about what peers send (forged ids, refused routes): a
+ * hostile child could flood the log with them. At most `warnBudget` a second
+ * go out (router.maxWarningsPerSecond); the rest are counted and reported in one line.
+ */
+let warnBudget = 1000;
+let warnWindow = 0;
+let warnsInWindow = 0;
+let suppressedWarns = 0;
+
+function reportSuppressed(): void {
+  if (!suppressedWarns) return;
+  emit({ t: 'log', level: 'warn', name: init.name, text: `${suppressedWarns} more warnings suppressed in one second (over ${warnBudget} a second: is a peer flooding bad frames?)` });
+  suppressedWarns = 0;
+}
+
 function log(level: LogLevel, text: string): void {
   if (level === 'debug' && !debug) return;
+  if (level === 'warn') {
+    const now = Date.now();
+    if (now - warnWindow >= 1000) {
+      reportSuppressed();
+      warnWindow = now;
+      warnsInWindow = 0;
+    }
+    if (++warnsInWindow > warnBudget) {
+      if (suppressedWarns++ === 0) setTimeout(reportSuppressed, 1000 - (now - warnWindow)).unref();
+      return;
+    }
+  }
   emit({ t: 'log', level, name: init.name, text });
 }
 
@@ -391,6 +419,7 @@ const api: BrokerApi = {
   setLimits(l) {
     if (l.maxMessageSize !== undefined) router.maxMessageSize = l.maxMessageSize;
     if (l.unidirectional !== undefined) router.unidirectional = l.unidirectional;
+    if (l.warnBudget !== undefined) warnBudget = l.warnBudget;
   },
   stats: () => ({ children: router.children.size, moduleHits: modules.hits, moduleMisses: modules.misses, ...router.sizes }),
   addModulePort(p) { serveModulePort(p, false); },

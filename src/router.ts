@@ -189,6 +189,19 @@ export class Router implements MessageRouter {
     void this.broker.control((api) => api.setLimits({ maxMessageSize: n })).catch(() => {});
   }
 
+  /**
+   * Warnings this context's broker logs per second, at most (default 1,000):
+   * most are about bad frames from peers, which a hostile child could send by
+   * the million; the excess is counted in one line. Infinity logs them all.
+   */
+  get maxWarningsPerSecond(): number { return this.warnBudget; }
+  set maxWarningsPerSecond(n: number) {
+    this.warnBudget = n;
+    void this.broker.control((api) => api.setLimits({ warnBudget: n })).catch(() => {});
+  }
+
+  private warnBudget = 1000;
+
   /** When true, children may not send messages to each other through this context. */
   get unidirectional(): boolean { return this.uni; }
   set unidirectional(on: boolean) {

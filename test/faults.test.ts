@@ -9,9 +9,12 @@ import test from 'ava';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { ChannelError, currentRouter, EofError, logRecords, Message, Receiver, TimeoutError } from '../src/index.js';
+import { ChannelError, currentRouter, EofError, logRecords, logToFile, Message, Receiver, TimeoutError } from '../src/index.js';
 import type { RouterEvent } from '../src/index.js';
 import { pidAlive, routerFor, waitUntil } from './helpers.js';
+
+// Floods log thousands of lines: to a file, not the test output (records still reach logRecords).
+logToFile(join(mkdtempSync(join(os.tmpdir(), 'mt-faults-')), 'log'));
 
 /** The state letter of /proc/<pid>/stat: 'T' when stopped. */
 function procState(pid: number): string {
@@ -180,4 +183,64 @@ test('a flood to 50,000 distinct unknown contexts: each is dropped, and the mast
   const after = await router.broker.control((api) => api.stats());
   t.is(after.routes, before.routes);
   t.true(after.talkedTo <= before.talkedTo + 1, `talkedTo ${before.talkedTo} -> ${after.talkedTo}`);
+});
+
+test('a flood of forged frames cannot flood the log: at most 1,000 warnings a second, the rest counted in one line', async (t) => {
+  const router = routerFor(t);
+  const hostile = await router.local();
+  const other = await router.local();
+  const N = 5000;
+  const forged: string[] = [];
+  const summaries: number[] = [];
+  const sub = logRecords.subscribe((r) => {
+    if (r.level !== 'warn') return;
+    if (/bad auth_id: dropping message from local\.\d+ claiming src 0 auth 0/.test(r.text)) forged.push(r.text);
+    const m = /^(\d+) more warnings suppressed in one second/.exec(r.text);
+    if (m) summaries.push(Number(m[1]));
+  });
+  t.teardown(() => sub.unsubscribe());
+  // The child writes N frames that claim to come from the master straight onto its stdout.
+  await hostile.call((n: number) => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const one = Buffer.alloc(26 + 1);
+    one.writeUInt16BE(0x4d54, 0);
+    [0, 0, 0, 1000, 0, 1].forEach((v, i) => one.writeUInt32BE(v, 2 + 4 * i));
+    one[26] = 0xc0; // msgpack nil
+    const all = Buffer.concat(Array.from({ length: n }, () => one));
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    for (let off = 0; off < all.length;) {
+      try { off += fs.writeSync(1, all, off); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(nap, 0, 0, 1);
+      }
+    }
+  }, N);
+  await waitUntil(() => forged.length + summaries.reduce((a, b) => a + b, 0) === N, 20, 'every forged frame is logged or counted');
+  t.true(summaries.length >= 1, 'a summary line counts what was suppressed');
+  t.true(forged.length <= 1000 * (summaries.length + 1), `${forged.length} warning lines for ${N} forged frames`);
+  t.true(forged.length < N);
+  t.is(await other.call(() => 'unaffected'), 'unaffected');
+  t.is(await hostile.call(() => 'still here'), 'still here');
+  // The budget is the router's to set: with none, every warning is logged.
+  router.maxWarningsPerSecond = Infinity;
+  forged.length = 0;
+  summaries.length = 0;
+  await router.broker.control((api) => api.stats()); // after the setting, on the same control port: it has arrived
+  await hostile.call((n: number) => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const one = Buffer.alloc(27);
+    one.writeUInt16BE(0x4d54, 0);
+    [0, 0, 0, 1000, 0, 1].forEach((v, i) => one.writeUInt32BE(v, 2 + 4 * i));
+    one[26] = 0xc0;
+    const all = Buffer.concat(Array.from({ length: n }, () => one));
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    for (let off = 0; off < all.length;) {
+      try { off += fs.writeSync(1, all, off); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(nap, 0, 0, 1);
+      }
+    }
+  }, 2000);
+  await waitUntil(() => forged.length === 2000, 20, 'every forged frame is logged');
+  t.deepEqual(summaries, []);
 });

@@ -147,12 +147,14 @@ interface Fixture {
 async function fixture(t: ExecutionContext): Promise<Fixture> {
   const router = routerFor(t);
   router.maxMessageSize = LIMIT;
+  // Every drop is counted below, so none may be folded into a "suppressed" line.
+  router.maxWarningsPerSecond = Infinity;
   const logs: LogRecord[] = [];
   const sub = logRecords.subscribe((r) => { if (logs.length < 10_000) logs.push(r); });
   t.teardown(() => sub.unsubscribe());
   const brokerFailures: string[] = [];
-  router.broker.worker.on('error', (e) => brokerFailures.push(`error: ${e.message}`));
-  router.broker.worker.on('exit', (code) => { if (!router.isShutdown) brokerFailures.push(`exit ${code}`); });
+  router.broker.worker!.on('error', (e) => brokerFailures.push(`error: ${e.message}`));
+  router.broker.worker!.on('exit', (code) => { if (!router.isShutdown) brokerFailures.push(`exit ${code}`); });
   // Unroutable frames are logged at debug level (as Mitogen does): record them without printing them.
   await router.broker.control((api) => api.setDebug(true));
   const hostile = await router.local({ name: 'hostile' });
