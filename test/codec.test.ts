@@ -1,5 +1,6 @@
 import test from 'ava';
-import { buildFrame, decodeBody, encodeBody, HEADER_SIZE, MAGIC, readHeader } from '../src/codec.js';
+import { buildFrame, decodeBody, encodeBody, encodeFrameBody, HEADER_SIZE, MAGIC, readHeader } from '../src/codec.js';
+import { randomBytes } from 'node:crypto';
 import { CallError, ChannelError, EofError, MitogenError, PasswordError, StreamError } from '../src/errors.js';
 
 const roundTrip = (v: unknown): unknown => decodeBody(encodeBody(v));
@@ -77,4 +78,16 @@ test('frame header round-trips and a wrong magic is reported as corruption', (t)
   t.is((frame[0]! << 8) | frame[1]!, MAGIC);
   frame[0] = 0x00;
   t.throws(() => readHeader(frame), { instanceOf: MitogenError, message: /Corruption detected: frame signature incorrect/ });
+});
+
+test('a large byte string alone is framed by the fast path with exactly the bytes msgpack would write', (t) => {
+  for (const n of [(1 << 16) - 1, 1 << 16, (1 << 20) + 3]) {
+    const bytes = new Uint8Array(randomBytes(n));
+    const frame = encodeFrameBody(bytes);
+    t.deepEqual(frame.subarray(HEADER_SIZE), encodeBody(bytes), `${n} bytes`);
+    t.deepEqual(decodeBody(frame.subarray(HEADER_SIZE)), bytes);
+  }
+  // A Buffer is a Uint8Array and arrives as one.
+  const buf = randomBytes(1 << 17);
+  t.deepEqual(decodeBody(encodeFrameBody(buf).subarray(HEADER_SIZE)), new Uint8Array(buf));
 });
