@@ -373,10 +373,10 @@ async function connect(spec: ConnectSpec): Promise<ConnectResult> {
       parentIds: router.parentIds,
       streamEvents,
       loadSsh2,
-      onStderr(name, line) {
-        if (init.isMaster) emit({ t: 'log', level: 'info', name, text: line });
+      onStderr(name, line, level = 'info') {
+        if (init.isMaster) emit({ t: 'log', level, name, text: line });
         else {
-          const frame = buildFrame({ dstId: 0, srcId: router.myId, authId: router.myId, handle: FORWARD_LOG, replyTo: 0 }, encodeBody([name, 'info', line]));
+          const frame = buildFrame({ dstId: 0, srcId: router.myId, authId: router.myId, handle: FORWARD_LOG, replyTo: 0 }, encodeBody([name, level, line]));
           router.send(frame, readHeader(frame));
         }
       },

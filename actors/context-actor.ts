@@ -41,8 +41,8 @@ export interface ConnectDeps {
   myId: number;
   parentIds: number[];
   streamEvents: StreamEvents;
-  /** A line the child wrote to stderr (after or during the bootstrap). */
-  onStderr(name: string, line: string): void;
+  /** A line the child wrote to stderr: after the bootstrap at info level, during it (with `debug`) at debug level. */
+  onStderr(name: string, line: string, level?: 'debug' | 'info'): void;
   /** Where the in-process ssh client comes from, for ssh2 connections. */
   loadSsh2: Ssh2Loader;
 }
@@ -160,12 +160,15 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       ? new LoginWatcher(spec.login, (t) => (onStdin ? child.stdin!.write(t) : ptyIO?.write(t)), (e) => fail(e),
         onStdin ? undefined : () => whenEchoOff(pty!.path))
       : undefined;
+    // With `debug`, what the tool prints while logging in (ssh -v's lines, say) is
+    // forwarded at debug level too, scrubbed of the password like everything else.
+    const loginLine = spec.debug ? (line: string): void => { if (line.trim()) deps.onStderr(name, line.replace(/\r/g, ''), 'debug'); } : undefined;
     const ptyTail = new LineTail();
     const ptyIO = pty ? readPty(pty, (text) => {
       const clean = watcher!.scrub(text);
       if (booted) ptyTail.push(clean, (line) => { if (line.trim()) deps.onStderr(name, line.replace(/\r/g, '')); });
       else {
-        ptyTail.push(clean);
+        ptyTail.push(clean, loginLine);
         watcher!.feed(text);
       }
     }) : undefined;
@@ -188,7 +191,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       const clean = watcher ? watcher.scrub(text) : text;
       if (booted) stderrTail.push(clean, (line) => deps.onStderr(name, line));
       else {
-        stderrTail.push(clean);
+        stderrTail.push(clean, loginLine);
         watcher?.feed(text);
       }
     });

@@ -14,6 +14,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIGURES } from '../bench/figures/index.js';
+import { referenceMedian } from '../bench/lib/figure.js';
 import type { FigureResult } from '../bench/lib/figure.js';
 import type { Side, Stat } from '../bench/lib/measure.js';
 import type { Results } from '../bench/lib/report.js';
@@ -88,7 +89,7 @@ test('bench --quick writes a well-formed latest.json and latest.md with every fi
     t.is(f.ratios.vsMitogen, expectedRatio(f.mitogenTs, f.mitogen), `${f.id}.ratios.vsMitogen`);
     const decidable = f.mitogenTs?.kind === 'stat' && def.needs.every((s) => f[s]?.kind === 'stat');
     if (decidable && f.mitogenTs?.kind === 'stat') {
-      t.is(f.met, def.met({ value: f.mitogenTs.median, vsFloor: f.ratios.vsFloor ?? Number.NaN, vsMitogen: f.ratios.vsMitogen ?? Number.NaN }), `${f.id}.met`);
+      t.is(f.met, def.met({ value: f.mitogenTs.median, vsFloor: f.ratios.vsFloor ?? Number.NaN, vsMitogen: f.ratios.vsMitogen ?? Number.NaN, reference: referenceMedian(f) }), `${f.id}.met`);
     } else {
       t.is(f.met, null, `${f.id}.met`);
     }

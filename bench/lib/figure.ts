@@ -17,7 +17,14 @@ export interface Env {
   mitogen(args: FigureArgs): Promise<Side>;
 }
 
-export interface Measured { mitogenTs: Side; floor: Side; mitogen: Side; notes?: string[] }
+export interface Measured {
+  mitogenTs: Side; floor: Side; mitogen: Side; notes?: string[];
+  /** A further yardstick a goal names (ssh2's: the OpenSSH client), measured in the same figure. */
+  reference?: { label: string; side: Side };
+}
+
+/** What a goal is decided from: mitogen-ts's median, its ratios, and the reference's median (NaN if none). */
+export interface MetArgs { value: number; vsFloor: number; vsMitogen: number; reference: number }
 
 export interface FigureDef {
   id: string;
@@ -30,7 +37,7 @@ export interface FigureDef {
    * called when every side in `needs` was measured; otherwise `met` is null.
    */
   needs: ('floor' | 'mitogen')[];
-  met(x: { value: number; vsFloor: number; vsMitogen: number }): boolean;
+  met(x: MetArgs): boolean;
   measure(env: Env): Promise<Measured>;
 }
 
@@ -52,7 +59,13 @@ export function result(def: FigureDef, m: Measured, seconds: number): FigureResu
   let met: boolean | null = null;
   const ts = m.mitogenTs;
   if (isStat(ts) && def.needs.every((side) => isStat(m[side]))) {
-    met = def.met({ value: ts.median, vsFloor: ratios.vsFloor ?? Number.NaN, vsMitogen: ratios.vsMitogen ?? Number.NaN });
+    met = def.met({ value: ts.median, vsFloor: ratios.vsFloor ?? Number.NaN, vsMitogen: ratios.vsMitogen ?? Number.NaN, reference: referenceMedian(m) });
   }
   return { id: def.id, title: def.title, goal: def.goal, ...m, ratios, met, seconds };
+}
+
+/** The reference side's median, or NaN. */
+export function referenceMedian(m: Measured): number {
+  const r = m.reference?.side;
+  return r && isStat(r) ? r.median : Number.NaN;
 }

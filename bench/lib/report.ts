@@ -44,6 +44,6 @@ export function markdown(r: Results): string {
     '|---|---|---|---|---|---|---|---|',
   ];
   const rows = r.figures.map((f) => `| ${f.title} | ${cell(f.mitogenTs)} | ${cell(f.floor)} | ${cell(f.mitogen)} | ${ratio(f.ratios.vsFloor)} | ${ratio(f.ratios.vsMitogen)} | ${f.goal} | ${verdict(f.met)} |`);
-  const notes = r.figures.flatMap((f) => f.notes ?? []).map((n) => `- ${n}`);
+  const notes = r.figures.flatMap((f) => [...(f.notes ?? []), ...(f.reference ? [`${f.id}: the goal's reference, ${f.reference.label}: ${cell(f.reference.side)}.`] : [])]).map((n) => `- ${n}`);
   return `${[...head, ...rows].join('\n')}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}`;
 }
