@@ -441,6 +441,11 @@ port.on('message', (data: unknown) => {
 
 // ------------------------------------------------------------ a child's own fds
 
+// A fork's broker (an instance in its host's broker thread) ends with the fork's main thread.
+if (init.mainPort) {
+  init.mainPort.on('close', () => { void shutdown('the fork\'s main thread ended').then(() => init.parentPort?.close()); });
+}
+
 if (init.parentPort) {
   const { input, output } = portStreams(init.parentPort);
   output.write(Buffer.from('MITO002\n'));

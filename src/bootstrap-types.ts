@@ -104,14 +104,14 @@ export interface ChildConfig {
   debug: boolean;
   profiling: boolean;
   unidirectional: boolean;
-  /** Set for a fork: its broker, started beside it by the host, is reached on these ports. */
+  /** Set for a fork: its broker, run by its host, is reached on these ports. */
   fork?: { onStart?: string; broker: BrokerPorts };
 }
 
 /**
- * A broker worker started by someone else (a fork's host starts the fork's
- * broker and its main thread side by side, so their starts overlap): the
- * main thread reaches it on these ports instead of owning the Worker.
+ * A broker this thread did not start (a fork's broker runs as an instance in
+ * its host's broker thread): the main thread reaches it on these ports
+ * instead of owning a Worker.
  */
 export interface BrokerPorts {
   main: MessagePort;
@@ -146,7 +146,7 @@ export interface BrokerInit {
   parentFds?: { in: number; out: number };
   /** A fork's port to its host, instead of fds. */
   parentPort?: MessagePort;
-  /** A fork's broker: its main thread is a sibling worker on this port, not this worker's parent. */
+  /** A fork's broker: its main thread (another thread) is on this port, not the running thread's parent. */
   mainPort?: MessagePort;
   /** Master only: a file URL inside mitogen-ts, where packages the runtime itself uses (ssh2) resolve from. */
   moduleBase?: string;

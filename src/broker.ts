@@ -31,7 +31,7 @@ type FrameListener = (frame: Uint8Array) => void;
 type EventListener = (ev: BrokerEvent) => void;
 
 export class Broker {
-  /** The broker worker, when this thread started it (not for a fork, whose host starts it). */
+  /** The broker worker, when this thread started it (not for a fork, whose broker its host runs). */
   readonly worker?: Worker;
   /** Where frames and events cross: the worker itself, or a port to it. */
   private readonly link: Worker | MessagePort;
@@ -169,10 +169,7 @@ export class Broker {
   }
 }
 
-/**
- * Starts a broker worker and the ports its main thread needs. A fork's host
- * uses this too, starting the fork's broker beside the fork's main thread.
- */
+/** Starts a broker worker and the ports its main thread needs. */
 export function startBrokerWorker(
   source: string,
   init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>,

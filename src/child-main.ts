@@ -65,7 +65,7 @@ process.on('unhandledRejection', (e) => {
   console.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`);
 });
 
-// A fork's host has started its broker already, beside this thread; a child starts its own.
+// A fork's broker already runs, in its host's broker thread; a child starts its own.
 const broker = new Broker(C.fork ? { adopt: C.fork.broker } : {
   source: J.broker,
   init: {
