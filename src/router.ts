@@ -132,8 +132,8 @@ export class Router implements MessageRouter {
     this.name = internals?.name ?? 'master';
     const router = this;
     this.codecContext = {
-      context: (id, name) => router.contextFor(id, name),
-      sender: (id, handle) => new Sender(router.contextFor(id), handle),
+      context: (id, name) => router.contextRef(id, name),
+      sender: (id, handle) => new Sender(router.contextRef(id), handle),
     };
     this.broker.onFrame((frame) => this.onFrame(frame));
     this.broker.onEvent((ev) => this.onBrokerEvent(ev));
@@ -170,6 +170,17 @@ export class Router implements MessageRouter {
       ctx.name = name;
     }
     return ctx;
+  }
+
+  /**
+   * @internal A Context named in a message body: the known one for its id,
+   * else a fresh one that is not kept — ids a peer makes up (a million of
+   * them, say) must not grow this router's table. Contexts become known when
+   * they are routed here, connected, or are this context's ancestors.
+   */
+  contextRef(id: number, name?: string): Context {
+    if (this.contexts.has(id) || id === this.myId || this.parentIds.includes(id)) return this.contextFor(id, name);
+    return new Context(this, id, name ?? `context.${id}`);
   }
 
   /** True when `authId` is this context or one of its ancestors. */

@@ -1,7 +1,7 @@
 /** A child that misbehaves on the wire: the master never crashes or hangs, and nothing it claims is believed. */
 import test from 'ava';
 import { buildFrame, encodeBody } from '../src/codec.js';
-import { ChannelError, currentRouter, logRecords } from '../src/index.js';
+import { ChannelError, Context, currentRouter, logRecords, Receiver, Sender } from '../src/index.js';
 import type { LogRecord } from '../src/index.js';
 import { handles } from '../src/index.js';
 import { routerFor, waitUntil } from './helpers.js';
@@ -39,4 +39,26 @@ test('a child cannot claim routes it does not own: ADD_ROUTE for the master, a s
   // Routing is unchanged: b still answers as b, the master is still the master.
   t.is(await b.call(() => 'b'), 'b');
   t.is(router.contextById(b.contextId)!.name.startsWith('local.'), true);
+});
+
+test('Context references a child makes up do not grow the master\'s table of contexts', async (t) => {
+  const router = routerFor(t);
+  const child = await router.local();
+  const rx = new Receiver(router);
+  t.teardown(() => rx.close());
+  const N = 10_000;
+  // The child names N contexts that exist nowhere, and sends them to the master.
+  await child.call((sender: Sender, n: number) => {
+    const r = currentRouter()!;
+    sender.send(Array.from({ length: n }, (_, i) => r.contextFor(1_000_000 + i, `made-up.${i}`)));
+  }, rx.toSender(), N);
+  const refs = (await rx.get({ timeout: 30 })).decode() as Context[];
+  t.is(refs.length, N);
+  t.true(refs.every((c, i) => c instanceof Context && c.contextId === 1_000_000 + i && c.name === `made-up.${i}`));
+  // Working objects, not kept: the master knows none of those ids.
+  t.is(router.contextById(1_000_000), undefined);
+  t.is(router.contextById(1_000_000 + N - 1), undefined);
+  // A known context named in a body is the master's own object.
+  const back = await child.call((c: Context) => c, child);
+  t.is(back, child);
 });
