@@ -29,7 +29,7 @@ export const files: FigureDef = {
   needs: ['floor', 'mitogen'],
   met: (x) => x.vsFloor >= 1 / 1.5 && x.vsMitogen > 1,
   async measure(env) {
-    const mib = env.quick ? 32 : 64;
+    const mib = env.quick ? 16 : 64;
     const reps = env.reps(3, 2);
     const dir = mkdtempSync(join(os.tmpdir(), 'mitogen-ts-bench-files-'));
     const src = join(dir, 'src.bin');
@@ -96,7 +96,7 @@ export const filesSsh: FigureDef = {
     const tb = JSON.parse(readFileSync(HOSTS, 'utf8')) as { knownHosts: string; hosts: { name: string; addr: string }[] };
     const addr = tb.hosts.find((h) => h.name === 'h1')!.addr;
     const sshArgs = ['-o', `UserKnownHostsFile ${tb.knownHosts}`, '-o', 'GlobalKnownHostsFile /dev/null'];
-    const mib = env.quick ? 32 : 64;
+    const mib = env.quick ? 16 : 64;
     const reps = env.reps(3, 2);
     const dir = mkdtempSync(join(os.tmpdir(), 'mitogen-ts-bench-files-ssh-'));
     // The test host shares this filesystem; its user writes into a directory of its own.

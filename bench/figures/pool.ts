@@ -23,7 +23,7 @@ export const pool: FigureDef = {
   met: (x) => x.vsFloor >= 0.8,
   async measure(env) {
     const size = availableParallelism();
-    const reps = env.reps(7, 3);
+    const reps = env.reps(7, 2);
     const router = env.router();
     const host = await within(router.local(), 60_000, 'local()');
     const p = await within(host.pool({ size }), 60_000, 'pool()');

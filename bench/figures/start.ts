@@ -15,7 +15,7 @@ export const boot: FigureDef = {
   needs: ['floor', 'mitogen'],
   met: (x) => x.vsFloor <= 1.3 && x.vsMitogen < 1,
   async measure(env) {
-    const reps = env.reps(15, 5);
+    const reps = env.reps(15, 3);
     const router = env.router();
     const ts: number[] = [];
     const floor: number[] = [];
