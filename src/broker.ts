@@ -170,21 +170,18 @@ export class Broker {
 }
 
 /** Starts a broker worker and the ports its main thread needs. */
-export function startBrokerWorker(
+function startBrokerWorker(
   source: string,
   init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>,
-  opts: { mainPort?: MessagePort } = {},
 ): { worker: Worker; ports: Omit<BrokerPorts, 'main'> } {
   const control = new MessageChannel();
   const modules = new MessageChannel();
   const syncFlag = new SharedArrayBuffer(4);
-  const workerData: BrokerInit = {
-    ...init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag, mainPort: opts.mainPort,
-  };
+  const workerData: BrokerInit = { ...init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag };
   const worker = new Worker(source, {
     eval: true,
     workerData,
-    transferList: [control.port2, modules.port2, ...(init.parentPort ? [init.parentPort] : []), ...(opts.mainPort ? [opts.mainPort] : [])],
+    transferList: [control.port2, modules.port2],
     name: `mitogen broker ${init.name}`,
     // The broker is our own bundled script: the master's --import/--loader/--input-type
     // flags (tsx, ESM -e) would change how it is evaluated and slow its start.
