@@ -108,3 +108,30 @@ test('a function that builds source for a Worker keeps its strings: only code im
   });
   t.is(got, 'function');
 });
+
+test('100 fork start/call/shutdown cycles leave nothing behind in the host: no thread, no child, no route', async (t) => {
+  const router = routerFor(t);
+  const host = await router.local();
+  const state = () => host.call(async () => {
+    const threads = Number(/Threads:\s+(\d+)/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))![1]);
+    const s = await currentRouter()!.broker.control((api) => api.stats());
+    return { threads, children: s.children, routes: s.routes };
+  });
+  const cycle = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const f = await router.fork({ via: host });
+      t.is(await f.call((x: number) => x + 1, i), i + 1);
+      await f.shutdown({ wait: true });
+    }
+  };
+  await cycle(5);
+  const before = await state();
+  await cycle(100);
+  // A fork's thread exits just after its context is reported gone: poll (bounded) until the host agrees.
+  let after = await state();
+  for (let i = 0; i < 100 && JSON.stringify(after) !== JSON.stringify(before); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    after = await state();
+  }
+  t.deepEqual(after, before);
+});
