@@ -185,6 +185,23 @@ test('a flood to 50,000 distinct unknown contexts: each is dropped, and the mast
   t.true(after.talkedTo <= before.talkedTo + 1, `talkedTo ${before.talkedTo} -> ${after.talkedTo}`);
 });
 
+/** Runs in a child: writes n frames claiming to come from the master (src 0, auth 0) straight onto its stdout. */
+function writeForgedFrames(n: number): void {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const one = Buffer.alloc(26 + 1);
+  one.writeUInt16BE(0x4d54, 0);
+  [0, 0, 0, 1000, 0, 1].forEach((v, i) => one.writeUInt32BE(v, 2 + 4 * i));
+  one[26] = 0xc0; // msgpack nil
+  const all = Buffer.concat(Array.from({ length: n }, () => one));
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let off = 0; off < all.length;) {
+    try { off += fs.writeSync(1, all, off); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(nap, 0, 0, 1); // fd 1 is non-blocking (the broker owns it)
+    }
+  }
+}
+
 test('a flood of forged frames cannot flood the log: at most 1,000 warnings a second, the rest counted in one line', async (t) => {
   const router = routerFor(t);
   const hostile = await router.local();
@@ -199,22 +216,7 @@ test('a flood of forged frames cannot flood the log: at most 1,000 warnings a se
     if (m) summaries.push(Number(m[1]));
   });
   t.teardown(() => sub.unsubscribe());
-  // The child writes N frames that claim to come from the master straight onto its stdout.
-  await hostile.call((n: number) => {
-    const fs = require('node:fs') as typeof import('node:fs');
-    const one = Buffer.alloc(26 + 1);
-    one.writeUInt16BE(0x4d54, 0);
-    [0, 0, 0, 1000, 0, 1].forEach((v, i) => one.writeUInt32BE(v, 2 + 4 * i));
-    one[26] = 0xc0; // msgpack nil
-    const all = Buffer.concat(Array.from({ length: n }, () => one));
-    const nap = new Int32Array(new SharedArrayBuffer(4));
-    for (let off = 0; off < all.length;) {
-      try { off += fs.writeSync(1, all, off); } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        Atomics.wait(nap, 0, 0, 1);
-      }
-    }
-  }, N);
+  await hostile.call(writeForgedFrames, N);
   await waitUntil(() => forged.length + summaries.reduce((a, b) => a + b, 0) === N, 20, 'every forged frame is logged or counted');
   t.true(summaries.length >= 1, 'a summary line counts what was suppressed');
   t.true(forged.length <= 1000 * (summaries.length + 1), `${forged.length} warning lines for ${N} forged frames`);
@@ -226,21 +228,7 @@ test('a flood of forged frames cannot flood the log: at most 1,000 warnings a se
   forged.length = 0;
   summaries.length = 0;
   await router.broker.control((api) => api.stats()); // after the setting, on the same control port: it has arrived
-  await hostile.call((n: number) => {
-    const fs = require('node:fs') as typeof import('node:fs');
-    const one = Buffer.alloc(27);
-    one.writeUInt16BE(0x4d54, 0);
-    [0, 0, 0, 1000, 0, 1].forEach((v, i) => one.writeUInt32BE(v, 2 + 4 * i));
-    one[26] = 0xc0;
-    const all = Buffer.concat(Array.from({ length: n }, () => one));
-    const nap = new Int32Array(new SharedArrayBuffer(4));
-    for (let off = 0; off < all.length;) {
-      try { off += fs.writeSync(1, all, off); } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-        Atomics.wait(nap, 0, 0, 1);
-      }
-    }
-  }, 2000);
+  await hostile.call(writeForgedFrames, 2000);
   await waitUntil(() => forged.length === 2000, 20, 'every forged frame is logged');
   t.deepEqual(summaries, []);
 });

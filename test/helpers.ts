@@ -1,5 +1,5 @@
 /** Shared test helpers: real processes only, bounded waits only. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { Router } from '../src/index.js';
@@ -47,3 +47,14 @@ export async function waitUntil(cond: () => boolean, seconds: number, what: stri
 }
 
 export const isRoot = process.getuid?.() === 0;
+
+/** Every process's argv and environment, as text: where a secret must never appear. */
+export function processTexts(): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    for (const f of ['cmdline', 'environ']) {
+      try { out.push(readFileSync(`/proc/${pid}/${f}`, 'latin1')); } catch { /* gone, or not ours to read */ }
+    }
+  }
+  return out;
+}

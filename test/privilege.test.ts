@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { currentRouter, logRecords, PasswordError, StreamError, TimeoutError } from '../src/index.js';
 import type { Context, LogRecord } from '../src/index.js';
-import { routerFor, waitUntil } from './helpers.js';
+import { processTexts, routerFor, waitUntil } from './helpers.js';
 
 const as = (user: string, tool: string): string[] => ['runuser', '-u', user, '--', tool];
 const nodeAs = (user: string, env: string[] = []): string[] => ['env', ...env, 'runuser', '-u', user, '--', 'node'];
@@ -139,13 +139,7 @@ test('the password appears in no log line (debug level), error message, argv or 
   const sub = logRecords.subscribe((r) => records.push(r));
   t.teardown(() => sub.unsubscribe());
   const seen: string[] = [];
-  const scan = (): void => {
-    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      for (const f of ['cmdline', 'environ']) {
-        try { seen.push(readFileSync(`/proc/${pid}/${f}`, 'latin1')); } catch { /* gone or not ours */ }
-      }
-    }
-  };
+  const scan = (): void => { seen.push(...processTexts()); };
   const connecting = router.sudo({ sudoPath: as('mitouser1', 'sudo'), username: 'mitouser2', password: secret, debug: true });
   scan(); // while sudo runs
   const ctx = await connecting;

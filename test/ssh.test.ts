@@ -6,14 +6,14 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChannelError, currentRouter, EofError, HostKeyError, logRecords, PasswordError, StreamError } from '../src/index.js';
 import type { LogRecord } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
-import { fixturesDir, hidingNodePath, routerFor } from './helpers.js';
+import { fixturesDir, hidingNodePath, processTexts, routerFor } from './helpers.js';
 import { asUser1, host, sshTestbed } from './testbed.js';
 
 const whereAmI = (ctx: Context) => ctx.call(() => ({
@@ -54,13 +54,7 @@ for (const client of ['openssh', 'ssh2'] as const) {
     const sub = logRecords.subscribe((r) => records.push(r));
     t.teardown(() => sub.unsubscribe());
     const seen: string[] = [];
-    const scan = (): void => {
-      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-        for (const f of ['cmdline', 'environ']) {
-          try { seen.push(readFileSync(`/proc/${pid}/${f}`, 'latin1')); } catch { /* gone or not ours */ }
-        }
-      }
-    };
+    const scan = (): void => { seen.push(...processTexts()); };
     const pw = { hostname: host('pw').addr, username: 'mitouser1', sshArgs: knownHosts(), debug: true, sshDebugLevel: 3 };
     const connecting = ssh(router, { ...pw, password: secret });
     scan();
