@@ -22,35 +22,43 @@ export interface SshInvocation {
 
 export class SshUsageError extends Error {}
 
-export function parseSshArgs(argv: readonly string[]): SshInvocation {
+/**
+ * Reads options from `argv[start]` on, getopt style with OpenSSH's letters,
+ * up to the first word that is not one (or past `--`). Also what the ssh2
+ * client reads `sshArgs` with.
+ */
+export function readSshOptions(argv: readonly string[], start = 0): { options: [string, string | null][]; next: number; terminated: boolean } {
   const options: [string, string | null][] = [];
-  let i = 0;
-  let terminated = false;
-  const takeOptions = (): void => {
-    while (i < argv.length && !terminated) {
-      const a = argv[i]!;
-      if (a === '--') { i++; terminated = true; return; }
-      if (!a.startsWith('-') || a === '-') return;
-      i++;
-      for (let j = 1; j < a.length; j++) {
-        const c = a[j]!;
-        if (WITH_ARG.has(c)) {
-          const value = j + 1 < a.length ? a.slice(j + 1) : argv[i++];
-          if (value === undefined) throw new SshUsageError(`option requires an argument -- ${c}`);
-          options.push([`-${c}`, value]);
-          break;
-        }
-        if (!FLAGS.has(c)) throw new SshUsageError(`unknown option -- ${c}`);
-        options.push([`-${c}`, null]);
+  let i = start;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (a === '--') return { options, next: i + 1, terminated: true };
+    if (!a.startsWith('-') || a === '-') break;
+    i++;
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j]!;
+      if (WITH_ARG.has(c)) {
+        const value = j + 1 < a.length ? a.slice(j + 1) : argv[i++];
+        if (value === undefined) throw new SshUsageError(`option requires an argument -- ${c}`);
+        options.push([`-${c}`, value]);
+        break;
       }
+      if (!FLAGS.has(c)) throw new SshUsageError(`unknown option -- ${c}`);
+      options.push([`-${c}`, null]);
     }
-  };
-  takeOptions();
+  }
+  return { options, next: i, terminated: false };
+}
+
+export function parseSshArgs(argv: readonly string[]): SshInvocation {
+  const before = readSshOptions(argv);
+  let i = before.next;
   const host = argv[i++];
   if (host === undefined) throw new SshUsageError('no host name given');
   // Like OpenSSH, once more after the host, unless `--` ended the options.
-  takeOptions();
-  const words = argv.slice(i);
+  const after = before.terminated ? { options: [], next: i } : readSshOptions(argv, i);
+  const options = [...before.options, ...after.options];
+  const words = argv.slice(after.next);
   return {
     host,
     command: words.length ? words.join(' ') : null,

@@ -10,6 +10,7 @@
 import type { LoginSpec, Ssh2Spec } from '../src/bootstrap-types.js';
 import { StreamError } from '../src/errors.js';
 import { firstStageArgv } from '../src/first-stage.js';
+import { readSshOptions } from '../src/ssh-args.js';
 import { shellQuote } from './shell-quote.js';
 import { ssh } from './ssh.js';
 import type { SshOptions } from './ssh.js';
@@ -22,46 +23,44 @@ function yes(v: string): boolean {
   return /^(yes|true|on)$/i.test(v);
 }
 
-/** Applies sshArgs (-l, -p, -i, -o K=V / -o 'K V') to the spec; anything else throws, naming it. */
+/** Applies sshArgs (-l, -p, -i, -o K=V / -o 'K V'), read as ssh reads options; anything else throws, naming it. */
 function applySshArgs(spec: Ssh2Spec, args: string[]): void {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const take = (flag: string): string => {
-      if (a.length > 2) return a.slice(2);
-      const v = args[++i];
-      if (v === undefined) throw new StreamError(`sshArgs: ${flag} needs a value`);
-      return v;
-    };
-    if (a.startsWith('-l')) spec.username = take('-l');
-    else if (a.startsWith('-p')) spec.port = Number(take('-p'));
-    else if (a.startsWith('-i')) spec.identityFiles.push(take('-i'));
-    else if (a.startsWith('-o')) {
-      const kv = take('-o');
-      const m = /^\s*(\w+)\s*(?:=|\s)\s*(.*)$/.exec(kv);
-      if (!m) throw new StreamError(`sshArgs: cannot read -o ${kv}`);
-      const [, key, value] = m as unknown as [string, string, string];
-      switch (key.toLowerCase()) {
-        case 'userknownhostsfile': spec.userKnownHosts = value.split(/\s+/); break;
-        case 'globalknownhostsfile': spec.globalKnownHosts = value.split(/\s+/); break;
-        case 'stricthostkeychecking':
-          spec.checkHostKeys = yes(value) ? 'enforce' : /^(no|off)$/i.test(value) ? 'ignore' : 'accept';
-          break;
-        case 'identityfile': spec.identityFiles.push(value); break;
-        case 'identitiesonly': spec.identitiesOnly = yes(value); break;
-        case 'port': spec.port = Number(value); break;
-        case 'user': spec.username = value; break;
-        case 'compression': spec.compression = yes(value); break;
-        case 'serveraliveinterval': spec.keepaliveInterval = Number(value); break;
-        case 'serveralivecountmax': spec.keepaliveCount = Number(value); break;
-        case 'connecttimeout': spec.connectTimeout = Math.min(spec.connectTimeout, Number(value)); break;
-        default:
-          if (!HARMLESS.has(key.toLowerCase())) throw new StreamError(`sshArgs: -o ${key} is not supported by the ssh2 client (use client: 'openssh')`);
-      }
-    } else {
-      throw new StreamError(`sshArgs: ${a} is not supported by the ssh2 client (use client: 'openssh')`);
-    }
+  let read: ReturnType<typeof readSshOptions>;
+  try { read = readSshOptions(args); } catch (e) { throw new StreamError(`sshArgs: ${(e as Error).message}`); }
+  const extra = args.slice(read.next);
+  if (extra.length) throw new StreamError(`sshArgs: ${extra[0]} is not supported by the ssh2 client (use client: 'openssh')`);
+  for (const [flag, value] of read.options) {
+    if (flag === '-l') spec.username = value!;
+    else if (flag === '-p') spec.port = Number(value);
+    else if (flag === '-i') spec.identityFiles.push(value!);
+    else if (flag === '-o') applyOption(spec, value!);
+    else throw new StreamError(`sshArgs: ${flag} is not supported by the ssh2 client (use client: 'openssh')`);
   }
   if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) throw new StreamError(`ssh2: bad port ${spec.port}`);
+}
+
+/** One `-o Key=Value` (or `-o 'Key Value'`). */
+function applyOption(spec: Ssh2Spec, kv: string): void {
+  const m = /^\s*(\w+)\s*(?:=|\s)\s*(.*)$/.exec(kv);
+  if (!m) throw new StreamError(`sshArgs: cannot read -o ${kv}`);
+  const [, key, value] = m as unknown as [string, string, string];
+  switch (key.toLowerCase()) {
+    case 'userknownhostsfile': spec.userKnownHosts = value.split(/\s+/); break;
+    case 'globalknownhostsfile': spec.globalKnownHosts = value.split(/\s+/); break;
+    case 'stricthostkeychecking':
+      spec.checkHostKeys = yes(value) ? 'enforce' : /^(no|off)$/i.test(value) ? 'ignore' : 'accept';
+      break;
+    case 'identityfile': spec.identityFiles.push(value); break;
+    case 'identitiesonly': spec.identitiesOnly = yes(value); break;
+    case 'port': spec.port = Number(value); break;
+    case 'user': spec.username = value; break;
+    case 'compression': spec.compression = yes(value); break;
+    case 'serveraliveinterval': spec.keepaliveInterval = Number(value); break;
+    case 'serveralivecountmax': spec.keepaliveCount = Number(value); break;
+    case 'connecttimeout': spec.connectTimeout = Math.min(spec.connectTimeout, Number(value)); break;
+    default:
+      if (!HARMLESS.has(key.toLowerCase())) throw new StreamError(`sshArgs: -o ${key} is not supported by the ssh2 client (use client: 'openssh')`);
+  }
 }
 
 export const ssh2: Transport<SshOptions & { connectTimeout?: number }> = {
