@@ -17,6 +17,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import vm from 'node:vm';
 import { inflateSync } from 'node:zlib';
+import { brokerChannels } from '../src/broker.js';
 import { StreamError } from '../src/errors.js';
 import type { BrokerInit, BrokerPorts, ConnectResult, ConnectSpec, RuntimePayload } from '../src/bootstrap-types.js';
 import { childConfig } from './child-config.js';
@@ -51,16 +52,13 @@ let brokerBundle: ((require: NodeJS.Require) => void) | undefined;
  * `init.mainPort`, as a broker worker would on its parent port.
  */
 function startBrokerHere(source: string, init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>, mainPort: MessagePort): Omit<BrokerPorts, 'main'> {
-  const control = new MessageChannel();
-  const modules = new MessageChannel();
-  const syncFlag = new SharedArrayBuffer(4);
-  const workerData: BrokerInit = { ...init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag, mainPort };
+  const { workerData, ports } = brokerChannels(init, mainPort);
   const wt = require('node:worker_threads') as typeof import('node:worker_threads');
   const asIfWorker = { ...wt, workerData, parentPort: null, isMainThread: false };
   const req = ((id: string) => (id === 'node:worker_threads' || id === 'worker_threads' ? asIfWorker : require(id))) as NodeJS.Require;
   brokerBundle ??= new Function('require', source) as (require: NodeJS.Require) => void;
   brokerBundle(req);
-  return { control: control.port1, modules: modules.port1, syncFlag };
+  return ports;
 }
 
 export interface Forked { stream: StreamActor; worker: Worker; result: ConnectResult }

@@ -169,25 +169,41 @@ export class Broker {
   }
 }
 
+/**
+ * A broker's workerData and its main thread's ends of the ports between them
+ * (control calls, module fetches, the flag synchronous fetches wait on). A
+ * fork's broker, run in its host's broker thread, is given `mainPort` to
+ * reach its main thread on.
+ */
+export function brokerChannels(
+  init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>,
+  mainPort?: MessagePort,
+): { workerData: BrokerInit; ports: Omit<BrokerPorts, 'main'> } {
+  const control = new MessageChannel();
+  const modules = new MessageChannel();
+  const syncFlag = new SharedArrayBuffer(4);
+  return {
+    workerData: { ...init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag, mainPort },
+    ports: { control: control.port1, modules: modules.port1, syncFlag },
+  };
+}
+
 /** Starts a broker worker and the ports its main thread needs. */
 function startBrokerWorker(
   source: string,
   init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>,
 ): { worker: Worker; ports: Omit<BrokerPorts, 'main'> } {
-  const control = new MessageChannel();
-  const modules = new MessageChannel();
-  const syncFlag = new SharedArrayBuffer(4);
-  const workerData: BrokerInit = { ...init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag };
+  const { workerData, ports } = brokerChannels(init);
   const worker = new Worker(source, {
     eval: true,
     workerData,
-    transferList: [control.port2, modules.port2],
+    transferList: [workerData.control, workerData.modules],
     name: `mitogen broker ${init.name}`,
     // The broker is our own bundled script: the master's --import/--loader/--input-type
     // flags (tsx, ESM -e) would change how it is evaluated and slow its start.
     execArgv: [],
   });
-  return { worker, ports: { control: control.port1, modules: modules.port1, syncFlag } };
+  return { worker, ports };
 }
 
 /** comlink rebuilds thrown errors as plain Errors with the name copied: restore the class. */
