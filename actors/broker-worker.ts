@@ -32,6 +32,8 @@ import type { Ssh2Loader } from './ssh2-session.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
 import { masterModuleSource, ModuleActor } from './module-actor.js';
 import type { ModulePolicy } from '../src/module-policy.js';
+import { DEFAULT_WARNINGS_PER_SECOND } from '../src/log.js';
+import type { LogLevel } from '../src/log.js';
 import type { ModuleReply, ModuleRequest } from './module-actor.js';
 import { RouterActor } from './router-actor.js';
 import { StreamActor } from './stream-actor.js';
@@ -42,8 +44,6 @@ export type BrokerEvent =
   | { t: 'route-del'; ids: number[] }
   | { t: 'log'; level: LogLevel; name: string; text: string }
   | { t: 'exit'; reason: string };
-
-type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** What the main thread may ask of its broker (through comlink). */
 /** A connect's result, or its error encoded by our codec: comlink would keep only name and message. */
@@ -73,7 +73,7 @@ const children = new Map<StreamActor, ChildLike>();
  * hostile child could flood the log with them. At most `warnBudget` a second
  * go out (router.maxWarningsPerSecond); the rest are counted and reported in one line.
  */
-let warnBudget = 1000;
+let warnBudget = DEFAULT_WARNINGS_PER_SECOND;
 let warnWindow = 0;
 let warnsInWindow = 0;
 let suppressedWarns = 0;

@@ -9,6 +9,9 @@ import { Subject } from 'rxjs';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** Warnings a broker logs per second before it counts the rest in one line (router.maxWarningsPerSecond). */
+export const DEFAULT_WARNINGS_PER_SECOND = 1000;
+
 export interface LogRecord {
   /** The context the record comes from, e.g. "local.1234", or "mitogen" for the master's own. */
   name: string;

@@ -14,7 +14,7 @@ import type { CodecContext } from './codec.js';
 import { Context } from './context.js';
 import { ChannelError, MitogenError } from './errors.js';
 import { CONNECT, FIRST_DYNAMIC_HANDLE, FORWARD_LOG } from './handles.js';
-import { emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
+import { DEFAULT_WARNINGS_PER_SECOND, emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
 import type { LogLevel } from './log.js';
 import { Message } from './message.js';
 import type { MessageRouter } from './message.js';
@@ -211,7 +211,7 @@ export class Router implements MessageRouter {
     void this.broker.control((api) => api.setLimits({ warnBudget: n })).catch(() => {});
   }
 
-  private warnBudget = 1000;
+  private warnBudget = DEFAULT_WARNINGS_PER_SECOND;
 
   /** When true, children may not send messages to each other through this context. */
   get unidirectional(): boolean { return this.uni; }
