@@ -42,9 +42,13 @@ export class Ssh2Session extends EventEmitter {
   private ended = false;
   private readonly user: string;
 
-  constructor(private readonly spec: Ssh2Spec, private readonly command: string, load: Ssh2Loader, private readonly debug?: (line: string) => void) {
+  /** With `debug`, ssh2's own lines go to stderr as ssh -v's do (and are forwarded like them). */
+  private readonly debug?: (line: string) => void;
+
+  constructor(private readonly spec: Ssh2Spec, private readonly command: string, load: Ssh2Loader) {
     super();
     this.user = spec.username ?? os.userInfo().username;
+    if (spec.debug) this.debug = (line) => { if (!this.stderr.writableEnded) this.stderr.write(`debug1: ${line}\n`); };
     process.nextTick(() => this.emit('spawn'));
     load().then((m) => this.connect(m.Client), (e: Error) => this.failWith(`ssh2: the ssh2 package could not be loaded here: ${e.message}`));
   }
