@@ -5,6 +5,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
+# The steps start daemons (sshd, dockerd, lxd) that keep the PATH they were
+# started with. `npm test` puts node_modules/.bin first, and packages install
+# commands there that shadow system tools (ava's @vercel/nft installs `nft`,
+# which made lxd's nftables probe panic): the steps get the system's PATH.
+PATH=$(tr ':' '\n' <<<"$PATH" | grep -v '/node_modules/\.bin$' | paste -sd: -)
+export PATH
+
 need_pkgs=()
 command -v unshare >/dev/null || need_pkgs+=(util-linux)
 command -v python3 >/dev/null || need_pkgs+=(python3)

@@ -18,7 +18,19 @@ if ! lxc query /1.0 >/dev/null 2>&1; then
     setsid /usr/bin/lxd --group lxd --logfile "$L/lxd.log" >"$L/lxd.out" 2>&1 </dev/null &
     echo $! >"$L/lxd.pid"
   fi
-  lxd waitready --timeout 60
+  # waitready alone would sit out its timeout on a daemon that already died
+  lxd waitready --timeout 60 &
+  w=$!
+  while kill -0 "$w" 2>/dev/null; do
+    if ! kill -0 "$(cat "$L/lxd.pid")" 2>/dev/null; then
+      kill "$w" 2>/dev/null || true
+      echo "44-lxd: lxd exited while starting; its output ($L/lxd.out):" >&2
+      tail -n 25 "$L/lxd.out" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  wait "$w" || { echo "44-lxd: lxd not ready after 60 s; tail of $L/lxd.out:" >&2; tail -n 25 "$L/lxd.out" >&2; exit 1; }
 fi
 if ! lxc storage show default >/dev/null 2>&1; then
   lxd init --preseed <<'EOF'
