@@ -18,7 +18,7 @@ import { buildFrame, decodeBody, encodeBody, ownsBuffer, readHeader } from '../s
 import type { Header } from '../src/codec.js';
 import { ChannelError, MitogenError, StreamError } from '../src/errors.js';
 import {
-  ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, FORWARD_LOG, GET_MODULE, ID_BLOCK_SIZE, IS_DEAD, SHUTDOWN,
+  ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, FORWARD_LOG, GET_MODULE, IS_DEAD, SHUTDOWN,
 } from '../src/handles.js';
 import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
 import { connectChild } from './context-actor.js';
@@ -35,6 +35,7 @@ import type { ModulePolicy } from '../src/module-policy.js';
 import { DEFAULT_WARNINGS_PER_SECOND } from '../src/log.js';
 import type { LogLevel } from '../src/log.js';
 import type { ModuleReply, ModuleRequest } from './module-actor.js';
+import { IdAllocator } from './id-allocator.js';
 import { RouterActor } from './router-actor.js';
 import { StreamActor } from './stream-actor.js';
 import type { StreamEvents } from './stream-actor.js';
@@ -247,9 +248,9 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
     }
     case ALLOCATE_ID: {
       if (!init.isMaster) { reply(h, [0, 0]); return; }
-      const start = nextId;
-      nextId += ID_BLOCK_SIZE;
-      reply(h, [start, ID_BLOCK_SIZE]);
+      const l = ids.lease(from ?? ids, from?.name ?? 'this context');
+      if (!l.ok) log('warn', `refusing ALLOCATE_ID from context ${h.srcId}: ${l.why}`);
+      reply(h, l.ok ? [l.start, l.count] : [0, 0, l.why]);
       return;
     }
     case CONNECT: {
@@ -301,7 +302,7 @@ serveModulePort(init.modules, true);
 
 // ------------------------------------------------------------ ids
 
-let nextId = 1;
+const ids = new IdAllocator();
 let lease: [number, number] = [0, 0];
 
 // ------------------------------------------------------------ lifecycle
@@ -400,10 +401,10 @@ const api: BrokerApi = {
     (e: Error): ConnectOutcome => ({ ok: false, error: encodeBody(e) }),
   ),
   async allocateId() {
-    if (init.isMaster) return nextId++;
+    if (init.isMaster) return ids.allocate();
     if (lease[1] === 0) {
-      const [start, count] = await request(0, ALLOCATE_ID, null) as [number, number];
-      if (!count) throw new MitogenError('the master refused to allocate context ids');
+      const [start, count, why] = await request(0, ALLOCATE_ID, null) as [number, number, string?];
+      if (!count) throw new MitogenError(`the master refused to allocate context ids${why ? `: ${why}` : ''}`);
       lease = [start, count];
     }
     const id = lease[0]++;

@@ -163,8 +163,8 @@ test('a flood of 50,000 messages to an unknown handle and to a closed Receiver: 
   t.true(sent >= N && sent < MAX, `${sent} messages sent`);
   await waitUntil(() => drops === sent, 10, 'every message is dropped and logged');
   const worst = Math.max(...latencies);
+  // Reported, not asserted: latency is the bench's business; that each call completed during the flood is asserted above.
   t.log(`${sent} messages; 5 calls to another child during the flood, worst ${worst.toFixed(1)} ms`);
-  t.true(worst < 2000, `worst latency ${worst.toFixed(0)} ms`);
   gc?.();
   const grew = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
   t.true(grew < 32, `heap grew ${grew.toFixed(1)} MiB`);

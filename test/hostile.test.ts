@@ -1,9 +1,10 @@
 /** A child that misbehaves on the wire: the master never crashes or hangs, and nothing it claims is believed. */
 import test from 'ava';
 import { buildFrame, encodeBody } from '../src/codec.js';
-import { ChannelError, Context, currentRouter, logRecords, Receiver, Sender } from '../src/index.js';
+import { ChannelError, Context, currentRouter, logRecords, Message, Receiver, Sender } from '../src/index.js';
 import type { LogRecord } from '../src/index.js';
 import { handles } from '../src/index.js';
+import { DEFAULT_BLOCKS_PER_CONTEXT } from '../actors/id-allocator.js';
 import { routerFor, waitUntil } from './helpers.js';
 
 function watchLogs(t: Parameters<typeof routerFor>[0]): LogRecord[] {
@@ -61,4 +62,36 @@ test('Context references a child makes up do not grow the master\'s table of con
   // A known context named in a body is the master's own object.
   const back = await child.call((c: Context) => c, child);
   t.is(back, child);
+});
+
+test('a child asking ALLOCATE_ID in a loop is refused past its subtree\'s budget, with a logged reason; the master still starts children', async (t) => {
+  const router = routerFor(t);
+  const logs = watchLogs(t);
+  const greedy = await router.local({ name: 'greedy' });
+  const N = DEFAULT_BLOCKS_PER_CONTEXT + 3;
+  // Requests straight to the master's broker; each reply is [start, count] or [0, 0, why].
+  const replies = await greedy.call(async (n: number, allocate: number) => {
+    const r = currentRouter()!;
+    const rx = new Receiver(r);
+    for (let i = 0; i < n; i++) r.route(Message.encoded(null, { dstId: 0, handle: allocate, replyTo: rx.handle }));
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) out.push((await rx.get({ timeout: 30 })).decode());
+    rx.close();
+    return out;
+  }, N, handles.ALLOCATE_ID) as [number, number, string?][];
+  const granted = replies.filter(([, count]) => count > 0);
+  const refused = replies.filter(([, count]) => count === 0);
+  t.is(granted.length, DEFAULT_BLOCKS_PER_CONTEXT);
+  t.is(refused.length, 3);
+  // Blocks never overlap each other.
+  const starts = granted.map(([s]) => s).sort((a, b) => a - b);
+  t.true(starts.every((s, i) => i === 0 || s - starts[i - 1]! >= granted[0]![1]));
+  t.regex(refused[0]![2]!, /greedy.* and its descendants have already been leased 1000 blocks of 1000 ids/);
+  await waitUntil(() => logs.filter((r) => r.level === 'warn' && /refusing ALLOCATE_ID from context \d+: greedy/.test(r.text)).length === 3, 5, 'each refusal is logged');
+  // Another child's subtree has its own budget: it can still start a grandchild.
+  const other = await router.local();
+  const grandchild = await other.call(async () => (await currentRouter()!.local()).contextId);
+  t.true(grandchild > starts[starts.length - 1]!);
+  // And the greedy child, past its budget, is told why when it tries to start one.
+  await t.throwsAsync(greedy.call(async () => { await currentRouter()!.local(); }), { message: /the master refused to allocate context ids: .*already been leased/ });
 });
