@@ -9,6 +9,15 @@ import { HEADER_SIZE, readHeader } from '../src/codec.js';
 import type { Header } from '../src/codec.js';
 import { Mailbox } from './mailbox.js';
 
+/**
+ * How many maxMessageSize frames may wait unsent on one stream (1 GiB at the
+ * default 128 MiB). A peer that stops reading (SIGSTOP, a wedged host behind
+ * a live TCP connection) would otherwise make this process buffer whatever is
+ * sent to it until memory runs out; past the bound the stream is closed, so
+ * its callers get ChannelError and the rest of the tree goes on.
+ */
+export const BACKLOG_MESSAGES = 8;
+
 export interface StreamEvents {
   frame(frame: Uint8Array, header: Header, stream: StreamActor): void;
   /** A frame over the size limit was skipped (its body never buffered). */
@@ -34,6 +43,7 @@ export class StreamActor {
   private header?: Header;
   private skip = 0;
   private corked = false;
+  private overflowed = false;
 
   constructor(
     private readonly input: Readable,
@@ -99,7 +109,7 @@ export class StreamActor {
 
   /** Queues a frame; writes issued in one tick go out together (one writev). */
   write(frame: Uint8Array): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.overflowed) return;
     if (!this.corked) {
       this.corked = true;
       this.output.cork();
@@ -109,6 +119,13 @@ export class StreamActor {
       });
     }
     this.output.write(frame);
+    const unsent = this.output.writableLength;
+    if (unsent > BACKLOG_MESSAGES * this.maxMessageSize) {
+      // Closed after the current routing step, not inside it.
+      this.overflowed = true;
+      const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
+      queueMicrotask(() => this.close(`not reading: ${mib(unsent)} MiB unsent, over ${BACKLOG_MESSAGES} × maxMessageSize (${mib(BACKLOG_MESSAGES * this.maxMessageSize)} MiB)`));
+    }
   }
 
   /** Ends our side; the peer sees EOF. */
