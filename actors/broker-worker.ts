@@ -37,7 +37,7 @@ import type { LogLevel } from '../src/log.js';
 import type { ModuleReply, ModuleRequest } from './module-actor.js';
 import { IdAllocator } from './id-allocator.js';
 import { RouterActor } from './router-actor.js';
-import { StreamActor } from './stream-actor.js';
+import { setMaxUnsentBytes, StreamActor } from './stream-actor.js';
 import type { StreamEvents } from './stream-actor.js';
 
 export type BrokerEvent =
@@ -55,7 +55,7 @@ export interface BrokerApi {
   allocateId(): Promise<number>;
   shutdown(): Promise<void>;
   setDebug(on: boolean): void;
-  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number }): void;
+  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
   stats(): { children: number; moduleHits: number; moduleMisses: number; routes: number; talkedTo: number };
@@ -421,6 +421,7 @@ const api: BrokerApi = {
     if (l.maxMessageSize !== undefined) router.maxMessageSize = l.maxMessageSize;
     if (l.unidirectional !== undefined) router.unidirectional = l.unidirectional;
     if (l.warnBudget !== undefined) warnBudget = l.warnBudget;
+    if (l.maxUnsentBytes !== undefined) setMaxUnsentBytes(l.maxUnsentBytes);
   },
   stats: () => ({ children: router.children.size, moduleHits: modules.hits, moduleMisses: modules.misses, ...router.sizes }),
   addModulePort(p) { serveModulePort(p, false); },

@@ -7,16 +7,19 @@
 import type { Readable, Writable } from 'node:stream';
 import { HEADER_SIZE, readHeader } from '../src/codec.js';
 import type { Header } from '../src/codec.js';
+import { DEFAULT_MAX_UNSENT_BYTES } from '../src/handles.js';
 import { Mailbox } from './mailbox.js';
 
+
 /**
- * How many maxMessageSize frames may wait unsent on one stream (1 GiB at the
- * default 128 MiB). A peer that stops reading (SIGSTOP, a wedged host behind
- * a live TCP connection) would otherwise make this process buffer whatever is
- * sent to it until memory runs out; past the bound the stream is closed, so
- * its callers get ChannelError and the rest of the tree goes on.
+ * Bytes that may wait unsent on one of this broker's streams. A peer that
+ * stops reading (SIGSTOP, a wedged host behind a live TCP connection) would
+ * otherwise make this process buffer whatever is sent to it until memory runs
+ * out; past the bound the stream is closed, so its callers get ChannelError
+ * and the rest of the tree goes on. Per broker: one module instance each.
  */
-export const BACKLOG_MESSAGES = 8;
+let maxUnsentBytes = DEFAULT_MAX_UNSENT_BYTES;
+export function setMaxUnsentBytes(n: number): void { maxUnsentBytes = n; }
 
 export interface StreamEvents {
   frame(frame: Uint8Array, header: Header, stream: StreamActor): void;
@@ -120,11 +123,11 @@ export class StreamActor {
     }
     this.output.write(frame);
     const unsent = this.output.writableLength;
-    if (unsent > BACKLOG_MESSAGES * this.maxMessageSize) {
+    if (unsent > maxUnsentBytes) {
       // Closed after the current routing step, not inside it.
       this.overflowed = true;
       const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
-      queueMicrotask(() => this.close(`not reading: ${mib(unsent)} MiB unsent, over ${BACKLOG_MESSAGES} × maxMessageSize (${mib(BACKLOG_MESSAGES * this.maxMessageSize)} MiB)`));
+      queueMicrotask(() => this.close(`not reading: ${mib(unsent)} MiB unsent, over maxUnsentBytes (${mib(maxUnsentBytes)} MiB)`));
     }
   }
 

@@ -25,5 +25,8 @@ export const BROKER_HANDLE_BASE = 0x40000000;
 /** Handles the broker worker answers itself, never the main thread. */
 export const BROKER_HANDLES: ReadonlySet<number> = new Set([GET_MODULE, ADD_ROUTE, DEL_ROUTE, ALLOCATE_ID, SHUTDOWN, CONNECT]);
 
+/** Default of `router.maxUnsentBytes`: what may wait unsent on one stream. */
+export const DEFAULT_MAX_UNSENT_BYTES = 2 ** 30;
+
 /** Ids are leased to contexts that start their own children in blocks of this many. */
 export const ID_BLOCK_SIZE = 1000;

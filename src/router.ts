@@ -13,7 +13,7 @@ import { readHeader } from './codec.js';
 import type { CodecContext } from './codec.js';
 import { Context } from './context.js';
 import { ChannelError, MitogenError } from './errors.js';
-import { CONNECT, FIRST_DYNAMIC_HANDLE, FORWARD_LOG } from './handles.js';
+import { CONNECT, DEFAULT_MAX_UNSENT_BYTES, FIRST_DYNAMIC_HANDLE, FORWARD_LOG } from './handles.js';
 import { DEFAULT_WARNINGS_PER_SECOND, emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
 import type { LogLevel } from './log.js';
 import { Message } from './message.js';
@@ -212,6 +212,21 @@ export class Router implements MessageRouter {
   }
 
   private warnBudget = DEFAULT_WARNINGS_PER_SECOND;
+
+  /**
+   * Bytes that may wait unsent on any one of this context's streams (default
+   * 1 GiB). A child that stops reading (SIGSTOP, a wedged host) is
+   * disconnected past it, its callers getting ChannelError, rather than this
+   * process buffering what is sent to it until memory runs out.
+   */
+  get maxUnsentBytes(): number { return this.unsentBound; }
+  set maxUnsentBytes(n: number) {
+    if (!(n > 0)) throw new RangeError(`maxUnsentBytes must be a positive number of bytes, not ${n}`);
+    this.unsentBound = n;
+    void this.broker.control((api) => api.setLimits({ maxUnsentBytes: n })).catch(() => {});
+  }
+
+  private unsentBound = DEFAULT_MAX_UNSENT_BYTES;
 
   /** When true, children may not send messages to each other through this context. */
   get unidirectional(): boolean { return this.uni; }

@@ -51,9 +51,9 @@ test('a stopped child (SIGSTOP): its calls wait, get({ timeout }) bounds the wai
   t.is(await ctx.call(() => 'awake'), 'awake');
 });
 
-test('a stopped child sent more than 8 × maxMessageSize is disconnected with the reason, not buffered without bound; the master goes on', async (t) => {
+test('a stopped child sent more than maxUnsentBytes is disconnected with the reason, not buffered without bound; the master goes on', async (t) => {
   const router = routerFor(t);
-  router.maxMessageSize = 2 ** 20; // the bound on what may wait unsent: 8 MiB
+  router.maxUnsentBytes = 8 * 2 ** 20;
   const records = collectLogs(t);
   const ctx = await router.local({ name: 'stopped' });
   const other = await router.local();
@@ -61,6 +61,7 @@ test('a stopped child sent more than 8 × maxMessageSize is disconnected with th
   process.kill(pid, 'SIGSTOP');
   t.teardown(() => { if (pidAlive(pid)) process.kill(pid, 'SIGCONT'); });
   await waitUntil(() => procState(pid) === 'T', 5, 'the child is stopped');
+  t.throws(() => { router.maxUnsentBytes = 0; }, { instanceOf: RangeError, message: /maxUnsentBytes must be a positive number of bytes, not 0/ });
   const pending = ctx.call(() => 'never answered while stopped');
   // 12 frames of 900 KiB: more than the pipe and the 8 MiB bound together.
   const payload = new Uint8Array(900 * 1024);
@@ -68,7 +69,7 @@ test('a stopped child sent more than 8 × maxMessageSize is disconnected with th
   const err = await t.throwsAsync(pending, { instanceOf: ChannelError });
   t.regex(err!.message, /disconnected/);
   t.true(ctx.isDisconnected);
-  await waitUntil(() => records.some((r) => r.level === 'error' && /stopped\S* disconnected: not reading: [\d.]+ MiB unsent, over 8 × maxMessageSize \(8\.0 MiB\)/.test(r.text)), 5, 'the reason is logged');
+  await waitUntil(() => records.some((r) => r.level === 'error' && /stopped\S* disconnected: not reading: [\d.]+ MiB unsent, over maxUnsentBytes \(8\.0 MiB\)/.test(r.text)), 5, 'the reason is logged');
   t.is(await other.call(() => 'unaffected'), 'unaffected');
   // Woken, the child finds its stream gone and exits.
   process.kill(pid, 'SIGCONT');
