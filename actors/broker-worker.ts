@@ -22,7 +22,7 @@ import {
 } from '../src/handles.js';
 import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
 import { connectChild } from './context-actor.js';
-import { startFork } from './fork-actor.js';
+import { forkThreadCount, startFork } from './fork-actor.js';
 import { portStreams } from './port-stream.js';
 import type { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -58,7 +58,7 @@ export interface BrokerApi {
   setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
-  stats(): { children: number; moduleHits: number; moduleMisses: number; routes: number; talkedTo: number };
+  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; routes: number; talkedTo: number };
   /** A port the ESM loader hooks use for module requests. */
   addModulePort(port: MessagePort): void;
 }
@@ -423,7 +423,7 @@ const api: BrokerApi = {
     if (l.warnBudget !== undefined) warnBudget = l.warnBudget;
     if (l.maxUnsentBytes !== undefined) setMaxUnsentBytes(l.maxUnsentBytes);
   },
-  stats: () => ({ children: router.children.size, moduleHits: modules.hits, moduleMisses: modules.misses, ...router.sizes }),
+  stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, ...router.sizes }),
   addModulePort(p) { serveModulePort(p, false); },
 };
 

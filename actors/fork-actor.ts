@@ -63,6 +63,10 @@ function startBrokerHere(source: string, init: Omit<BrokerInit, 'control' | 'mod
 
 export interface Forked { stream: StreamActor; worker: Worker; result: ConnectResult }
 
+/** Fork threads started here whose Worker has not yet emitted 'exit' (by then Node has joined the OS thread). */
+let liveThreads = 0;
+export function forkThreadCount(): number { return liveThreads; }
+
 export function startFork(spec: ConnectSpec, deps: { payload: Uint8Array; myId: number; parentIds: number[]; streamEvents: StreamEvents }): Promise<Forked> {
   parsed ??= JSON.parse(inflateSync(deps.payload).toString('utf8')) as RuntimePayload;
   const name = spec.name ?? `fork.${spec.contextId}`;
@@ -94,6 +98,8 @@ export function startFork(spec: ConnectSpec, deps: { payload: Uint8Array; myId: 
         stdout: false,
         stderr: false,
       });
+      liveThreads++;
+      worker.once('exit', () => { liveThreads--; });
     } catch (e) {
       reject(new StreamError(`${name}: could not start the fork's thread: ${(e as Error).message}`));
       return;
