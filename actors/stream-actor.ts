@@ -10,7 +10,6 @@ import type { Header } from '../src/codec.js';
 import { DEFAULT_MAX_UNSENT_BYTES } from '../src/handles.js';
 import { Mailbox } from './mailbox.js';
 
-
 /**
  * Bytes that may wait unsent on one of this broker's streams. A peer that
  * stops reading (SIGSTOP, a wedged host behind a live TCP connection) would
