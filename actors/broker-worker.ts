@@ -14,7 +14,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { buildFrame, decodeBody, encodeBody, ownsBuffer, readHeader } from '../src/codec.js';
+import { buildFrame, decodeBody, encodeBody, readHeader } from '../src/codec.js';
+import { batchFrames, isFrameBatch, unbatchFrames } from '../src/frame-batch.js';
 import type { Header } from '../src/codec.js';
 import { ChannelError, MitogenError, StreamError } from '../src/errors.js';
 import {
@@ -106,17 +107,14 @@ function emit(ev: BrokerEvent): void {
   port.postMessage(ev);
 }
 
-function transferable(frame: Uint8Array): Uint8Array {
-  return ownsBuffer(frame) ? frame : frame.slice();
-}
-
 // Frames for the main thread produced in one turn (e.g. many frames cut from one
 // socket read) cross in one postMessage.
 const toMainBox: Uint8Array[] = [];
 function flushToMain(): void {
   const frames = toMainBox.splice(0);
   if (!frames.length) return;
-  port.postMessage(frames.length === 1 ? frames[0] : frames, frames.map((f) => f.buffer as ArrayBuffer));
+  const { msg, transfer } = batchFrames(frames);
+  port.postMessage(msg, transfer);
 }
 
 const router = new RouterActor({
@@ -125,7 +123,8 @@ const router = new RouterActor({
   maxMessageSize: init.maxMessageSize,
   unidirectional: init.unidirectional,
   toMain(frame) {
-    toMainBox.push(transferable(frame));
+    // A frame cut from a socket read shares that read's buffer, which Node never reuses: batchFrames copies or moves it.
+    toMainBox.push(frame);
     if (toMainBox.length === 1) queueMicrotask(flushToMain);
   },
   toBroker: onBrokerFrame,
@@ -437,8 +436,7 @@ function fromMain(frame: Uint8Array): void {
 }
 
 port.on('message', (data: unknown) => {
-  if (data instanceof Uint8Array) fromMain(data);
-  else if (Array.isArray(data)) for (const f of data as Uint8Array[]) fromMain(f);
+  if (isFrameBatch(data)) unbatchFrames(data, fromMain);
 });
 
 // ------------------------------------------------------------ a child's own fds

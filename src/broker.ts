@@ -10,7 +10,9 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { BrokerApi, BrokerEvent, ConnectOutcome } from '../actors/broker-worker.js';
 import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
-import { decodeBody, ownsBuffer } from './codec.js';
+import { decodeBody } from './codec.js';
+import { batchFrames, isFrameBatch, unbatchFrames } from './frame-batch.js';
+import type { FrameBatch } from './frame-batch.js';
 import type { BrokerInit, BrokerPorts } from './bootstrap-types.js';
 import { errorClasses, MitogenError } from './errors.js';
 
@@ -68,9 +70,8 @@ export class Broker {
     this.controlPort.unref();
     this.modulesPort.unref();
     if (!this.keepAlive) this.link.unref();
-    this.link.on('message', (data: Uint8Array | Uint8Array[] | BrokerEvent) => {
-      if (data instanceof Uint8Array) this.frameListener?.(data);
-      else if (Array.isArray(data)) for (const f of data) this.frameListener?.(f);
+    this.link.on('message', (data: FrameBatch | BrokerEvent) => {
+      if (isFrameBatch(data)) unbatchFrames(data, (f) => this.frameListener?.(f));
       else this.eventListener?.(data);
     });
     if (this.worker) {
@@ -102,8 +103,8 @@ export class Broker {
   private readonly flush = (): void => {
     const frames = this.outbox.splice(0);
     if (this.exited || !frames.length) return;
-    const transfer = frames.filter(ownsBuffer).map((f) => f.buffer as ArrayBuffer);
-    this.link.postMessage(frames.length === 1 ? frames[0] : frames, transfer);
+    const { msg, transfer } = batchFrames(frames);
+    this.link.postMessage(msg, transfer);
   };
 
   /** Starts a child context from this context's broker. Errors keep their class and fields. */
