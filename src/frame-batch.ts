@@ -8,7 +8,7 @@
  * copied. (A frame cut from a pack shares its buffer, so a message kept
  * long keeps at most one pack alive.)
  */
-import { HEADER_SIZE, ownsBuffer } from './codec.js';
+import { HEADER_SIZE, ownsBuffer, readU32 } from './codec.js';
 
 /** Frames at most this long are packed; a longer one is worth its own transfer. */
 export const PACK_MAX_FRAME = 16 * 1024;
@@ -18,20 +18,31 @@ export const PACK_SIZE = 1024 * 1024;
 /** What crosses: one frame, several (each transferred), or packs to cut apart. */
 export type FrameBatch = Uint8Array | Uint8Array[] | { packs: Uint8Array[] };
 
+/**
+ * A frame that is the whole of its buffer, so it can move. A view into a larger
+ * buffer (a frame cut from a socket read) is copied out: posted as it is, the
+ * structured clone would copy the whole buffer behind it.
+ */
+function own(f: Uint8Array): Uint8Array {
+  return ownsBuffer(f) ? f : f.slice();
+}
+
 function packable(f: Uint8Array): boolean {
   if (f.byteLength < HEADER_SIZE || f.byteLength > PACK_MAX_FRAME) return false;
-  const bodyLength = new DataView(f.buffer, f.byteOffset + 22, 4).getUint32(0);
-  return bodyLength === f.byteLength - HEADER_SIZE;
+  return readU32(f, 22) === f.byteLength - HEADER_SIZE;
 }
 
 /** The message to post for `frames` (sent in order), and the buffers to transfer with it. */
 export function batchFrames(frames: Uint8Array[]): { msg: FrameBatch; transfer: ArrayBuffer[] } {
   if (frames.length === 1) {
-    const f = frames[0]!;
-    return { msg: f, transfer: ownsBuffer(f) ? [f.buffer as ArrayBuffer] : [] };
+    const f = own(frames[0]!);
+    return { msg: f, transfer: [f.buffer as ArrayBuffer] };
   }
   for (const f of frames) {
-    if (!packable(f)) return { msg: frames, transfer: frames.filter(ownsBuffer).map((x) => x.buffer as ArrayBuffer) };
+    if (!packable(f)) {
+      const fs = frames.map(own);
+      return { msg: fs, transfer: fs.map((x) => x.buffer as ArrayBuffer) };
+    }
   }
   const packs: Uint8Array[] = [];
   for (let i = 0; i < frames.length;) {
@@ -50,9 +61,8 @@ export function unbatchFrames(msg: FrameBatch, each: (frame: Uint8Array) => void
   if (msg instanceof Uint8Array) { each(msg); return; }
   if (Array.isArray(msg)) { for (const f of msg) each(f); return; }
   for (const p of msg.packs) {
-    const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
     for (let off = 0; off < p.byteLength;) {
-      const end = off + HEADER_SIZE + v.getUint32(off + 22);
+      const end = off + HEADER_SIZE + readU32(p, off + 22);
       each(p.subarray(off, end));
       off = end;
     }

@@ -51,21 +51,25 @@ test('a burst holding a large frame is not packed: each frame is moved, not copi
   const { msg, transfer } = batchFrames(frames);
   t.true(Array.isArray(msg));
   t.is(transfer.length, 3);
+  t.is((msg as Uint8Array[])[1], frames[1], 'the large frame itself, not a copy');
   const { got } = await cross([frame(1, 10), frame(2, PACK_MAX_FRAME), frame(3, 10)]);
   t.deepEqual(handles(got), [1, 2, 3]);
   t.true(bodiesIntact(got));
 });
 
-test('a lone frame crosses as itself; one that shares its buffer is copied, never detached from its owner', async (t) => {
+test('a lone frame crosses as itself; one that is a view into a larger buffer is copied out, never detaching or carrying that buffer', async (t) => {
   const lone = frame(7, 100);
   t.deepEqual(batchFrames([lone]), { msg: lone, transfer: [lone.buffer as ArrayBuffer] });
   const shared = new Uint8Array(1000);
   const inner = frame(8, 20);
   shared.set(inner, 100);
   const view = shared.subarray(100, 100 + inner.byteLength);
-  t.deepEqual(batchFrames([view]).transfer, []);
-  const { got } = await cross([view]);
+  const { msg, transfer } = batchFrames([view]);
+  t.true(msg instanceof Uint8Array && msg !== view && msg.buffer.byteLength === inner.byteLength);
+  t.deepEqual(transfer, [(msg as Uint8Array).buffer]);
+  const { got } = await cross([shared.subarray(100, 100 + inner.byteLength)]);
   t.deepEqual(handles(got), [8]);
+  t.is(got[0]!.buffer.byteLength, inner.byteLength, 'only the frame crossed');
   t.is(shared.byteLength, 1000, 'the owner is untouched');
 });
 
