@@ -6,23 +6,15 @@
  * messages nobody will take.
  */
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ChannelError, currentRouter, EofError, logRecords, logToFile, Message, Receiver, TimeoutError } from '../src/index.js';
-import type { LogRecord, RouterEvent } from '../src/index.js';
-import { pidAlive, routerFor, waitUntil } from './helpers.js';
+import type { RouterEvent } from '../src/index.js';
+import { collectLogs, pidAlive, routerFor, waitUntil } from './helpers.js';
 
 // Floods log thousands of lines: to a file, not the test output (records still reach logRecords).
 logToFile(join(mkdtempSync(join(os.tmpdir(), 'mt-faults-')), 'log'));
-
-function collectLogs(t: ExecutionContext): LogRecord[] {
-  const records: LogRecord[] = [];
-  const sub = logRecords.subscribe((r) => records.push(r));
-  t.teardown(() => sub.unsubscribe());
-  return records;
-}
 
 /** The state letter of /proc/<pid>/stat: 'T' when stopped. */
 function procState(pid: number): string {

@@ -1,8 +1,7 @@
 import test from 'ava';
 import { isMainThread, threadId } from 'node:worker_threads';
-import { CallError, ChannelError, currentRouter, fnRef, logRecords } from '../src/index.js';
-import type { LogRecord } from '../src/index.js';
-import { fixturesDir, hidingNodePath, routerFor, waitUntil } from './helpers.js';
+import { CallError, ChannelError, currentRouter, fnRef } from '../src/index.js';
+import { collectLogs, fixturesDir, hidingNodePath, routerFor, waitUntil } from './helpers.js';
 
 const where = () => ({ pid: process.pid, threadId: require('node:worker_threads').threadId as number, main: require('node:worker_threads').isMainThread as boolean });
 
@@ -76,9 +75,7 @@ test('shutting a host down ends its forks; output in a fork is forwarded, not pr
   const router = routerFor(t);
   const host = await router.local();
   const f = await router.fork({ via: host, name: 'forked' });
-  const records: LogRecord[] = [];
-  const sub = logRecords.subscribe((r) => records.push(r));
-  t.teardown(() => sub.unsubscribe());
+  const records = collectLogs(t);
   t.is(await f.call(() => { console.log('from the fork'); process.stdout.write('raw from the fork\n'); return 'ok'; }), 'ok');
   await waitUntil(() => ['from the fork', 'raw from the fork'].every((x) => records.some((r) => r.name === 'forked' && r.text === x)), 10, 'the fork\'s output is forwarded');
   await host.shutdown({ wait: true });

@@ -355,7 +355,7 @@ test.serial('malformed bodies on the broker\'s own handles are dropped and logge
 });
 
 test.serial('a child cannot delete its own route, nor make a sibling believe the master is gone (DEL_ROUTE)', async (t) => {
-  const { router, hostile, good, logs } = await fixture(t);
+  const { hostile, good, logs } = await fixture(t);
   const H = hostile.contextId;
   const del = (dst: number, id: number): Uint8Array => buildFrame({ dstId: dst, srcId: H, authId: H, handle: handles.DEL_ROUTE, replyTo: 0 }, encodeBody(id));
   await hostile.call(writeRaw, [del(0, H), del(good.contextId, 0)]);

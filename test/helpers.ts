@@ -2,7 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
-import { Router } from '../src/index.js';
+import { logRecords, Router } from '../src/index.js';
+import type { LogRecord } from '../src/index.js';
 
 export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -20,6 +21,14 @@ export function routerFor(t: ExecutionContext): Router {
   const router = new Router();
   t.teardown(() => router.shutdown());
   return router;
+}
+
+/** Every log record the master emits until the test ends. */
+export function collectLogs(t: ExecutionContext): LogRecord[] {
+  const records: LogRecord[] = [];
+  const sub = logRecords.subscribe((r) => records.push(r));
+  t.teardown(() => sub.unsubscribe());
+  return records;
 }
 
 /** True while the process exists and is not a zombie. */

@@ -1,22 +1,14 @@
 /** A child that misbehaves on the wire: the master never crashes or hangs, and nothing it claims is believed. */
 import test from 'ava';
 import { buildFrame, encodeBody } from '../src/codec.js';
-import { ChannelError, Context, currentRouter, logRecords, Message, Receiver, Sender } from '../src/index.js';
-import type { LogRecord } from '../src/index.js';
+import { ChannelError, Context, currentRouter, Message, Receiver, Sender } from '../src/index.js';
 import { handles } from '../src/index.js';
 import { DEFAULT_BLOCKS_PER_CONTEXT } from '../actors/id-allocator.js';
-import { routerFor, waitUntil } from './helpers.js';
-
-function watchLogs(t: Parameters<typeof routerFor>[0]): LogRecord[] {
-  const records: LogRecord[] = [];
-  const sub = logRecords.subscribe((r) => records.push(r));
-  t.teardown(() => sub.unsubscribe());
-  return records;
-}
+import { collectLogs, routerFor, waitUntil } from './helpers.js';
 
 test('garbage on a child\'s stream closes that stream with a logged reason; its calls reject; other children go on', async (t) => {
   const router = routerFor(t);
-  const logs = watchLogs(t);
+  const logs = collectLogs(t);
   const bad = await router.local({ name: 'corrupt' });
   const good = await router.local({ name: 'healthy' });
   const pending = bad.call(() => new Promise(() => {}));
@@ -30,7 +22,7 @@ test('garbage on a child\'s stream closes that stream with a logged reason; its 
 
 test('a child cannot claim routes it does not own: ADD_ROUTE for the master, a sibling or a foreign id is refused and logged', async (t) => {
   const router = routerFor(t);
-  const logs = watchLogs(t);
+  const logs = collectLogs(t);
   const a = await router.local();
   const b = await router.local();
   // Forged ADD_ROUTE frames, built here and sent by the child's broker as its own.
@@ -66,7 +58,7 @@ test('Context references a child makes up do not grow the master\'s table of con
 
 test('a child asking ALLOCATE_ID in a loop is refused past its subtree\'s budget, with a logged reason; the master still starts children', async (t) => {
   const router = routerFor(t);
-  const logs = watchLogs(t);
+  const logs = collectLogs(t);
   const greedy = await router.local({ name: 'greedy' });
   const N = DEFAULT_BLOCKS_PER_CONTEXT + 3;
   // Requests straight to the master's broker; each reply is [start, count] or [0, 0, why].

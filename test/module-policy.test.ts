@@ -8,10 +8,9 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CallError, currentRouter, handles, logRecords, Message } from '../src/index.js';
-import type { LogRecord } from '../src/index.js';
+import { CallError, currentRouter, handles, Message } from '../src/index.js';
 import type { Context } from '../src/index.js';
-import { hidingNodePath, routerFor } from './helpers.js';
+import { collectLogs, hidingNodePath, routerFor } from './helpers.js';
 
 type Reply = { url: string; format: string; source?: Uint8Array } | { error: string; code: string };
 
@@ -46,9 +45,7 @@ test('a child gets any module source file the master can read, by absolute path;
 test('denyModules and allowModules: a refused module fails the import in the child, naming it and the rule; the master logs who asked', async (t) => {
   const router = routerFor(t);
   const fixtures = fileURLToPath(new URL('./fixtures/forwarding/', import.meta.url));
-  const records: LogRecord[] = [];
-  const sub = logRecords.subscribe((r) => records.push(r));
-  t.teardown(() => sub.unsubscribe());
+  const records = collectLogs(t);
   const ctx = await router.local({ nodePath: hidingNodePath(fixtures) });
   await router.denyModules(`${fixtures}cjs`);
   // Denied: the CommonJS fixture. Still served: the ESM one, elsewhere under the same directory.

@@ -2,9 +2,8 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Broker, ChannelError, currentRouter, logRecords, Message, PROFILE_DIR, Receiver, Router } from '../src/index.js';
-import type { LogRecord } from '../src/index.js';
-import { routerFor, waitUntil } from './helpers.js';
+import { Broker, ChannelError, currentRouter, Message, PROFILE_DIR, Receiver, Router } from '../src/index.js';
+import { collectLogs, routerFor, waitUntil } from './helpers.js';
 
 test('profiling writes a CPU profile in the child when it exits', async (t) => {
   const router = routerFor(t);
@@ -20,9 +19,7 @@ test('profiling writes a CPU profile in the child when it exits', async (t) => {
 
 test('debug: the child\'s runtime records reach the master at debug level', async (t) => {
   const router = routerFor(t);
-  const records: LogRecord[] = [];
-  const sub = logRecords.subscribe((r) => records.push(r));
-  t.teardown(() => sub.unsubscribe());
+  const records = collectLogs(t);
   const quiet = await router.local({ name: 'quiet' });
   const loud = await router.local({ name: 'loud', debug: true });
   // Each starts a child of its own, then shuts it down: the broker logs that at debug level.

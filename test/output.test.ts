@@ -1,14 +1,10 @@
 import test from 'ava';
-import { logRecords } from '../src/index.js';
-import type { LogRecord } from '../src/index.js';
-import { routerFor, waitUntil } from './helpers.js';
+import { collectLogs, routerFor, waitUntil } from './helpers.js';
 
 test('user output in a child and its workers never touches the stream and reaches the master as log records', async (t) => {
   const router = routerFor(t);
   const ctx = await router.local({ name: 'noisy' });
-  const records: LogRecord[] = [];
-  const sub = logRecords.subscribe((r) => records.push(r));
-  t.teardown(() => sub.unsubscribe());
+  const records = collectLogs(t);
   const result = await ctx.call(async () => {
     console.log('console.log line', 42);
     console.error('console.error line');

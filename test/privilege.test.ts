@@ -10,9 +10,9 @@
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { currentRouter, logRecords, PasswordError, StreamError, TimeoutError } from '../src/index.js';
-import type { Context, LogRecord } from '../src/index.js';
-import { processTexts, routerFor, waitUntil } from './helpers.js';
+import { currentRouter, PasswordError, StreamError, TimeoutError } from '../src/index.js';
+import type { Context } from '../src/index.js';
+import { collectLogs, processTexts, routerFor, waitUntil } from './helpers.js';
 
 const as = (user: string, tool: string): string[] => ['runuser', '-u', user, '--', tool];
 const nodeAs = (user: string, env: string[] = []): string[] => ['env', ...env, 'runuser', '-u', user, '--', 'node'];
@@ -135,9 +135,7 @@ test('where no PTY can be opened, sudo falls back to -S and su to pipes; doas sa
 test('the password appears in no log line (debug level), error message, argv or environment', async (t) => {
   const router = routerFor(t);
   const secret = 'mitouser1_password';
-  const records: LogRecord[] = [];
-  const sub = logRecords.subscribe((r) => records.push(r));
-  t.teardown(() => sub.unsubscribe());
+  const records = collectLogs(t);
   const seen: string[] = [];
   const scan = (): void => { seen.push(...processTexts()); };
   const connecting = router.sudo({ sudoPath: as('mitouser1', 'sudo'), username: 'mitouser2', password: secret, debug: true });

@@ -2,9 +2,8 @@ import test from 'ava';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { ChannelError, currentRouter, logRecords, Message, Receiver } from '../src/index.js';
-import type { LogRecord } from '../src/index.js';
-import { routerFor } from './helpers.js';
+import { ChannelError, currentRouter, Message, Receiver } from '../src/index.js';
+import { collectLogs, routerFor } from './helpers.js';
 
 test('via builds a chain; each hop is a child of the one before', async (t) => {
   const router = routerFor(t);
@@ -70,9 +69,7 @@ test('a child can start its own child with an id leased from the master, and the
 test('a message whose auth id does not route back through its stream is dropped and logged', async (t) => {
   const router = routerFor(t);
   const child = await router.local();
-  const logs: LogRecord[] = [];
-  const sub = logRecords.subscribe((r) => logs.push(r));
-  t.teardown(() => sub.unsubscribe());
+  const logs = collectLogs(t);
   const rx = new Receiver(router);
   const seen: unknown[] = [];
   void (async () => { for await (const m of rx) seen.push(m.decode()); })();

@@ -10,10 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChannelError, currentRouter, EofError, HostKeyError, logRecords, PasswordError, StreamError } from '../src/index.js';
-import type { LogRecord } from '../src/index.js';
+import { ChannelError, currentRouter, EofError, HostKeyError, PasswordError, StreamError } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
-import { fixturesDir, hidingNodePath, processTexts, routerFor } from './helpers.js';
+import { collectLogs, fixturesDir, hidingNodePath, processTexts, routerFor } from './helpers.js';
 import { asUser1, host, sshTestbed } from './testbed.js';
 
 const whereAmI = (ctx: Context) => ctx.call(() => ({
@@ -50,9 +49,7 @@ for (const client of ['openssh', 'ssh2'] as const) {
   test(`${client}: the password appears in no log line (ssh's debug output included), error message, argv or environment`, async (t) => {
     const router = routerFor(t);
     const secret = 'mitouser1_password';
-    const records: LogRecord[] = [];
-    const sub = logRecords.subscribe((r) => records.push(r));
-    t.teardown(() => sub.unsubscribe());
+    const records = collectLogs(t);
     const seen: string[] = [];
     const scan = (): void => { seen.push(...processTexts()); };
     const pw = { hostname: host('pw').addr, username: 'mitouser1', sshArgs: knownHosts(), debug: true, sshDebugLevel: 3 };
