@@ -1,0 +1,66 @@
+/**
+ * A userspace TCP delay proxy: a loopback listener that forwards each
+ * connection to `target` and delays every chunk by `delayMs` in each
+ * direction, order kept. The kernel here has no netem, so the bench and the
+ * tests put this in front of a test host's sshd to see a WAN's round trip.
+ */
+import net from 'node:net';
+
+export interface DelayProxyOptions {
+  /** Where each accepted connection is forwarded (e.g. a test host's sshd). */
+  target: { host: string; port: number };
+  /** Delay added to each chunk, each way; a round trip costs 2 x delayMs. */
+  delayMs: number;
+  /** Connections held at once; one more is refused (reset). Default 64. */
+  maxConnections?: number;
+}
+
+export interface DelayProxy {
+  /** The loopback port the proxy listens on. */
+  readonly port: number;
+  /** Connections currently forwarded. */
+  readonly connections: number;
+  /** Stops listening and destroys every connection. */
+  close(): Promise<void>;
+  /** Destroys every current connection (a link cut mid-burst); keeps listening. */
+  cut(): void;
+}
+
+/** One direction of a link: chunks leave `delayMs` after they arrived, in order. */
+function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number): void {
+  // setTimeout with equal delays fires in order of scheduling, so order is kept.
+  from.on('data', (chunk: Buffer) => {
+    setTimeout(() => { if (!to.destroyed) to.write(chunk); }, delayMs);
+  });
+  from.on('end', () => { setTimeout(() => { if (!to.destroyed) to.end(); }, delayMs); });
+}
+
+export async function start(options: DelayProxyOptions): Promise<DelayProxy> {
+  const { target, delayMs } = options;
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay proxy: delayMs must be a finite number >= 0, got ${delayMs}`);
+  const maxConnections = options.maxConnections ?? 64;
+  const live = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (live.size / 2 >= maxConnections) { client.resetAndDestroy(); return; }
+    const upstream = net.connect(target.port, target.host);
+    for (const s of [client, upstream]) {
+      live.add(s);
+      s.on('close', () => { live.delete(s); client.destroy(); upstream.destroy(); });
+      s.on('error', () => { /* the close handler ends the pair */ });
+    }
+    delayedPipe(client, upstream, delayMs);
+    delayedPipe(upstream, client, delayMs);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  const cut = (): void => { for (const s of live) s.destroy(); };
+  return {
+    port,
+    get connections() { return live.size / 2; },
+    cut,
+    close: () => new Promise<void>((resolve) => { cut(); server.close(() => resolve()); }),
+  };
+}
