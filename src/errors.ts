@@ -26,7 +26,9 @@ export class CallError extends MitogenError {
   static fromThrown(e: unknown): CallError {
     if (e instanceof CallError) return e;
     if (e instanceof Error) {
-      const type = e.name || e.constructor?.name || 'Error';
+      // A subclass that leaves `name` as the inherited 'Error' is still reported by its class.
+      const ctor = e.constructor?.name;
+      const type = e.name && !(e.name === 'Error' && ctor && ctor !== 'Error') ? e.name : ctor || 'Error';
       return new CallError(`${type}: ${e.message}`, type, e.stack ?? '');
     }
     return new CallError(`Error: ${String(e)}`, 'Error', '');

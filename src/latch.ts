@@ -29,8 +29,9 @@ export class Latch<T = unknown> implements Selectable<T> {
   empty(): boolean { return this.items.length === 0; }
 
   get(opts: { timeout?: number } = {}): Promise<T> {
-    if (this.items.length) return Promise.resolve(this.items.shift()!);
+    // As in Mitogen, a closed latch refuses get() even with items still queued.
     if (this.closed) return Promise.reject(new LatchError(Latch.closedMsg));
+    if (this.items.length) return Promise.resolve(this.items.shift()!);
     return new Promise<T>((resolve, reject) => {
       const w: (typeof this.waiters)[number] = { resolve, reject };
       if (opts.timeout !== undefined) {

@@ -260,6 +260,10 @@ export class Router implements MessageRouter {
   // ---------------------------------------------------------------- handlers
 
   addHandler(fn: (msg: Message) => void, opts: HandlerOptions = {}): number {
+    if (opts.handle !== undefined && this.handlers.has(opts.handle)) {
+      // Replacing a live handler (perhaps a Receiver's) would silently steal its replies.
+      throw new MitogenError(`cannot register a handle that already exists: ${opts.handle}`);
+    }
     const handle = opts.handle ?? this.nextHandle++;
     const entry: HandlerEntry = { fn, persist: opts.persist ?? true, policy: opts.policy };
     if (opts.respondent) {

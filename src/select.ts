@@ -32,7 +32,9 @@ export class Select<T = Message> implements Selectable<T>, AsyncIterable<T> {
   }
 
   add(member: Selectable<T>): void {
-    if ((member as unknown) === this) throw new LatchError('a Select cannot contain itself');
+    if ((member as unknown) === this || (member instanceof Select && member.contains(this))) {
+      throw new LatchError('Adding this Select instance would create a Select cycle');
+    }
     if (this.members.includes(member)) throw new LatchError('that member is already in this Select');
     this.members.push(member);
     member.setReadyListener(() => this.onReady());
@@ -45,6 +47,22 @@ export class Select<T = Message> implements Selectable<T>, AsyncIterable<T> {
     this.members.splice(i, 1);
     member.setReadyListener(undefined);
   }
+
+  /** Whether `target` is this Select or inside it at any depth (cycle check). */
+  private contains(target: Selectable<T>): boolean {
+    if ((target as unknown) === this) return true;
+    return this.members.some((m) => m === target || (m instanceof Select && m.contains(target)));
+  }
+
+  /** Detaches every member and wakes a pending get(), which then throws LatchError (Mitogen's Select.close). */
+  close(): void {
+    for (const m of this.members.splice(0)) m.setReadyListener(undefined);
+    this.onReady();
+  }
+
+  /** `using sel = new Select(...)`: the TS form of Mitogen's `with Select(...)`. */
+  [Symbol.dispose](): void { this.close(); }
+  async [Symbol.asyncDispose](): Promise<void> { this.close(); }
 
   get size(): number { return this.members.length; }
   empty(): boolean { return this.members.every((m) => m.empty()); }
