@@ -11,6 +11,8 @@ import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
 import { MitogenError } from './errors.js';
 import * as files from './file-transfer.js';
+import { exec as execIn } from './exec.js';
+import type { ExecOptions, ExecResult } from './exec.js';
 import type { FileTransferOptions } from './file-transfer.js';
 import { CALL_FUNCTION, SHUTDOWN } from './handles.js';
 import { Message } from './message.js';
@@ -118,6 +120,16 @@ export class Context {
    */
   pool(opts: PoolOptions = {}): Promise<Pool> {
     return Pool.start(this, opts);
+  }
+
+  /**
+   * Runs a command in this context: `exec('uname -r')` through /bin/sh, or
+   * `exec(file, args)` without a shell; resolves `{ code, signal, stdout,
+   * stderr }`. With `check: true` a non-zero exit rejects with ExecError.
+   */
+  exec(command: string, argsOrOpts?: string[] | ExecOptions, opts?: ExecOptions): Promise<ExecResult> {
+    if (Array.isArray(argsOrOpts)) return execIn(this, command, argsOrOpts, opts);
+    return execIn(this, command, null, argsOrOpts ?? opts);
   }
 
   // ---------------------------------------------------------------- messages

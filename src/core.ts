@@ -19,8 +19,9 @@ export type { FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
-  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError,
+  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError,
 } from './errors.js';
+export type { ExecOptions, ExecResult } from './exec.js';
 export { Pool } from './pool.js';
 export type { FileTransferOptions, TransferProgress, ProgressSink } from './file-transfer.js';
 export type { PoolOptions, PoolCallOptions } from './pool.js';

@@ -68,6 +68,9 @@ export class EofError extends StreamError {}
 /** An operation was cancelled by its caller. */
 export class CancelledError extends MitogenError {}
 
+/** ctx.exec with `check: true`: the command failed; the message names the context, command, status and stderr's tail. */
+export class ExecError extends MitogenError {}
+
 /** A pool call refused because every thread is busy and the queue is full. */
 export class PoolQueueFullError extends MitogenError {}
 
@@ -91,5 +94,5 @@ export class FileTransferError extends MitogenError {
 /** Every class the codec may rebuild on the receiving side, by name. */
 export const errorClasses: Record<string, new (message: string) => MitogenError> = {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
-  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError,
+  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError,
 };
