@@ -61,6 +61,10 @@ test('a key of another type is not a change; @revoked refuses; what addHostKey w
   writeFileSync(file, `h ${ed.line}\n@revoked * ${ec.line}\n`);
   t.is(checkHostKey([file], 'h', ed).status, 'known');
   t.is(checkHostKey([file], 'h', ec).status, 'revoked');
+  // Without the @revoked line: a host known only by its ed25519 key meets an ecdsa key as a new key type, not a change.
+  const edOnly = join(dir, 'ed_only');
+  writeFileSync(edOnly, `h ${ed.line}\n`);
+  t.is(checkHostKey([edOnly], 'h', ec).status, 'unknown');
   const fresh = join(dir, 'sub', 'known_hosts');
   addHostKey(fresh, '[10.1.2.3]:2200', ed);
   t.is(checkHostKey([fresh], '[10.1.2.3]:2200', ed).status, 'known');
