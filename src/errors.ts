@@ -27,8 +27,7 @@ export class CallError extends MitogenError {
     if (e instanceof CallError) return e;
     if (e instanceof Error) {
       // A subclass that leaves `name` as the inherited 'Error' is still reported by its class.
-      const ctor = e.constructor?.name;
-      const type = e.name && !(e.name === 'Error' && ctor && ctor !== 'Error') ? e.name : ctor || 'Error';
+      const type = e.name && e.name !== 'Error' ? e.name : e.constructor?.name || e.name || 'Error';
       return new CallError(`${type}: ${e.message}`, type, e.stack ?? '');
     }
     return new CallError(`Error: ${String(e)}`, 'Error', '');
