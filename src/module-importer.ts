@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
-import type { ModuleReply, ModuleRequest } from '../actors/module-actor.js';
+import type { ModuleReply, ModuleRequest } from '../actors/module-wire.js';
 import type { Broker } from './broker.js';
 import { MitogenError, TimeoutError } from './errors.js';
 
