@@ -57,7 +57,7 @@ export interface BrokerApi {
   allocateId(): Promise<number>;
   shutdown(): Promise<void>;
   setDebug(on: boolean): void;
-  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number }): void;
+  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number; preloadBytes?: number }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
   stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; routes: number; talkedTo: number };
@@ -420,6 +420,7 @@ const api: BrokerApi = {
     modules.clear();
   },
   setLimits(l) {
+    if (l.preloadBytes !== undefined) modules.burstBytes = l.preloadBytes;
     if (l.maxMessageSize !== undefined) router.maxMessageSize = l.maxMessageSize;
     if (l.unidirectional !== undefined) router.unidirectional = l.unidirectional;
     if (l.warnBudget !== undefined) warnBudget = l.warnBudget;

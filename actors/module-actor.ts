@@ -89,7 +89,13 @@ export class ModuleActor {
     const url = await this.resolve(req);
     if (typeof url !== 'string') return url;
     if (url.startsWith('node:')) return { url, format: 'builtin' };
-    const [e] = await this.entriesOf([url]);
+    let [e] = await this.entriesOf([url]);
+    if (!e) {
+      // The edge was known (it came with its importer) but the module was over a burst bound: ask for it.
+      const again = await this.source.resolve(req, this);
+      if (typeof again !== 'string') return again;
+      [e] = await this.entriesOf([again]);
+    }
     if (!e) return { error: `module ${url} (${req.spec} from ${req.parent}) is not held by this context`, code: 'ERR_MODULE_FORWARDING' };
     if ('error' in e) return e;
     const reply: ModuleFound = { url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps };

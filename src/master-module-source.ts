@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DepEdge, ModuleEntry, ModuleFailure, ModuleKind } from '../actors/module-wire.js';
 import type { ModuleSource } from '../actors/module-actor.js';
@@ -96,8 +97,7 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     return [...names];
   };
 
-  const load = async (url: string, found: Found[]): Promise<ModuleEntry> => {
-    const m = await loadModule(url, transpile);
+  const entry = (url: string, m: Awaited<ReturnType<typeof loadModule>>, found: Found[]): ModuleEntry => {
     if (m.format === 'builtin') throw new Error(`${url} is a builtin`);
     const deps: DepEdge[] = [];
     const once = new Set<string>();
@@ -108,9 +108,9 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       const d = edge(url, f);
       if (d) deps.push(d);
     }
-    const entry: ModuleEntry = { url, format: m.format, source: m.source, deps };
-    if (m.format === 'commonjs') entry.exports = exportsOf(Buffer.from(m.source).toString('utf8'), url);
-    return entry;
+    const e: ModuleEntry = { url, format: m.format, source: m.source, deps };
+    if (m.format === 'commonjs') e.exports = exportsOf(Buffer.from(m.source).toString('utf8'), url);
+    return e;
   };
 
   return {
@@ -122,10 +122,17 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       return refused(r.url, req.spec) ?? r.url;
     },
     async entries(urls) {
-      const found = await scan(esbuild(), urls);
-      return Promise.all(urls.map((u) => load(u, found.get(u) ?? []).catch((e: Error & { code?: string }): ModuleFailure => ({
+      const loaded = await Promise.all(urls.map((u) => loadModule(u, transpile).catch((e: Error & { code?: string }): ModuleFailure => ({
         error: e.message, code: e.code ?? 'ERR_MODULE_FORWARDING',
       }))));
+      // What is scanned is what the child will run: TypeScript after transpiling (an import may become a require).
+      const served = new Map<string, Uint8Array>();
+      loaded.forEach((m, i) => { if (!('error' in m) && TYPESCRIPT_URL.test(urls[i]!)) served.set(urls[i]!, m.source); });
+      const found = await scan(esbuild(), urls.filter((u, i) => !('error' in loaded[i]!) && !served.has(u)), served);
+      return urls.map((u, i) => {
+        const m = loaded[i]!;
+        return 'error' in m ? m : entry(u, m, found.get(u) ?? []);
+      });
     },
   };
 }
@@ -134,42 +141,55 @@ const KINDS: Readonly<Record<string, ModuleKind>> = {
   'import-statement': 'import', 'dynamic-import': 'import', 'require-call': 'require',
 };
 
+const TYPESCRIPT_URL = /\.[cm]?ts$/;
+
 /**
- * The literal specifiers each file imports, by URL: one esbuild pass over all
- * of them, every import marked external so only these files are parsed.
+ * The literal specifiers each file imports, by URL: one esbuild pass over the
+ * files on disk (and one per already-transpiled source), every import marked
+ * external so only these files are parsed.
  */
-async function scan(esbuild: Esbuild | undefined, urls: string[]): Promise<Map<string, Found[]>> {
+async function scan(esbuild: Esbuild | undefined, urls: string[], sources: Map<string, Uint8Array>): Promise<Map<string, Found[]>> {
   const out = new Map<string, Found[]>();
-  const files = urls.filter((u) => u.startsWith('file:') && /\.(?:[cm]?[jt]s|json)$/.test(u));
-  if (!esbuild || !files.length) return out;
-  const run = (entryPoints: string[]) => esbuild.build({
-    entryPoints, bundle: true, write: false, outdir: '/mitogen-ts-scan', platform: 'node', format: 'esm',
-    target: 'esnext', logLevel: 'silent', tsconfigRaw: {}, metafile: false,
-    plugins: [{
-      name: 'mitogen-ts-scan',
-      setup(b) {
-        b.onResolve({ filter: /.*/ }, (args) => {
-          if (args.kind === 'entry-point') return undefined;
-          const kind = KINDS[args.kind];
-          if (kind && args.importer) {
-            const from = pathToFileURL(args.importer).href;
-            let list = out.get(from);
-            if (!list) out.set(from, list = []);
-            list.push({ kind, spec: args.path });
-          }
-          return { path: args.path, external: true };
-        });
-      },
-    }],
+  if (!esbuild) return out;
+  const files = urls.filter((u) => u.startsWith('file:') && /\.(?:[cm]?js|json)$/.test(u));
+  const recorder = (importerUrl?: string): import('esbuild').Plugin => ({
+    name: 'mitogen-ts-scan',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === 'entry-point') return undefined;
+        const kind = KINDS[args.kind];
+        const from = importerUrl ?? (args.importer ? pathToFileURL(args.importer).href : undefined);
+        if (kind && from) {
+          let list = out.get(from);
+          if (!list) out.set(from, list = []);
+          list.push({ kind, spec: args.path });
+        }
+        return { path: args.path, external: true };
+      });
+    },
   });
-  try {
-    await run(files.map((u) => fileURLToPath(u)));
-  } catch {
-    // One file esbuild cannot parse must not cost the others their edges.
-    for (const u of files) {
-      out.delete(u);
-      await run([fileURLToPath(u)]).catch(() => out.delete(u));
+  const options = {
+    bundle: true, write: false, outdir: '/mitogen-ts-scan', platform: 'node', format: 'esm',
+    target: 'esnext', logLevel: 'silent', tsconfigRaw: {},
+  } as const;
+  const fromDisk = (paths: string[]) => esbuild.build({ ...options, entryPoints: paths, plugins: [recorder()] });
+  if (files.length) {
+    try {
+      await fromDisk(files.map((u) => fileURLToPath(u)));
+    } catch {
+      // One file esbuild cannot parse must not cost the others their edges.
+      for (const u of files) {
+        out.delete(u);
+        await fromDisk([fileURLToPath(u)]).catch(() => out.delete(u));
+      }
     }
   }
+  await Promise.all([...sources].map(async ([u, src]) => {
+    const path = fileURLToPath(u);
+    await esbuild.build({
+      ...options, plugins: [recorder(u)],
+      stdin: { contents: Buffer.from(src).toString('utf8'), loader: 'js', sourcefile: path, resolveDir: dirname(path) },
+    }).catch(() => out.delete(u));
+  }));
   return out;
 }
