@@ -60,7 +60,7 @@ export interface BrokerApi {
   setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number; preloadBytes?: number }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
-  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; routes: number; talkedTo: number };
+  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; routes: number; talkedTo: number };
   /** A port the ESM loader hooks use for module requests. */
   addModulePort(port: MessagePort): void;
 }
@@ -239,7 +239,7 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
         reply(h, { error: `malformed GET_MODULE request: ${b.why}`, code: 'ERR_MODULE_FORWARDING' } satisfies ModuleReply);
         return;
       }
-      void modules.serve(b.value, from ?? modules).then((r) => {
+      void modules.serve(b.value, { key: from ?? modules, remote: true }).then((r) => {
         // Refusals are the policy at work: worth a line naming who asked.
         if ('code' in r && r.code === 'ERR_MODULE_REFUSED') log('warn', `refused module ${b.value.spec} to ${from?.name ?? 'this context'} (context ${h.srcId}): ${r.error}`);
         reply(h, r);
@@ -291,7 +291,7 @@ const syncFlag = new Int32Array(init.syncFlag);
 
 function serveModulePort(p: MessagePort, sync: boolean): void {
   p.on('message', (m: { id: number; req: ModuleRequest }) => {
-    void modules.get(m.req).then((r) => {
+    void modules.serve(m.req, { key: p, remote: false }).then((r) => {
       p.postMessage({ id: m.id, reply: r });
       if (sync) {
         Atomics.store(syncFlag, 0, 1);
@@ -395,7 +395,7 @@ async function connect(spec: ConnectSpec): Promise<ConnectResult> {
 let ssh2Module: ReturnType<Ssh2Loader> | undefined;
 const loadSsh2: Ssh2Loader = () => (ssh2Module ??= init.isMaster && init.moduleBase
   ? Promise.resolve().then(() => createRequire(init.moduleBase!)('ssh2') as Awaited<ReturnType<Ssh2Loader>>)
-  : requireForwarded('ssh2', (req) => modules.get(req)) as ReturnType<Ssh2Loader>);
+  : requireForwarded('ssh2', (req) => modules.serve(req, { key: loadSsh2, remote: false })) as ReturnType<Ssh2Loader>);
 
 const api: BrokerApi = {
   connect: (spec) => connect(spec).then(
@@ -426,7 +426,7 @@ const api: BrokerApi = {
     if (l.warnBudget !== undefined) warnBudget = l.warnBudget;
     if (l.maxUnsentBytes !== undefined) setMaxUnsentBytes(l.maxUnsentBytes);
   },
-  stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, ...router.sizes }),
+  stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, ...router.sizes }),
   addModulePort(p) { serveModulePort(p, false); },
 };
 

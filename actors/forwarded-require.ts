@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import type { ModuleReply, ModuleRequest } from './module-wire.js';
-import { edgeKey } from './module-wire.js';
+import { edgeKey, ModuleTable } from './module-table.js';
 
 /** A ModuleRequest parent meaning "where mitogen-ts is installed, in the master". */
 export const PACKAGE_PARENT = 'mitogen-ts:package';
@@ -27,6 +27,7 @@ export async function requireForwarded(
   spec: string,
   fetch: (req: ModuleRequest) => Promise<ModuleReply>,
 ): Promise<unknown> {
+  const table = new ModuleTable();
   const byEdge = new Map<string, Loaded | Error>();
   const seen = new Set<string>();
   let level: [string, string][] = [[PACKAGE_PARENT, spec]];
@@ -34,18 +35,18 @@ export async function requireForwarded(
     const next: [string, string][] = [];
     await Promise.all(level.map(async ([parent, s]) => {
       const key = edgeKey('require', parent, s);
-      const r = await fetch({ spec: s, parent, kind: 'require' });
+      let r = table.answer('require', parent, s);
+      if (!r) {
+        r = await fetch({ spec: s, parent, kind: 'require' });
+        if (!('error' in r) && r.format !== 'builtin') table.absorbReply(r, Array.isArray(r.preload) ? r.preload : []);
+      }
       if ('error' in r) { byEdge.set(key, notFound(s, parent, r.error)); return; }
       if (r.format === 'builtin') { byEdge.set(key, { url: r.url, format: 'builtin', text: '' }); return; }
       const text = r.source ? Buffer.from(r.source.buffer, r.source.byteOffset, r.source.byteLength).toString('utf8') : '';
       byEdge.set(key, { url: r.url, format: r.format, text });
       if (seen.has(r.url) || r.format !== 'commonjs') return;
       seen.add(r.url);
-      for (const d of r.deps ?? []) {
-        if (d[0] !== 'require') continue;
-        if (d[2] === null) byEdge.set(edgeKey('require', r.url, d[1]), notFound(d[1], r.url, d[4]));
-        else next.push([r.url, d[1]]);
-      }
+      for (const d of r.deps ?? []) if (d[0] === 'require') next.push([r.url, d[1]]);
     }));
     level = next.filter(([p, s]) => !byEdge.has(edgeKey('require', p, s)));
   }

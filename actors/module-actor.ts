@@ -1,19 +1,21 @@
 /**
  * ModuleActor: module forwarding, in the broker worker of every context.
  *
- * It keeps this context's table of the master's modules: resolved edges
- * (`kind, parent, spec` → URL, exactly as the master's resolver keys them)
- * and the modules themselves. A request the table can answer asks nobody.
- * Otherwise the source is asked: in the master, its own disk; anywhere
- * else, the parent, whose reply brings the module's static closure too.
+ * It keeps this context's ModuleTable. A request the table can answer asks
+ * nobody; otherwise the source is asked: in the master, its own disk;
+ * anywhere else, the parent, whose reply brings the module's static closure
+ * too.
  *
- * Serving a child context, it sends in the same reply every module of the
- * closure that this stream has not been sent yet, up to a burst bound —
- * Mitogen's per-stream memory of what was sent, so nothing goes twice and an
- * intermediate context preloads its own children from what passed through.
+ * Every reply carries, besides the module asked for, the modules of its
+ * static closure that the asker was not sent yet, up to a burst bound:
+ * Mitogen's per-stream memory of what was sent, so nothing goes twice, an
+ * intermediate context preloads its own children from what passed through
+ * it, and this context's own threads (the CommonJS loader, the ESM hooks)
+ * keep a copy and stop asking.
  */
-import type { DepEdge, ModuleEntry, ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
-import { edgeKey, isEntry, packPreload, unpackPreload } from './module-wire.js';
+import { ModuleTable, targetOf } from './module-table.js';
+import type { ModuleEntry, ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
+import { isEntry, packPreload, unpackPreload } from './module-wire.js';
 
 /** Where a context's modules come from. */
 export interface ModuleSource {
@@ -26,66 +28,54 @@ export interface ModuleSource {
 /** Source bytes one burst may carry before compression; what is over is asked for later. */
 export const DEFAULT_BURST_BYTES = 16 * 1024 * 1024;
 
+/** Who is being answered: a child context on a stream (bursts deflated), or a thread of this context. */
+export interface Asker { key: object; remote: boolean }
+
 export class ModuleActor {
-  private readonly edges = new Map<string, string | ModuleFailure>();
-  private readonly table = new Map<string, ModuleEntry>();
+  readonly table = new ModuleTable();
   private readonly inflight = new Map<string, Promise<string | ModuleFailure>>();
-  /** Per child stream: the URLs it was sent. A new stream (a reconnect) starts empty. */
+  /** Per asker: the URLs it was sent. A new stream (a reconnect) starts empty. */
   private readonly sent = new WeakMap<object, Set<string>>();
-  /** Requests answered from the table / passed to the source; GET_MODULE requests served to children. */
+  /** Requests answered from the table / passed to the source; GET_MODULE requests served to children; modules that came preloaded. */
   hits = 0;
   misses = 0;
   requests = 0;
   preloaded = 0;
+  /** Requests from this context's own threads (each asks once, then answers from its copy). */
+  threadRequests = 0;
 
   constructor(private readonly source: ModuleSource, public burstBytes = DEFAULT_BURST_BYTES) {}
 
   /** Forgets everything (the policy changed). */
   clear(): void {
-    this.edges.clear();
     this.table.clear();
     this.inflight.clear();
   }
 
-  /** The module `url`, if this context holds it. */
   entry(url: string): ModuleEntry | undefined {
-    return this.table.get(url);
-  }
-
-  /** Adds a module and its resolved edges to the table. */
-  absorb(e: ModuleEntry): void {
-    if (this.table.has(e.url)) return;
-    this.table.set(e.url, e);
-    for (const d of e.deps) {
-      const key = edgeKey(d[0], e.url, d[1]);
-      if (!this.edges.has(key)) this.edges.set(key, d[2] ?? { code: d[3], error: d[4] });
-    }
+    return this.table.entry(url);
   }
 
   /** Takes in a reply from the parent: the module, its edges and its preload. */
   absorbReply(r: ModuleFound): void {
     const main = { url: r.url, format: r.format, source: r.source, exports: r.exports, deps: r.deps ?? [] };
-    if (isEntry(main)) this.absorb(main);
+    if (isEntry(main)) this.table.absorb(main);
     for (const e of unpackPreload(r.preload)) {
-      this.absorb(e);
+      this.table.absorb(e);
       this.preloaded++;
     }
   }
 
-  /** Answers a thread of this context (no preload: it shares this table). */
-  get(req: ModuleRequest): Promise<ModuleReply> {
-    return this.answer(req);
+  /** Answers `req` for `asker`, with what of its closure the asker was not sent yet. */
+  serve(req: ModuleRequest, asker: Asker): Promise<ModuleReply> {
+    if (asker.remote) this.requests++;
+    else this.threadRequests++;
+    let sentTo = this.sent.get(asker.key);
+    if (!sentTo) this.sent.set(asker.key, sentTo = new Set());
+    return this.answer(req, sentTo, asker.remote);
   }
 
-  /** Answers a child context on `stream`, with what it was not sent yet. */
-  serve(req: ModuleRequest, stream: object): Promise<ModuleReply> {
-    this.requests++;
-    let sentTo = this.sent.get(stream);
-    if (!sentTo) this.sent.set(stream, sentTo = new Set());
-    return this.answer(req, sentTo);
-  }
-
-  private async answer(req: ModuleRequest, sentTo?: Set<string>): Promise<ModuleReply> {
+  private async answer(req: ModuleRequest, sentTo: Set<string>, remote: boolean): Promise<ModuleReply> {
     const url = await this.resolve(req);
     if (typeof url !== 'string') return url;
     if (url.startsWith('node:')) return { url, format: 'builtin' };
@@ -99,28 +89,26 @@ export class ModuleActor {
     if (!e) return { error: `module ${url} (${req.spec} from ${req.parent}) is not held by this context`, code: 'ERR_MODULE_FORWARDING' };
     if ('error' in e) return e;
     const reply: ModuleFound = { url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps };
-    if (sentTo) {
-      sentTo.add(e.url);
-      const { burst, bytes } = await this.burst(e, sentTo);
-      if (burst.length) reply.preload = packPreload(burst, bytes);
-    }
+    sentTo.add(e.url);
+    const { burst, bytes } = await this.burst(e, sentTo);
+    if (burst.length) reply.preload = remote ? packPreload(burst, bytes) : burst;
     return reply;
   }
 
   private resolve(req: ModuleRequest): Promise<string | ModuleFailure> | string | ModuleFailure {
-    const key = edgeKey(req.kind, req.parent, req.spec);
-    const known = this.edges.get(key);
+    const known = this.table.edge(req.kind, req.parent, req.spec);
     if (known !== undefined) {
       this.hits++;
       return known;
     }
+    const key = `${req.kind}\0${req.parent}\0${req.spec}`;
     let p = this.inflight.get(key);
     if (p) return p;
     this.misses++;
     p = this.source.resolve(req, this).then(
       (r) => {
         // Failures are not kept: the file may appear later.
-        if (typeof r === 'string') this.edges.set(key, r);
+        if (typeof r === 'string') this.table.setEdge(req.kind, req.parent, req.spec, r);
         return r;
       },
       (e: Error & { code?: string }): ModuleFailure => ({ error: e.message, code: e.code ?? 'ERR_MODULE_FORWARDING' }),
@@ -130,19 +118,19 @@ export class ModuleActor {
   }
 
   private async entriesOf(urls: string[]): Promise<(ModuleEntry | ModuleFailure | undefined)[]> {
-    const missing = urls.filter((u) => !this.table.has(u));
+    const missing = urls.filter((u) => !this.table.entry(u));
     const failed = new Map<string, ModuleFailure>();
     if (missing.length) {
       const got = await this.source.entries(missing, this);
       got.forEach((e, i) => {
         if (e && 'error' in e) failed.set(missing[i]!, e);
-        else if (e) this.absorb(e);
+        else if (e) this.table.absorb(e);
       });
     }
-    return urls.map((u) => this.table.get(u) ?? failed.get(u));
+    return urls.map((u) => this.table.entry(u) ?? failed.get(u));
   }
 
-  /** The closure of `root` this stream lacks, breadth first, within the burst bound. */
+  /** The closure of `root` the asker lacks, breadth first, within the burst bound. */
   private async burst(root: ModuleEntry, sentTo: Set<string>): Promise<{ burst: ModuleEntry[]; bytes: number }> {
     const burst: ModuleEntry[] = [];
     let bytes = root.source.byteLength;
@@ -158,7 +146,7 @@ export class ModuleActor {
       }
       level = [];
       for (const e of await this.entriesOf(next)) {
-        // Not held here (over an earlier bound), or not loadable: the child asks, and is told why.
+        // Not held here (over an earlier bound), or not loadable: the asker asks, and is told why.
         if (!e || 'error' in e) continue;
         level.push(e);
         if (sentTo.has(e.url)) continue;
@@ -170,10 +158,6 @@ export class ModuleActor {
     }
     return { burst, bytes };
   }
-}
-
-function targetOf(d: DepEdge): string | undefined {
-  return d[2] !== null && !d[2].startsWith('node:') ? d[2] : undefined;
 }
 
 /** A context's source that is not the master: its parent, asked with GET_MODULE. */

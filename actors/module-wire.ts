@@ -57,6 +57,7 @@ export type ModuleReply = ModuleFound | ModuleFailure;
 /** Bursts larger than this travel deflated. */
 const DEFLATE_OVER = 64 * 1024;
 
+/** A burst for the wire: deflated when large. (Threads of one context get the list as it is.) */
 export function packPreload(entries: ModuleEntry[], bytes: number): ModuleEntry[] | Uint8Array {
   return bytes > DEFLATE_OVER ? deflateRawSync(encodeBody(entries), { level: 1 }) : entries;
 }
@@ -80,8 +81,4 @@ export function isEntry(e: unknown): e is ModuleEntry {
 function isEdge(d: unknown): d is DepEdge {
   if (!Array.isArray(d) || (d[0] !== 'import' && d[0] !== 'require') || typeof d[1] !== 'string') return false;
   return d.length === 3 ? typeof d[2] === 'string' : d.length === 5 && d[2] === null && typeof d[3] === 'string' && typeof d[4] === 'string';
-}
-
-export function edgeKey(kind: ModuleKind, parent: string, spec: string): string {
-  return `${kind}\0${parent}\0${spec}`;
 }

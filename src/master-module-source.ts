@@ -21,7 +21,7 @@ import type { ModuleSource } from '../actors/module-actor.js';
 import { PACKAGE_PARENT } from '../actors/forwarded-require.js';
 import { refusal } from './module-policy.js';
 import type { ModulePolicy } from './module-policy.js';
-import { loadModule, resolveModule } from './module-resolver.js';
+import { formatOf, loadModule, resolveModule } from './module-resolver.js';
 
 type Esbuild = typeof import('esbuild');
 interface CjsLexer { initSync?(): void; parse(source: string, name?: string): { exports: string[]; reexports: string[] } }
@@ -113,6 +113,11 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     return e;
   };
 
+  /** The literal specifiers of every file a scan has parsed, by URL. */
+  const found = new Map<string, Found[]>();
+  /** Whether a scan should parse `url` too: a module source this master would serve. */
+  const follow = (url: string): boolean => url.startsWith('file:') && SERVED_URL.test(url) && !refused(url, url);
+
   return {
     async resolve(req) {
       // The runtime's own packages (ssh2 for a broker) resolve from where mitogen-ts is installed.
@@ -122,17 +127,15 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       return refused(r.url, req.spec) ?? r.url;
     },
     async entries(urls) {
-      const loaded = await Promise.all(urls.map((u) => loadModule(u, transpile).catch((e: Error & { code?: string }): ModuleFailure => ({
-        error: e.message, code: e.code ?? 'ERR_MODULE_FORWARDING',
-      }))));
-      // What is scanned is what the child will run: TypeScript after transpiling (an import may become a require).
-      const served = new Map<string, Uint8Array>();
-      loaded.forEach((m, i) => { if (!('error' in m) && TYPESCRIPT_URL.test(urls[i]!)) served.set(urls[i]!, m.source); });
-      const found = await scan(esbuild(), urls.filter((u, i) => !('error' in loaded[i]!) && !served.has(u)), served);
-      return urls.map((u, i) => {
-        const m = loaded[i]!;
-        return 'error' in m ? m : entry(u, m, found.get(u) ?? []);
-      });
+      const unscanned = urls.filter((u) => !found.has(u));
+      if (unscanned.length) await scanGraph(esbuild(), unscanned, found, follow);
+      return Promise.all(urls.map(async (u) => {
+        try {
+          return entry(u, await loadModule(u, transpile), found.get(u) ?? []);
+        } catch (e) {
+          return { error: (e as Error).message, code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING' };
+        }
+      }));
     },
   };
 }
@@ -141,55 +144,70 @@ const KINDS: Readonly<Record<string, ModuleKind>> = {
   'import-statement': 'import', 'dynamic-import': 'import', 'require-call': 'require',
 };
 
+const SERVED_URL = /\.(?:[cm]?[jt]s|json)$/;
 const TYPESCRIPT_URL = /\.[cm]?ts$/;
 
 /**
- * The literal specifiers each file imports, by URL: one esbuild pass over the
- * files on disk (and one per already-transpiled source), every import marked
- * external so only these files are parsed.
+ * Parses `roots` and everything they reach: esbuild walks the graph natively
+ * (in parallel, in Go) and its metafile lists each file's imports with the
+ * specifier as written. The edges themselves are resolved afterwards by the
+ * master's own resolver, so an edge is exactly what the child will ask for;
+ * where esbuild's walk and the resolver disagree, the file the resolver names
+ * is scanned when it is next needed. A graph esbuild cannot walk (an import
+ * of something missing) is scanned again file by file, each specifier
+ * followed by the resolver.
  */
-async function scan(esbuild: Esbuild | undefined, urls: string[], sources: Map<string, Uint8Array>): Promise<Map<string, Found[]>> {
-  const out = new Map<string, Found[]>();
-  if (!esbuild) return out;
-  const files = urls.filter((u) => u.startsWith('file:') && /\.(?:[cm]?js|json)$/.test(u));
-  const recorder = (importerUrl?: string): import('esbuild').Plugin => ({
-    name: 'mitogen-ts-scan',
-    setup(b) {
-      b.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind === 'entry-point') return undefined;
-        const kind = KINDS[args.kind];
-        const from = importerUrl ?? (args.importer ? pathToFileURL(args.importer).href : undefined);
-        if (kind && from) {
-          let list = out.get(from);
-          if (!list) out.set(from, list = []);
-          list.push({ kind, spec: args.path });
-        }
-        return { path: args.path, external: true };
-      });
-    },
-  });
-  const options = {
-    bundle: true, write: false, outdir: '/mitogen-ts-scan', platform: 'node', format: 'esm',
-    target: 'esnext', logLevel: 'silent', tsconfigRaw: {},
+async function scanGraph(esbuild: Esbuild | undefined, roots: string[], found: Map<string, Found[]>, follow: (url: string) => boolean): Promise<void> {
+  const mark = (u: string): Found[] => {
+    let list = found.get(u);
+    if (!list) found.set(u, list = []);
+    return list;
+  };
+  const record = (from: string, esbuildKind: string, spec: string): ModuleKind | undefined => {
+    let kind = KINDS[esbuildKind];
+    if (!kind) return undefined;
+    // TypeScript transpiled to CommonJS runs its static imports as require().
+    if (esbuildKind === 'import-statement' && TYPESCRIPT_URL.test(from) && formatOf(from) === 'commonjs') kind = 'require';
+    mark(from).push({ kind, spec });
+    return kind;
+  };
+  const files = roots.filter((u) => u.startsWith('file:') && SERVED_URL.test(u));
+  if (!esbuild || !files.length) { roots.forEach(mark); return; }
+  const common = {
+    bundle: true, write: false, outdir: '/mitogen-ts-scan', platform: 'node', format: 'esm', target: 'esnext',
+    logLevel: 'silent', tsconfigRaw: {}, absWorkingDir: '/', loader: { '.node': 'empty' },
   } as const;
-  const fromDisk = (paths: string[]) => esbuild.build({ ...options, entryPoints: paths, plugins: [recorder()] });
-  if (files.length) {
-    try {
-      await fromDisk(files.map((u) => fileURLToPath(u)));
-    } catch {
-      // One file esbuild cannot parse must not cost the others their edges.
-      for (const u of files) {
-        out.delete(u);
-        await fromDisk([fileURLToPath(u)]).catch(() => out.delete(u));
-      }
+  try {
+    const r = await esbuild.build({ ...common, entryPoints: files.map((u) => fileURLToPath(u)), metafile: true });
+    for (const [path, input] of Object.entries(r.metafile.inputs)) {
+      if (path.includes(':')) continue; // esbuild's own namespaces
+      const from = pathToFileURL(`/${path}`).href;
+      mark(from);
+      for (const i of input.imports) record(from, i.kind, i.original ?? i.path);
     }
-  }
-  await Promise.all([...sources].map(async ([u, src]) => {
-    const path = fileURLToPath(u);
+  } catch {
+    // Slower, and sure: every specifier resolved by the master's resolver as esbuild finds it.
+    for (const u of files) found.delete(u);
     await esbuild.build({
-      ...options, plugins: [recorder(u)],
-      stdin: { contents: Buffer.from(src).toString('utf8'), loader: 'js', sourcefile: path, resolveDir: dirname(path) },
-    }).catch(() => out.delete(u));
-  }));
-  return out;
+      ...common, entryPoints: files.map((u) => fileURLToPath(u)),
+      plugins: [{
+        name: 'mitogen-ts-scan',
+        setup(b) {
+          b.onLoad({ filter: /.*/ }, (args) => { mark(pathToFileURL(args.path).href); return undefined; });
+          b.onResolve({ filter: /.*/ }, (args) => {
+            if (args.kind === 'entry-point') return undefined;
+            const external = { path: args.path, external: true };
+            if (!args.importer) return external;
+            const from = pathToFileURL(args.importer).href;
+            const kind = record(from, args.kind, args.path);
+            if (!kind) return external;
+            let url: string;
+            try { url = resolveModule(args.path, from, kind).url; } catch { return external; }
+            return follow(url) && !found.has(url) ? { path: fileURLToPath(url) } : external;
+          });
+        },
+      }],
+    }).catch(() => {});
+  }
+  roots.forEach(mark);
 }

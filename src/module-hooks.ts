@@ -8,13 +8,15 @@
  */
 import { isBuiltin } from 'node:module';
 import type { MessagePort } from 'node:worker_threads';
+import { ModuleTable } from '../actors/module-table.js';
+import type { ModuleEntry } from '../actors/module-wire.js';
 
 const PREFIX = 'mitogen-import:';
 const TS_FILE = /\.[cm]?tsx?$/;
 const LOCAL_MISS = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_UNKNOWN_FILE_EXTENSION']);
 
 type Format = 'module' | 'commonjs' | 'json' | 'builtin';
-type Reply = { url: string; format: Format; source?: Uint8Array; exports?: string[] } | { error: string; code: string };
+type Reply = { url: string; format: Format; source?: Uint8Array; exports?: string[]; deps?: ModuleEntry['deps']; preload?: ModuleEntry[] | Uint8Array } | { error: string; code: string };
 
 interface ResolveContext { parentURL?: string; conditions?: string[]; importAttributes?: Record<string, string> }
 interface ResolveResult { url: string; format?: string; shortCircuit?: boolean }
@@ -26,6 +28,8 @@ let port: MessagePort;
 let nextId = 1;
 const pending = new Map<number, (r: Reply) => void>();
 const forwarded = new Map<string, { format: Format; source: Uint8Array; exports?: string[] }>();
+/** What the broker sent: a preloaded module resolves here without a message. */
+const table = new ModuleTable();
 
 export function initialize(data: { port: MessagePort }): void {
   port = data.port;
@@ -57,7 +61,15 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
       if (!LOCAL_MISS.has((e as { code?: string }).code ?? '')) throw e;
     }
   }
-  const r = await ask(specifier, parentURL ?? 'file:///');
+  const parent = parentURL ?? 'file:///';
+  let r = table.answer('import', parent, specifier) as Reply | undefined;
+  if (!r) {
+    r = await ask(specifier, parent);
+    if (!('error' in r) && r.format !== 'builtin') {
+      table.absorbReply({ ...r, format: r.format }, Array.isArray(r.preload) ? r.preload : []);
+      table.setEdge('import', parent, specifier, r.url);
+    }
+  }
   if ('error' in r) {
     throw Object.assign(new Error(r.error), { code: r.code });
   }
@@ -79,5 +91,6 @@ export async function load(url: string, context: object, next: NextLoad): Promis
       + names.map((n, i) => `const x${i} = m[${JSON.stringify(n)}];\nexport { x${i} as ${JSON.stringify(n)} };\n`).join('');
     return { format: 'module', source, shortCircuit: true };
   }
-  return { format: f.format, source: f.source, shortCircuit: true };
+  // A copy: preloaded sources share one buffer, and Node may transfer the one it is given.
+  return { format: f.format, source: f.source.slice(), shortCircuit: true };
 }

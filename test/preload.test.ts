@@ -68,18 +68,26 @@ test('a chain of 40 TypeScript modules, each importing the next, takes one reque
       ? `import { value as next } from './m${i + 1}.js';\nexport const value: number = next + 1;\n`
       : 'export const value: number = 1;\n')),
   });
+  const threadAsks = () => ctx.call(async () => (await (await import('../src/index.js')).currentRouter()!.broker.control((api) => api.stats())).moduleThreadRequests);
+  const before = await threadAsks();
   let v: unknown;
   t.is(await requestsDuring(router, async () => { v = await ctx.call(importValue, url('m0.ts')); }), 1);
   t.is(v, 40);
+  // The ESM hooks asked the broker once; the other 39 resolved from their own copy.
+  t.is(await threadAsks() - before, 1);
 });
 
 test('a chain of 40 CommonJS modules, each requiring the next, takes one request', async (t) => {
   const { router, ctx, url } = await hiddenTree(t, chain(40, '.cjs', (i) => (i < 39
     ? `exports.value = require('./m${i + 1}.cjs').value + 1;\n`
     : 'exports.value = 1;\n')));
+  const threadAsks = () => ctx.call(async () => (await (await import('../src/index.js')).currentRouter()!.broker.control((api) => api.stats())).moduleThreadRequests);
+  const before = await threadAsks();
   let v: unknown;
   t.is(await requestsDuring(router, async () => { v = await ctx.call(requireValue, fileURLToPath(url('m0.cjs'))); }), 1);
   t.is(v, 40);
+  // The main thread asked its broker once; the other 39 came from its own copy of the preload.
+  t.is(await threadAsks() - before, 1);
 });
 
 test('a circular ESM graph, a package with exports conditions, JSON and a .ts tree arrive complete in one request', async (t) => {
