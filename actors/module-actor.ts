@@ -13,6 +13,7 @@
  * it, and this context's own threads (the CommonJS loader, the ESM hooks)
  * keep a copy and stop asking.
  */
+import { pathToFileURL } from 'node:url';
 import { ModuleTable, targetOf } from './module-table.js';
 import type { ModuleEntry, ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
 import { isEntry, packPreload, unpackPreload } from './module-wire.js';
@@ -96,7 +97,7 @@ export class ModuleActor {
   }
 
   private resolve(req: ModuleRequest): Promise<string | ModuleFailure> | string | ModuleFailure {
-    const known = this.table.edge(req.kind, req.parent, req.spec);
+    const known = this.table.edge(req.kind, req.parent, req.spec) ?? this.held(req.spec);
     if (known !== undefined) {
       this.hits++;
       return known;
@@ -115,6 +116,13 @@ export class ModuleActor {
     ).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
+  }
+
+  /** A module named by its absolute path or URL (an ESM wrapper requiring its CommonJS module) that is held here. */
+  private held(spec: string): string | undefined {
+    if (!spec.startsWith('/') && !spec.startsWith('file:')) return undefined;
+    const url = spec.startsWith('/') ? pathToFileURL(spec).href : spec;
+    return this.table.entry(url) ? url : undefined;
   }
 
   private async entriesOf(urls: string[]): Promise<(ModuleEntry | ModuleFailure | undefined)[]> {
