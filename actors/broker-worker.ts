@@ -240,6 +240,7 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
         return;
       }
       void modules.serve(b.value, { key: from ?? modules, remote: true }).then((r) => {
+        if (debug) log('debug', `GET_MODULE ${b.value.kind} ${b.value.spec} from ${b.value.parent} for ${from?.name ?? 'this context'}: ${'error' in r ? r.code : `${r.url}${r.preload ? ' with a preload' : ''}`}`);
         // Refusals are the policy at work: worth a line naming who asked.
         if ('code' in r && r.code === 'ERR_MODULE_REFUSED') log('warn', `refused module ${b.value.spec} to ${from?.name ?? 'this context'} (context ${h.srcId}): ${r.error}`);
         reply(h, r);
