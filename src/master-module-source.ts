@@ -24,7 +24,7 @@ import type { ModulePolicy } from './module-policy.js';
 import { formatOf, loadModule, resolveModule } from './module-resolver.js';
 
 type Esbuild = typeof import('esbuild');
-interface CjsLexer { initSync?(): void; parse(source: string, name?: string): { exports: string[]; reexports: string[] } }
+interface CjsLexer { parse(source: string, name?: string): { exports: string[]; reexports: string[] } }
 
 interface Found { kind: ModuleKind; spec: string }
 
@@ -38,14 +38,20 @@ export interface MasterSourceOptions {
 export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
   // esbuild is resolved by the master's main thread; this worker was eval'd, so require by path.
   const esbuild = (): Esbuild | undefined => (o.esbuildPath ? require(o.esbuildPath) as Esbuild : undefined);
-  let lexer: CjsLexer | undefined;
-  const cjsLexer = (): CjsLexer | undefined => {
-    if (!lexer && o.moduleBase) {
-      lexer = createRequire(o.moduleBase)('cjs-module-lexer') as CjsLexer;
-      lexer.initSync?.();
+  // Node's own CommonJS export lexer: its WebAssembly build (the ESM entry), else the JavaScript one.
+  let lexer: Promise<CjsLexer | undefined> | undefined;
+  const cjsLexer = (): Promise<CjsLexer | undefined> => (lexer ??= (async () => {
+    if (!o.moduleBase) return undefined;
+    const req = createRequire(o.moduleBase);
+    try {
+      const dir = dirname(req.resolve('cjs-module-lexer/package.json'));
+      const wasm = await import(pathToFileURL(`${dir}/dist/lexer.mjs`).href) as CjsLexer & { init(): Promise<void> };
+      await wasm.init();
+      return wasm;
+    } catch {
+      return req('cjs-module-lexer') as CjsLexer;
     }
-    return lexer;
-  };
+  })());
   const transpile = async (source: string, url: string, format: 'module' | 'commonjs'): Promise<string> => {
     const e = esbuild();
     if (!e) throw new Error(`cannot transpile ${url}: esbuild was not found in the master`);
@@ -77,8 +83,7 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     return refused(url, f.spec) ? undefined : [f.kind, f.spec, url];
   };
 
-  const exportsOf = (text: string, url: string, depth = 0, seen = new Set<string>()): string[] | undefined => {
-    const lx = cjsLexer();
+  const exportsOf = (lx: CjsLexer | undefined, text: string, url: string, depth = 0, seen = new Set<string>()): string[] | undefined => {
     if (!lx) return undefined;
     let parsed: { exports: string[]; reexports: string[] };
     try { parsed = lx.parse(text, fileURLToPath(url)); } catch { return []; }
@@ -90,14 +95,14 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
         if (r.format !== 'commonjs' || seen.has(r.url)) continue;
         seen.add(r.url);
         const src = readFileSync(fileURLToPath(r.url), 'utf8');
-        for (const n of exportsOf(src, r.url, depth + 1, seen) ?? []) names.add(n);
+        for (const n of exportsOf(lx, src, r.url, depth + 1, seen) ?? []) names.add(n);
       } catch { /* an unresolvable re-export adds nothing, as in Node */ }
     }
     names.delete('default');
     return [...names];
   };
 
-  const entry = (url: string, m: Awaited<ReturnType<typeof loadModule>>, found: Found[]): ModuleEntry => {
+  const entry = (lx: CjsLexer | undefined, url: string, m: Awaited<ReturnType<typeof loadModule>>, found: Found[]): ModuleEntry => {
     if (m.format === 'builtin') throw new Error(`${url} is a builtin`);
     const deps: DepEdge[] = [];
     const once = new Set<string>();
@@ -109,7 +114,7 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       if (d) deps.push(d);
     }
     const e: ModuleEntry = { url, format: m.format, source: m.source, deps };
-    if (m.format === 'commonjs') e.exports = exportsOf(Buffer.from(m.source).toString('utf8'), url);
+    if (m.format === 'commonjs') e.exports = exportsOf(lx, Buffer.from(m.source).toString('utf8'), url);
     return e;
   };
 
@@ -129,9 +134,10 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     async entries(urls) {
       const unscanned = urls.filter((u) => !found.has(u));
       if (unscanned.length) await scanGraph(esbuild(), unscanned, found, follow);
+      const lx = await cjsLexer();
       return Promise.all(urls.map(async (u) => {
         try {
-          return entry(u, await loadModule(u, transpile), found.get(u) ?? []);
+          return entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []);
         } catch (e) {
           return { error: (e as Error).message, code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING' };
         }
