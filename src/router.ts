@@ -481,7 +481,7 @@ export class Router implements MessageRouter {
   private async connectNow<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
     if (this.shutdownPromise) throw new MitogenError('cannot connect: the router has shut down');
     const contextId = await this.broker.control((api) => api.allocateId());
-    const remoteName = opts.remoteName ?? `${os.userInfo().username}@${os.hostname()}:${process.pid}`;
+    const remoteName = opts.remoteName ?? defaultRemoteName();
     const spec: ConnectSpec = {
       contextId,
       method: transport.method,
@@ -595,6 +595,11 @@ export class Router implements MessageRouter {
   static readonly brokerExitMsg = 'the broker has exited';
 }
 
+
+/** `<user>@<host>:<pid>`, slashes made underscores (a Windows `DOMAIN\\user`), as Mitogen's get_default_remote_name. */
+export function defaultRemoteName(user = os.userInfo().username, host = os.hostname(), pid = process.pid): string {
+  return `${user}@${host}:${pid}`.replace(/[\\/]/g, '_');
+}
 
 const LEVELS: ReadonlySet<unknown> = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
 

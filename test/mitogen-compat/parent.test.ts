@@ -3,6 +3,7 @@ import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ChannelError, currentRouter, EofError, Message, Receiver, StreamError, TimeoutError } from '../../src/index.js';
 import type { Context, Sender } from '../../src/index.js';
+import { defaultRemoteName } from '../../src/router.js';
 import { pidAlive, routerFor, waitUntil } from '../helpers.js';
 
 /** Pids whose argv contains `marker`. */
@@ -124,4 +125,12 @@ test('parent_test DisconnectTest.test_far_sibling_disconnected: a grandchild not
   await sync.get({ timeout: 20 });
   await c22.shutdown({ wait: true });
   t.regex(await result, /^ChannelError: the respondent context .* has disconnected$/);
+});
+
+test('parent_test GetDefaultRemoteNameTest.test_slashes: <user>@<host>:<pid>, slashes made underscores; a child\'s title is mitogen:<that>', async (t) => {
+  t.is(defaultRemoteName('ECORP\\Administrator', 'box', 123), 'ECORP_Administrator@box:123');
+  t.is(defaultRemoteName('a/b', 'box', 1), 'a_b@box:1');
+  const router = routerFor(t);
+  const local = await router.local();
+  t.is(await local.call(() => process.title), `mitogen:${defaultRemoteName()}`);
 });
