@@ -1,6 +1,6 @@
 // Ported from Mitogen's tests/parent_test.py.
 import test from 'ava';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { ChannelError, currentRouter, EofError, Message, Receiver, StreamError, TimeoutError } from '../../src/index.js';
 import type { Context, Sender } from '../../src/index.js';
 import { defaultRemoteName } from '../../src/router.js';
@@ -52,6 +52,8 @@ test('parent_test ContextTest.test_context_shutdown: shutdown({ wait: true }) le
   const local = await router.local();
   const pid = await local.call(() => process.pid);
   await local.shutdown({ wait: true });
+  // Mitogen's test waits for the child (wait_for_child) before checking it is gone.
+  await waitUntil(() => !existsSync(`/proc/${pid}`), 10, `process ${pid} is reaped`);
   t.false(pidAlive(pid));
 });
 

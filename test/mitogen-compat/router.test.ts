@@ -2,7 +2,8 @@
 import test from 'ava';
 import { ChannelError, currentRouter, Latch, Message, MitogenError, Receiver, Router } from '../../src/index.js';
 import type { Context } from '../../src/index.js';
-import { collectLogs, routerFor } from '../helpers.js';
+import { existsSync } from 'node:fs';
+import { collectLogs, routerFor, waitUntil } from '../helpers.js';
 
 test('router_test AddHandlerTest.test_cannot_double_register: a handle already registered is refused', (t) => {
   const router = routerFor(t);
@@ -193,6 +194,8 @@ test('router_test ShutdownTest.test_shutdown_wait_true: after shutdown({ wait: t
   const l1 = await router.local();
   const pid = await l1.call(() => process.pid);
   await l1.shutdown({ wait: true });
+  // As Mitogen's test, which waits for the process's exit event before checking it was reaped.
+  await waitUntil(() => !existsSync(`/proc/${pid}`), 10, `process ${pid} is reaped`);
   t.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
   await t.throwsAsync(l1.call(() => process.pid), { instanceOf: ChannelError });
 });
@@ -211,6 +214,7 @@ test('router_test ShutdownTest.test_disconnect_all: router.shutdown() ends every
   const [l1, l2] = [await router.local(), await router.local()];
   const pids = [await l1.call(() => process.pid), await l2.call(() => process.pid)];
   await router.shutdown();
+  await waitUntil(() => pids.every((pid) => !existsSync(`/proc/${pid}`)), 10, 'both processes are reaped');
   for (const pid of pids) t.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
   for (const ctx of [l1, l2]) {
     t.true(ctx.isDisconnected);
