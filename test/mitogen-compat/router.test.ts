@@ -234,3 +234,32 @@ test('router_test via naming (ssh_test SshMixin.test_via_stream_name): a context
   // Inside, a context knows itself by its own name, as in Mitogen.
   t.is(await c.call(() => currentRouter()!.name), 'leaf');
 });
+
+/** Run in a child: sends two frames straight to its broker, a forged one with these ids, then an honest one. */
+function forgeThenHonest(handle: number, srcId: number, authId: number): void {
+  const r = currentRouter()!;
+  const forged = Message.encoded('forged', { dstId: 0, handle });
+  forged.srcId = srcId;
+  forged.authId = authId;
+  r.broker.send(forged.toFrame());
+  r.broker.send(Message.encoded('honest', { dstId: 0, handle, srcId: r.myId, authId: r.myId }).toFrame());
+}
+
+for (const [name, ids] of [
+  ['test_bad_auth_id: a frame whose auth_id belongs to another child', (me: number, other: number) => [other, other]],
+  ['test_bad_src_id: a frame with its own auth_id but another child\'s src_id', (me: number, other: number) => [other, me]],
+] as const) {
+  test(`router_test SourceVerifyTest.${name} is dropped and logged`, async (t) => {
+    const router = routerFor(t);
+    const child1 = await router.local();
+    const child2 = await router.local();
+    const logs = collectLogs(t);
+    const recv = new Receiver(router);
+    const [srcId, authId] = ids(child1.contextId, child2.contextId);
+    await child1.call(forgeThenHonest, recv.handle, srcId, authId);
+    // Frames from one stream arrive in order: once the honest one is here, the forged one was dropped, not delayed.
+    t.is((await recv.get({ timeout: 10 })).decode(), 'honest');
+    t.true(recv.empty());
+    t.true(logs.some((r) => r.text.includes(`bad auth_id: dropping message from ${child1.name} claiming src ${srcId} auth ${authId}`)));
+  });
+}
