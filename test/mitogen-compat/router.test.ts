@@ -263,3 +263,17 @@ for (const [name, ids] of [
     t.true(logs.some((r) => r.text.includes(`bad auth_id: dropping message from ${child1.name} claiming src ${srcId} auth ${authId}`)));
   });
 }
+
+test('router_test MessageSizeTest.test_local_exceeded: an oversized message with no reply_to is refused and logged', async (t) => {
+  const router = routerFor(t);
+  router.maxMessageSize = 4096;
+  const logs = collectLogs(t);
+  router.route(Message.encoded(' '.repeat(8192), { dstId: 1234, handle: 1234 }));
+  t.true(logs.some((r) => /message too large: \d+ bytes exceeds maxMessageSize 4096 bytes \(max 4096 bytes\)/.test(r.text)));
+});
+
+test('router_test ShutdownTest.test_disconnect_invalid_context: shutting down a context that never existed is harmless', async (t) => {
+  const router = routerFor(t);
+  await t.notThrowsAsync(router.contextFor(1234).shutdown());
+  t.is(await (await router.local()).call(() => 'router still fine'), 'router still fine');
+});
