@@ -136,3 +136,12 @@ test('parent_test GetDefaultRemoteNameTest.test_slashes: <user>@<host>:<pid>, sl
   const local = await router.local();
   t.is(await local.call(() => process.title), `mitogen:${defaultRemoteName()}`);
 });
+
+test('parent_test ReturncodeToStrTest: a child that dies in the bootstrap is described by its exit status or signal', async (t) => {
+  const router = routerFor(t);
+  // Mitogen: "exited with return code N", "exited due to signal 9 (SIGKILL)"; ours name the command too.
+  for (const [nodePath, how] of [[['true'], 'true exited with status 0'], [['false'], 'false exited with status 1'], [['sh', '-c', 'kill -9 $$'], 'sh killed by SIGKILL']] as const) {
+    const e = await t.throwsAsync(router.local({ nodePath: [...nodePath], connectTimeout: 5 }), { instanceOf: EofError });
+    t.true(e!.message.includes(how), e!.message);
+  }
+});
