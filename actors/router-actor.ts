@@ -178,6 +178,12 @@ export class RouterActor {
   /** A DEL_ROUTE from our parent: a context we talked to is gone. */
   onParentDelRoute(id: number): void {
     if (this.routes.has(id)) return; // it is ours: we know better.
+    // Our parent tells us only because someone below us talked to `id`; which
+    // child it was is not kept (upward ids are not remembered, so made-up ids
+    // grow nothing), so every child is told, one frame each: a grandchild
+    // waiting on a far sibling learns it is gone (Mitogen's far-sibling case).
+    const body = encodeBody(id);
+    for (const child of this.children) this.sendControl(child, DEL_ROUTE, body, child.remoteId);
     this.opts.onRoutesChanged({ type: 'del', ids: [id] });
   }
 

@@ -78,15 +78,31 @@ export class Broker {
       this.worker.on('error', (e) => {
         process.stderr.write(`mitogen: broker worker failed: ${e.stack ?? e}\n`);
       });
-      this.worker.on('exit', () => { this.exited = true; });
+      this.worker.on('exit', () => this.markExited());
     } else {
-      this.link.on('close', () => { this.exited = true; });
+      this.link.on('close', () => this.markExited());
     }
   }
 
   /** Where frames addressed to this thread go. */
   onFrame(fn: FrameListener): void { this.frameListener = fn; }
   onEvent(fn: EventListener): void { this.eventListener = fn; }
+
+  /** Runs once when the broker ends, by shutdown() or by its worker exiting: nothing will arrive after. */
+  onExit(fn: () => void): void {
+    if (this.exitNotified) queueMicrotask(fn);
+    else this.exitListeners.push(fn);
+  }
+
+  private readonly exitListeners: (() => void)[] = [];
+  private exitNotified = false;
+
+  private markExited(): void {
+    this.exited = true;
+    if (this.exitNotified) return;
+    this.exitNotified = true;
+    for (const fn of this.exitListeners.splice(0)) fn();
+  }
 
   /**
    * Hands a frame to the router actor. The frame's memory moves to the worker.
@@ -164,8 +180,8 @@ export class Broker {
         // A fork's broker is its host's to end (it ends with the fork's thread).
         if (this.worker) await this.worker.terminate();
         else (this.link as MessagePort).close();
-        this.exited = true;
       }
+      this.markExited();
     })());
   }
 }

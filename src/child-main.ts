@@ -81,7 +81,7 @@ const broker = new Broker(C.fork ? { adopt: C.fork.broker } : {
   },
 }, { keepAlive: true });
 
-router = new Router(broker, { contextId: C.contextId, parentIds: C.parentIds, name: C.name });
+router = new Router(broker, { contextId: C.contextId, parentIds: C.parentIds, name: C.name, unidirectional: C.unidirectional });
 router.maxMessageSize = C.maxMessageSize;
 router.exitHook = () => process.exit(0);
 setCurrentRouter(router);

@@ -47,9 +47,10 @@ export class Receiver implements AsyncIterable<Message>, Selectable<Message> {
       this.closedReason ??= msg.deadReason();
       this.router.delHandler(this.handle);
     }
-    const w = this.waiters.shift();
-    if (w) this.settle(w, msg);
-    else {
+    // A dead message ends the channel for every waiter, not just the first (else the others hang).
+    const woken = msg.isDead ? this.waiters.splice(0) : this.waiters.splice(0, 1);
+    for (const w of woken) this.settle(w, msg);
+    if (!woken.length) {
       this.queue.push(msg);
       this.readyListener?.();
     }

@@ -12,7 +12,7 @@ import { Broker } from './broker.js';
 import { readHeader } from './codec.js';
 import type { CodecContext } from './codec.js';
 import { Context } from './context.js';
-import { ChannelError, MitogenError } from './errors.js';
+import { MitogenError } from './errors.js';
 import { CONNECT, DEFAULT_MAX_UNSENT_BYTES, FIRST_DYNAMIC_HANDLE, FORWARD_LOG } from './handles.js';
 import { DEFAULT_WARNINGS_PER_SECOND, emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
 import type { LogLevel } from './log.js';
@@ -101,6 +101,8 @@ export interface RouterInternals {
   contextId: number;
   parentIds: number[];
   name: string;
+  /** The mode the parent started this context in (its broker already routes so). */
+  unidirectional?: boolean;
 }
 
 export class Router implements MessageRouter {
@@ -130,6 +132,7 @@ export class Router implements MessageRouter {
     this.myId = internals?.contextId ?? 0;
     this.parentIds = internals?.parentIds ?? [];
     this.name = internals?.name ?? 'master';
+    this.uni = internals?.unidirectional ?? false;
     const router = this;
     this.codecContext = {
       context: (id, name) => router.contextRef(id, name),
@@ -137,9 +140,11 @@ export class Router implements MessageRouter {
     };
     this.broker.onFrame((frame) => this.onFrame(frame));
     this.broker.onEvent((ev) => this.onBrokerEvent(ev));
+    this.broker.onExit(() => this.onBrokerExit());
     if (this.myId === 0) {
       // The master prints what its contexts forward: their console output and logs.
       this.addHandler((msg) => {
+        if (msg.isDead) return; // the broker has ended: no more records
         const record = forwardedRecord(msg);
         if (record) emitLog(record);
         else log('warn', `dropping a malformed FORWARD_LOG from context ${msg.srcId}: ${msg}`);
@@ -288,7 +293,10 @@ export class Router implements MessageRouter {
       set.add(handle);
     }
     this.handlers.set(handle, entry);
-    if (opts.respondent && this.gone.has(opts.respondent.contextId)) {
+    if (this.brokerGone) {
+      // Nothing can arrive any more: answer at once rather than never.
+      queueMicrotask(() => this.drainHandlers());
+    } else if (opts.respondent && this.gone.has(opts.respondent.contextId)) {
       // Asking a dead context: answer at once rather than never.
       queueMicrotask(() => this.deliver(this.deadFor(opts.respondent!, handle)));
     }
@@ -488,7 +496,7 @@ export class Router implements MessageRouter {
   private async connectNow<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
     if (this.shutdownPromise) throw new MitogenError('cannot connect: the router has shut down');
     const contextId = await this.broker.control((api) => api.allocateId());
-    const remoteName = opts.remoteName ?? `${os.userInfo().username}@${os.hostname()}:${process.pid}`;
+    const remoteName = opts.remoteName ?? defaultRemoteName();
     const spec: ConnectSpec = {
       contextId,
       method: transport.method,
@@ -499,7 +507,8 @@ export class Router implements MessageRouter {
       maxMessageSize: this.maxSize,
       debug: opts.debug ?? isDebugEnabled(),
       profiling: opts.profiling ?? false,
-      unidirectional: opts.unidirectional ?? false,
+      // As Mitogen's connect(): this router's mode is the default for the children it starts.
+      unidirectional: opts.unidirectional ?? this.uni,
       login: transport.login?.(opts, { remoteName }),
       ptyModule: transport.login ? ptyModuleDir() : undefined,
       ...transport.extra?.(opts),
@@ -512,7 +521,8 @@ export class Router implements MessageRouter {
       : await this.broker.connect(spec);
     this.gone.delete(result.contextId);
     const ctx = this.contextFor(result.contextId, result.name);
-    ctx.name = result.name;
+    // As Mitogen's proxy_connect: a context built through another is named by its path, `<via name>.<name>`.
+    ctx.name = opts.via ? `${opts.via.name}.${result.name}` : result.name;
     ctx.via = opts.via;
     this.events$.next({ type: 'connect', context: ctx });
     return ctx;
@@ -558,25 +568,53 @@ export class Router implements MessageRouter {
   /** Shuts every child down, then the broker. Idempotent; resolves when all are gone. */
   shutdown(): Promise<void> {
     return (this.shutdownPromise ??= (async () => {
-      this.stopDebugWatch();
       await this.broker.shutdown();
-      for (const [id] of this.contexts) if (id !== this.myId) this.onDisconnect(id);
-      for (const [handle, entry] of [...this.handlers]) {
-        if (!entry.persist) {
-          this.handlers.delete(handle);
-          entry.fn(Object.assign(Message.dead(ChannelError.localMsg, { dstId: this.myId, handle }), { router: this }));
-        }
-      }
-      this.events$.next({ type: 'shutdown' });
-      this.events$.complete();
+      this.onBrokerExit();
     })());
   }
 
   get isShutdown(): boolean {
-    return this.shutdownPromise !== undefined;
+    return this.shutdownPromise !== undefined || this.brokerGone;
   }
+
+  private brokerGone = false;
+
+  /**
+   * The broker has ended (router.shutdown(), broker.shutdown(), or its worker
+   * died): as Mitogen's _on_broker_exit, every handler, persistent ones too, is
+   * removed and given a dead message, so nothing waits for what cannot come.
+   */
+  private onBrokerExit(): void {
+    if (this.brokerGone) return;
+    this.brokerGone = true;
+    this.stopDebugWatch();
+    for (const [id] of this.contexts) if (id !== this.myId) this.onDisconnect(id);
+    this.drainHandlers();
+    this.events$.next({ type: 'shutdown' });
+    this.events$.complete();
+  }
+
+  private drainHandlers(): void {
+    for (const [handle, entry] of [...this.handlers]) {
+      if (this.handlers.get(handle) !== entry) continue; // removed (or replaced) by an earlier handler's dead message
+      this.delHandler(handle);
+      try {
+        entry.fn(Object.assign(Message.dead(Router.brokerExitMsg, { dstId: this.myId, srcId: this.myId, handle }), { router: this }));
+      } catch (e) {
+        log('error', `${this.name}: handler for handle ${handle} threw on the shutdown dead message: ${(e as Error).stack ?? e}`);
+      }
+    }
+  }
+
+  /** The reason in the dead message every handler receives when the broker ends (Mitogen's broker_exit_msg). */
+  static readonly brokerExitMsg = 'the broker has exited';
 }
 
+
+/** `<user>@<host>:<pid>`, slashes made underscores (a Windows `DOMAIN\\user`), as Mitogen's get_default_remote_name. */
+export function defaultRemoteName(user = os.userInfo().username, host = os.hostname(), pid = process.pid): string {
+  return `${user}@${host}:${pid}`.replace(/[\\/]/g, '_');
+}
 
 const LEVELS: ReadonlySet<unknown> = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
 

@@ -10,6 +10,9 @@ import type { Selectable } from './selectable.js';
 
 export interface SelectEvent<T> { source: Selectable<T>; data: T }
 
+/** The Select each member is in (Mitogen checks `recv.notify` for the same). */
+const owners = new WeakMap<Selectable<unknown>, Select<unknown>>();
+
 export class Select<T = Message> implements Selectable<T>, AsyncIterable<T> {
   static readonly emptyMsg = 'Cannot get() from an empty Select';
   private readonly members: Selectable<T>[] = [];
@@ -36,6 +39,9 @@ export class Select<T = Message> implements Selectable<T>, AsyncIterable<T> {
       throw new LatchError('Adding this Select instance would create a Select cycle');
     }
     if (this.members.includes(member)) throw new LatchError('that member is already in this Select');
+    // A member wakes one Select only: a second would take its wake-ups and leave the first waiting forever.
+    if (owners.has(member)) throw new LatchError('Cannot add: that member is already in another Select');
+    owners.set(member, this);
     this.members.push(member);
     member.setReadyListener(() => this.onReady());
     if (!member.empty()) this.onReady();
@@ -45,6 +51,7 @@ export class Select<T = Message> implements Selectable<T>, AsyncIterable<T> {
     const i = this.members.indexOf(member);
     if (i < 0) throw new LatchError('that member is not in this Select');
     this.members.splice(i, 1);
+    owners.delete(member);
     member.setReadyListener(undefined);
   }
 
@@ -56,7 +63,10 @@ export class Select<T = Message> implements Selectable<T>, AsyncIterable<T> {
 
   /** Detaches every member and wakes a pending get(), which then throws LatchError (Mitogen's Select.close). */
   close(): void {
-    for (const m of this.members.splice(0)) m.setReadyListener(undefined);
+    for (const m of this.members.splice(0)) {
+      owners.delete(m);
+      m.setReadyListener(undefined);
+    }
     this.onReady();
   }
 

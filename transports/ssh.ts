@@ -41,7 +41,8 @@ function needsTty(o: SshOptions): boolean {
 
 export const ssh: Transport<SshOptions> = {
   method: 'ssh',
-  defaultName: (o) => `ssh.${o.hostname}${o.port !== undefined ? `:${o.port}` : ''}`,
+  // As Mitogen's _get_name: the port only when it is not 22.
+  defaultName: (o) => `ssh.${o.hostname}${o.port !== undefined && o.port !== 22 ? `:${o.port}` : ''}`,
   argv(o, common) {
     const bits = [...(typeof o.sshPath === 'object' ? o.sshPath : [o.sshPath ?? 'ssh'])];
     // Without -v, LogLevel ERROR keeps a login banner (which may mention "password") quiet.
