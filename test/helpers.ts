@@ -31,18 +31,19 @@ export function collectLogs(t: ExecutionContext): LogRecord[] {
   return records;
 }
 
-/** True while the process exists and is not a zombie. */
+/** True while the process exists and is not a zombie. EPERM means it exists but is not ours to signal: alive. */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-  } catch {
-    return false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
+  } catch (e) {
+    if (isGone(e)) return false;
+    throw e;
   }
 }
 
@@ -57,12 +58,27 @@ export async function waitUntil(cond: () => boolean, seconds: number, what: stri
 
 export const isRoot = process.getuid?.() === 0;
 
-/** Every process's argv and environment, as text: where a secret must never appear. */
+/** The process went away between listing and reading: not a failure. */
+function isGone(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/**
+ * Every process's argv and environment, as text: where a secret must never appear.
+ * An entry that exists but cannot be read throws: a secrecy check that skipped it
+ * would pass without looking (run the checks as root, which reads every entry).
+ */
 export function processTexts(): string[] {
   const out: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     for (const f of ['cmdline', 'environ']) {
-      try { out.push(readFileSync(`/proc/${pid}/${f}`, 'latin1')); } catch { /* gone, or not ours to read */ }
+      try {
+        out.push(readFileSync(`/proc/${pid}/${f}`, 'latin1'));
+      } catch (e) {
+        if (isGone(e)) continue;
+        throw new Error(`cannot read /proc/${pid}/${f} (${(e as NodeJS.ErrnoException).code}): the secrecy check would not see this process`);
+      }
     }
   }
   return out;
