@@ -47,6 +47,13 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** The pid in a bootstrap error's context name (`local.<pid>: bootstrap stopped…`): the child that failed to boot. */
+export function bootstrapPid(message: string): number {
+  const m = /: \w+\.(\d+): bootstrap stopped/.exec(message);
+  if (!m) throw new Error(`no context name in: ${message}`);
+  return Number(m[1]);
+}
+
 /** Polls `cond` every 20 ms until it holds, or fails after `seconds` (a bound, not a sleep). */
 export async function waitUntil(cond: () => boolean, seconds: number, what: string): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
