@@ -67,6 +67,19 @@ test('sudo: sudoArgs are parsed as Mitogen parses them; an unknown option is a S
   await t.throwsAsync(router.sudo({ sudoArgs: ['-u'] }), { instanceOf: StreamError, message: /-u needs a value/ });
 });
 
+test('sudo: preserveEnv, setHome and login take effect as -E, -H and -i', async (t) => {
+  const router = routerFor(t);
+  // mitouser3 may run anything as root without a password; MT_KEEP is in sudo's own environment.
+  const sudoPath = ['env', 'MT_KEEP=kept', 'runuser', '-u', 'mitouser3', '--', 'sudo'];
+  const seen = async (o: Parameters<typeof router.sudo>[0]) => (await router.sudo({ sudoPath, ...o })).call(() =>
+    ({ home: process.env.HOME, keep: process.env.MT_KEEP ?? 'dropped', shlvl: process.env.SHLVL ?? 'none', user: require('node:os').userInfo().username as string }));
+  t.like(await seen({}), { user: 'root', home: '/root', keep: 'dropped', shlvl: 'none' });
+  t.like(await seen({ preserveEnv: true }), { user: 'root', home: '/home/mitouser3', keep: 'kept' }, 'sudo -E keeps the caller\'s environment, HOME too');
+  t.like(await seen({ preserveEnv: true, setHome: true }), { home: '/root', keep: 'kept' }, '-H sets HOME even so');
+  t.like(await seen({ sudoArgs: ['-EH'] }), { home: '/root', keep: 'kept' });
+  t.not((await seen({ login: true })).shlvl, 'none', 'sudo -i runs the command through root\'s login shell');
+});
+
 test('sudo: a translated prompt (German) is recognised', async (t) => {
   const router = routerFor(t);
   const german = ['LANG=de_DE.UTF-8', 'LANGUAGE=de', 'LC_ALL=de_DE.UTF-8'];
