@@ -66,6 +66,9 @@ export class StreamActor {
 
   maxMessageSize: number;
 
+  /** @internal For tests: bytes received and held, waiting to complete a frame. */
+  get buffered(): number { return this.avail; }
+
   /** Feeds bytes received before the stream was handed over (after the bootstrap marker). */
   feed(chunk: Buffer): void {
     if (this.isClosed) return;

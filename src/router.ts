@@ -358,7 +358,11 @@ export class Router implements MessageRouter {
     this.deliver(msg);
   }
 
+  /** @internal For tests: sees every message this router receives, before its handler is looked up. */
+  onReceive?: (msg: Message) => void;
+
   private deliver(msg: Message): void {
+    this.onReceive?.(msg);
     const entry = this.handlers.get(msg.handle);
     if (!entry) {
       if (!msg.isDead) {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { ChannelError, currentRouter, EofError, logRecords, logToFile, Message, Receiver, TimeoutError } from '../src/index.js';
 import type { RouterEvent } from '../src/index.js';
-import { collectLogs, pidAlive, routerFor, waitUntil } from './helpers.js';
+import { bootstrapPid, collectLogs, pidAlive, routerFor, waitUntil } from './helpers.js';
 
 // Floods log thousands of lines: to a file, not the test output (records still reach logRecords).
 logToFile(join(mkdtempSync(join(os.tmpdir(), 'mt-faults-')), 'log'));
@@ -31,10 +31,9 @@ test('a stopped child (SIGSTOP): its calls wait, get({ timeout }) bounds the wai
   t.teardown(() => { if (pidAlive(pid)) process.kill(pid, 'SIGCONT'); });
   await waitUntil(() => procState(pid) === 'T', 5, 'the child is stopped');
   const rx = ctx.callAsync((n: number) => n * 2, 21);
-  const t0 = performance.now();
+  // Without the timeout this get() would wait for ever (the test's timeout is the bound).
   await t.throwsAsync(rx.get({ timeout: 0.5 }), { instanceOf: TimeoutError });
-  const waited = performance.now() - t0;
-  t.true(waited >= 450, `timed out early, after ${waited.toFixed(0)} ms`);
+  t.is(procState(pid), 'T', 'the child was stopped all along: it could not have answered');
   // Stopped is not gone: no keepalive declares it dead, and the rest of the tree goes on.
   t.false(ctx.isDisconnected);
   t.is(await other.call(() => 'unaffected'), 'unaffected');
@@ -133,11 +132,13 @@ test('junk and then an exit fails with EofError quoting the junk', async (t) => 
 });
 
 test('junk and then silence fails with TimeoutError quoting the junk, bounded by connectTimeout', async (t) => {
+  t.timeout(30_000); // without connectTimeout the bootstrap would never end
   const router = routerFor(t);
-  const t0 = performance.now();
   const err = await t.throwsAsync(router.local({ nodePath: junkScript(t, JUNK, 'exec cat >/dev/null'), connectTimeout: 1 }), { instanceOf: TimeoutError });
-  t.true(performance.now() - t0 < 5000);
+  t.regex(err!.message, /^Failed to setup connection after 1 seconds: .*bootstrap stopped at stage 0/);
   t.regex(err!.message, /Welcome to junk-host/);
+  const pid = bootstrapPid(err!.message);
+  await waitUntil(() => !pidAlive(pid), 10, `the silent child ${pid} is gone`);
 });
 
 // ---------------------------------------------------------------- floods
@@ -193,21 +194,36 @@ test('a flood of 50,000 messages to an unknown handle and to a closed Receiver: 
   t.is(await flooder.call(() => 'fine'), 'fine');
 });
 
-test('a flood to 50,000 distinct unknown contexts: each is dropped, and the master keeps no record of them', async (t) => {
+// Serial: its 50,000 debug records load this process, which the concurrent flood test measures responsiveness of.
+test.serial('a flood to 50,000 distinct unknown contexts: each is dropped, and the master keeps no record of them', async (t) => {
   const router = routerFor(t);
   const flooder = await router.local();
   const N = 50_000;
+  const FIRST = 100_000_000;
+  // Each drop is logged at debug level by the master's broker: count them, one per destination.
+  const droppedFor = new Map<number, number>();
+  const noRoute = new RegExp(`^no route to context (\\d+): dropping message from ${flooder.name} \\(src ${flooder.contextId}, handle 1000\\)`);
+  const sub = logRecords.subscribe((r) => {
+    const m = r.level === 'debug' ? noRoute.exec(r.text) : null;
+    if (m) droppedFor.set(Number(m[1]), (droppedFor.get(Number(m[1])) ?? 0) + 1);
+  });
+  t.teardown(() => sub.unsubscribe());
+  await router.broker.control((api) => api.setDebug(true));
+  t.teardown(() => router.broker.control((api) => api.setDebug(false)).catch(() => {}));
   const before = await router.broker.control((api) => api.stats());
-  const sent = await flooder.call(async (n: number) => {
+  const sent = await flooder.call(async (n: number, first: number) => {
     const r = currentRouter()!;
     for (let i = 0; i < n; i++) {
-      r.route(Message.encoded(i, { dstId: 100_000_000 + i, handle: 1000 }));
+      r.route(Message.encoded(i, { dstId: first + i, handle: 1000 }));
       if (i % 1000 === 999) await new Promise((res) => setImmediate(res));
     }
     return n;
-  }, N);
+  }, N, FIRST);
   t.is(sent, N);
   t.is(await flooder.call(() => 'after'), 'after'); // the flood is routed (dropped) by now: same pipe, in order
+  await waitUntil(() => droppedFor.size === N, 20, `every message is dropped (${droppedFor.size} so far)`);
+  const wrong = [...droppedFor].filter(([id, n]) => n !== 1 || id < FIRST || id >= FIRST + N);
+  t.deepEqual(wrong, [], 'each destination dropped exactly once');
   const after = await router.broker.control((api) => api.stats());
   t.is(after.routes, before.routes);
   t.true(after.talkedTo <= before.talkedTo + 1, `talkedTo ${before.talkedTo} -> ${after.talkedTo}`);
@@ -237,17 +253,21 @@ test('a flood of forged frames cannot flood the log: at most 1,000 warnings a se
   const N = 5000;
   const forged: string[] = [];
   const summaries: number[] = [];
+  // Warnings logged in each one-second window: the broker closes a window that suppressed anything with its summary line.
+  const runs: number[] = [0];
   const sub = logRecords.subscribe((r) => {
     if (r.level !== 'warn') return;
-    if (/bad auth_id: dropping message from local\.\d+ claiming src 0 auth 0/.test(r.text)) forged.push(r.text);
+    if (/bad auth_id: dropping message from local\.\d+ claiming src 0 auth 0/.test(r.text)) { forged.push(r.text); runs[runs.length - 1]!++; }
     const m = /^(\d+) more warnings suppressed in one second/.exec(r.text);
-    if (m) summaries.push(Number(m[1]));
+    if (m) { summaries.push(Number(m[1])); runs.push(0); }
   });
   t.teardown(() => sub.unsubscribe());
   await hostile.call(writeForgedFrames, N);
   await waitUntil(() => forged.length + summaries.reduce((a, b) => a + b, 0) === N, 20, 'every forged frame is logged or counted');
   t.true(summaries.length >= 1, 'a summary line counts what was suppressed');
-  t.true(forged.length <= 1000 * (summaries.length + 1), `${forged.length} warning lines for ${N} forged frames`);
+  // Per window, not in total: each window before a summary logged at most the budget.
+  t.deepEqual(runs.slice(0, -1).filter((n) => n > 1000), [], `warnings per suppressing window: ${runs.join(', ')}`);
+  t.true(runs.at(-1)! <= 1000, `warnings after the last summary: ${runs.at(-1)}`);
   t.true(forged.length < N);
   t.is(await other.call(() => 'unaffected'), 'unaffected');
   t.is(await hostile.call(() => 'still here'), 'still here');

@@ -78,6 +78,12 @@ test('shutting a host down ends its forks; output in a fork is forwarded, not pr
   const records = collectLogs(t);
   t.is(await f.call(() => { console.log('from the fork'); process.stdout.write('raw from the fork\n'); return 'ok'; }), 'ok');
   await waitUntil(() => ['from the fork', 'raw from the fork'].every((x) => records.some((r) => r.name === 'forked' && r.text === x)), 10, 'the fork\'s output is forwarded');
+  // Not printed too: anything written to the host's own stdout or stderr would come back as the
+  // host's records. The host's marker, written after the fork's lines, arrives after any of them.
+  await host.call(() => { process.stderr.write('host marker\n'); });
+  await waitUntil(() => records.some((r) => r.text === 'host marker'), 10, 'the host\'s marker arrives');
+  const mentions = records.filter((r) => r.text.includes('from the fork')).map((r) => `${r.name}: ${r.text}`);
+  t.deepEqual(mentions.sort(), ['forked: from the fork', 'forked: raw from the fork'], 'each line once, from the fork alone');
   await host.shutdown({ wait: true });
   t.true(f.isDisconnected);
 });

@@ -76,9 +76,27 @@ test('an oversized frame is reported and its body skipped without buffering; the
   fc.assert(fc.property(fc.integer({ min: MAX + 1, max: MAX * 8 }), frameArb, fc.array(fc.nat(), { maxLength: 20 }), (size, after, cuts) => {
     const big = buildFrame({ dstId: 1, srcId: 2, authId: 2, handle: 1000, replyTo: 1001 }, new Uint8Array(size));
     const { actor, seen } = reader();
-    for (const c of chunked(concat([big, after]), cuts)) actor.feed(c);
-    return seen.oversize.length === 1 && seen.oversize[0]!.length === size && seen.oversize[0]!.replyTo === 1001
+    // Never more held than one frame the limit allows: the oversized body is not kept.
+    let held = 0;
+    for (const c of chunked(concat([big, after]), cuts)) { actor.feed(c); held = Math.max(held, actor.buffered); }
+    return held <= HEADER_SIZE + MAX
+      && seen.oversize.length === 1 && seen.oversize[0]!.length === size && seen.oversize[0]!.replyTo === 1001
       && seen.frames.length === 1 && Buffer.compare(Buffer.from(seen.frames[0]!), Buffer.from(after)) === 0 && seen.closed === undefined;
   }), { numRuns: Math.max(200, RUNS / 10) });
   t.pass();
+});
+
+test('a frame claiming a 1 GiB body: 64 MiB of it stream past and the reader holds no more than a header', (t) => {
+  const { actor, seen } = reader();
+  const head = buildFrame({ dstId: 1, srcId: 2, authId: 2, handle: 1000, replyTo: 0 }, new Uint8Array(0));
+  new DataView(head.buffer, head.byteOffset).setUint32(HEADER_SIZE - 4, 2 ** 30); // the length field
+  actor.feed(Buffer.from(head));
+  t.is(seen.oversize.length, 1);
+  t.is(seen.oversize[0]!.length, 2 ** 30);
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  let held = 0;
+  for (let i = 0; i < 1024; i++) { actor.feed(chunk); held = Math.max(held, actor.buffered); }
+  t.is(held, 0, 'bytes of the skipped body were held');
+  t.is(seen.closed, undefined);
+  t.deepEqual(seen.frames, []);
 });

@@ -31,19 +31,27 @@ export function collectLogs(t: ExecutionContext): LogRecord[] {
   return records;
 }
 
-/** True while the process exists and is not a zombie. */
+/** True while the process exists and is not a zombie. EPERM means it exists but is not ours to signal: alive. */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-  } catch {
-    return false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
+  } catch (e) {
+    if (isGone(e)) return false;
+    throw e;
   }
+}
+
+/** The pid in a bootstrap error's context name (`local.<pid>: bootstrap stopped…`): the child that failed to boot. */
+export function bootstrapPid(message: string): number {
+  const m = /: \w+\.(\d+): bootstrap stopped/.exec(message);
+  if (!m) throw new Error(`no context name in: ${message}`);
+  return Number(m[1]);
 }
 
 /** Polls `cond` every 20 ms until it holds, or fails after `seconds` (a bound, not a sleep). */
@@ -57,13 +65,77 @@ export async function waitUntil(cond: () => boolean, seconds: number, what: stri
 
 export const isRoot = process.getuid?.() === 0;
 
-/** Every process's argv and environment, as text: where a secret must never appear. */
+/** The process went away between listing and reading: not a failure. */
+function isGone(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/** This process's descendants, from every process's parent in /proc/<pid>/stat. */
+function descendants(pids: readonly string[]): Set<string> {
+  const children = new Map<string, string[]>();
+  for (const pid of pids) {
+    let stat: string;
+    try { stat = readFileSync(`/proc/${pid}/stat`, 'latin1'); } catch { continue; /* gone */ }
+    const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]!;
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const out = new Set<string>();
+  const todo = [String(process.pid)];
+  while (todo.length) for (const c of children.get(todo.pop()!) ?? []) if (!out.has(c)) { out.add(c); todo.push(c); }
+  return out;
+}
+
+/**
+ * Every process's argv and environment, as text: where a secret must never appear.
+ * A process this one started (a login tool, a context) that cannot be read throws:
+ * a secrecy check that skipped it would pass without looking (run as root, which
+ * reads them all). Other processes cannot carry a secret this test made, and some
+ * (kernel threads, a more privileged init) are unreadable even to root: those are skipped.
+ */
 export function processTexts(): string[] {
   const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  const ours = descendants(pids);
+  for (const pid of pids) {
     for (const f of ['cmdline', 'environ']) {
-      try { out.push(readFileSync(`/proc/${pid}/${f}`, 'latin1')); } catch { /* gone, or not ours to read */ }
+      try {
+        out.push(readFileSync(`/proc/${pid}/${f}`, 'latin1'));
+      } catch (e) {
+        if (isGone(e) || !ours.has(pid)) continue;
+        throw new Error(`cannot read /proc/${pid}/${f} (${(e as NodeJS.ErrnoException).code}): the secrecy check would not see this process`);
+      }
     }
   }
   return out;
+}
+
+/**
+ * Samples every process's argv and environment every 10 ms until stop(): the
+ * secret must show in none. `isTool` picks the login's own process by its argv
+ * (sudo, ssh, sshd's session); toolSeen counts samples that caught it running,
+ * so sampling that only ever ran before or after the login shows as such.
+ */
+export function sampleProcesses(secret: string, isTool: (argv: string[]) => boolean): { stop(): { samples: number; toolSeen: number; leaks: string[] } } {
+  let samples = 0;
+  let toolSeen = 0;
+  const leaks: string[] = [];
+  const sample = (): void => {
+    samples++;
+    let sawTool = false;
+    for (const text of processTexts()) {
+      if (text.includes(secret) && leaks.length < 10) leaks.push(text.slice(0, 200));
+      if (isTool(text.split('\0'))) sawTool = true;
+    }
+    if (sawTool) toolSeen++;
+  };
+  sample();
+  const timer = setInterval(sample, 10);
+  let stopped = false;
+  return {
+    stop() {
+      if (!stopped) { stopped = true; clearInterval(timer); sample(); }
+      return { samples, toolSeen, leaks };
+    },
+  };
 }

@@ -25,12 +25,21 @@ test('a child cannot claim routes it does not own: ADD_ROUTE for the master, a s
   const logs = collectLogs(t);
   const a = await router.local();
   const b = await router.local();
+  // Foreign: an id that lives elsewhere in the tree, under the sibling.
+  const c = await router.local({ via: b });
+  const claimed = [0, b.contextId, c.contextId];
   // Forged ADD_ROUTE frames, built here and sent by the child's broker as its own.
-  const frames = [0, b.contextId].map((id) => Array.from(buildFrame({ dstId: 0, srcId: a.contextId, authId: a.contextId, handle: handles.ADD_ROUTE, replyTo: 0 }, encodeBody([id, 'stolen']))));
+  const frames = claimed.map((id) => Array.from(buildFrame({ dstId: 0, srcId: a.contextId, authId: a.contextId, handle: handles.ADD_ROUTE, replyTo: 0 }, encodeBody([id, 'stolen']))));
   await a.call((raw: number[][]) => { for (const f of raw) currentRouter()!.broker.send(new Uint8Array(f)); }, frames);
-  await waitUntil(() => logs.filter((r) => /refusing ADD_ROUTE/.test(r.text)).length >= 2, 5, 'both claims are refused in the log');
-  // Routing is unchanged: b still answers as b, the master is still the master.
+  const refused = (): number[] => logs.flatMap((r) => {
+    const m = new RegExp(`^refusing ADD_ROUTE\\((\\d+)\\) from ${a.name}: `).exec(r.text);
+    return m ? [Number(m[1])] : [];
+  });
+  await waitUntil(() => refused().length >= 3, 5, 'all three claims are refused in the log');
+  t.deepEqual(refused().sort((x, y) => x - y), [...claimed].sort((x, y) => x - y), 'each claim refused once, by its id');
+  // Routing is unchanged: b and c still answer as themselves, and the master is still the master.
   t.is(await b.call(() => 'b'), 'b');
+  t.is(await c.call(() => process.ppid), await b.call(() => process.pid));
   t.is(router.contextById(b.contextId)!.name.startsWith('local.'), true);
 });
 

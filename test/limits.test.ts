@@ -1,6 +1,6 @@
 import test from 'ava';
 import { DEFAULT_MAX_MESSAGE_SIZE, MitogenError } from '../src/index.js';
-import { routerFor } from './helpers.js';
+import { collectLogs, routerFor, waitUntil } from './helpers.js';
 
 test('maxMessageSize defaults to 128 MiB', (t) => {
   t.is(DEFAULT_MAX_MESSAGE_SIZE, 128 * 1024 * 1024);
@@ -31,8 +31,12 @@ test('a frame over the receiver\'s limit is refused by the router, and the sende
   // The child may send 4 MiB, but its parent (the master's broker) accepts 1 MiB.
   await ctx.call(() => { currentRouter()!.maxMessageSize = 4 * 1024 * 1024; });
   router.maxMessageSize = 1024 * 1024;
+  const records = collectLogs(t);
   const err = await t.throwsAsync(ctx.call(() => new Uint8Array(2 * 1024 * 1024)), { instanceOf: MitogenError });
-  t.regex(err!.message, /message too large/);
+  // The master's limit, not the child's (whose own refusal would name 4194304 and be logged as the child's).
+  t.regex(err!.message, /message too large: \d+ bytes exceeds maxMessageSize 1048576 bytes/);
+  await waitUntil(() => records.some((r) => r.name.startsWith('master:') && /^refusing message for 0 handle \d+: message too large: \d+ bytes exceeds maxMessageSize 1048576/.test(r.text)), 10, 'the master\'s broker logs the refusal');
+  t.false(records.some((r) => r.name === ctx.name && /message too large/.test(r.text)), 'the child did not refuse it itself');
   t.is(await ctx.call(() => 'alive'), 'alive');
 });
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChannelError, currentRouter, EofError, HostKeyError, PasswordError, StreamError } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
-import { collectLogs, fixturesDir, hidingNodePath, processTexts, routerFor } from './helpers.js';
+import { collectLogs, fixturesDir, hidingNodePath, routerFor, sampleProcesses } from './helpers.js';
 import { asUser1, host, sshTestbed } from './testbed.js';
 
 const whereAmI = (ctx: Context) => ctx.call(() => ({
@@ -50,18 +50,20 @@ for (const client of ['openssh', 'ssh2'] as const) {
     const router = routerFor(t);
     const secret = 'mitouser1_password';
     const records = collectLogs(t);
-    const seen: string[] = [];
-    const scan = (): void => { seen.push(...processTexts()); };
     const pw = { hostname: host('pw').addr, username: 'mitouser1', sshArgs: knownHosts(), debug: true, sshDebugLevel: 3 };
-    const connecting = ssh(router, { ...pw, password: secret });
-    scan();
-    const ctx = await connecting;
-    scan();
+    // Every process's argv and environment, sampled all through both logins: the ssh
+    // client's (OpenSSH), or the session sshd starts on the host (either client).
+    const sampler = sampleProcesses(secret, client === 'openssh' ? (argv) => argv[0] === 'ssh' : (argv) => argv[0]!.startsWith('sshd: mitouser1'));
+    t.teardown(() => sampler.stop());
+    const ctx = await ssh(router, { ...pw, password: secret });
     await ctx.call(() => console.log('a line from the ssh context'));
     const wrong = await t.throwsAsync(ssh(router, { ...pw, password: `${secret}-wrong` }), { instanceOf: PasswordError });
+    const sampled = sampler.stop();
     t.true(records.some((r) => r.text === 'a line from the ssh context'));
     t.true(records.some((r) => /debug1|debug2|debug3/.test(r.text)), `${client}'s debug lines were forwarded`);
-    for (const text of [...records.map((r) => r.text), wrong!.message, wrong!.stack ?? '', ...seen]) t.false(text.includes(secret), `leaked in: ${text.slice(0, 200)}`);
+    t.true(sampled.toolSeen > 0, `the samples saw the login running (${sampled.samples} samples)`);
+    t.deepEqual(sampled.leaks, [], 'no process showed the password');
+    for (const text of [...records.map((r) => r.text), wrong!.message, wrong!.stack ?? '']) t.false(text.includes(secret), `leaked in: ${text.slice(0, 200)}`);
   });
 
   test(`${client}: key auth and a call`, async (t) => {
