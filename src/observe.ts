@@ -8,10 +8,10 @@
  * (half a window at a time). Subscribed with a plain observer, a value is
  * taken when `next()` returns; iterated with `for await`, when the loop pulls
  * it — so a slow consumer holds at most one window in this process, whatever
- * the stream's length. When the consumer has taken everything while the
- * producer waits for credit, the link is the limit: the consumer acks at
- * once and doubles the window, up to its maximum. Unsubscribing tears the
- * source down in the producer.
+ * the stream's length. A consumer that runs dry while the producer waits for
+ * credit, and then waits longer than it worked, is held back by the link's
+ * round trip, not by itself: the window doubles, up to its maximum.
+ * Unsubscribing tears the source down in the producer.
  *
  * Protocol (bodies are [kind, ...]): producer -> us: ['s', ctrlHandle]
  * first, then ['b', values, blocked, acksSeen]*, then ['c'] or
@@ -67,6 +67,11 @@ class Session<T> {
   /** What the latest batch said: the producer waits for credit, having seen this many credit messages. */
   private producerBlocked = false;
   private producerAcks = 0;
+  /** Window tuning: when the consumer last ran dry with the producer blocked, and when it last started work after a wait. */
+  private idleSince: number | undefined;
+  private busySince = 0;
+  /** The next credit message doubles the window. */
+  private growNext = false;
 
   constructor(private readonly ctx: Context, private readonly body: CallBody, window: Window,
     private readonly stats: FlowStats, private readonly sink: Sink<T>) {
@@ -100,6 +105,7 @@ class Session<T> {
         return;
       case 'b': {
         const values = frame[1];
+        this.tune();
         this.producerBlocked = frame[2];
         this.producerAcks = frame[3];
         this.stats.frames++;
@@ -134,16 +140,38 @@ class Session<T> {
   }
 
   /**
+   * A batch arrived. If we had run dry while the producer waited for credit,
+   * and waited longer than we had worked, the link's round trip and not this
+   * consumer is the limit: the window grows (a slow consumer, or one whose
+   * next batch was already queued here, never waits longer than it works).
+   */
+  private tune(): void {
+    const now = performance.now();
+    if (this.idleSince !== undefined) {
+      if (now - this.idleSince > this.idleSince - this.busySince) this.growNext = true;
+      this.busySince = now;
+      this.idleSince = undefined;
+    } else if (this.busySince === 0) {
+      this.busySince = now;
+    }
+  }
+
+  /**
    * Credit goes back once half a window (of bytes, or of values when capped)
-   * has been taken, or at once when the producer waits for it with nothing
-   * left here to take: then the window was too small for the link, and grows.
+   * has been taken, or at once when the producer waits for it, has seen all
+   * our credit so far and nothing is left here to take (no threshold can
+   * leave both ends waiting).
    */
   private maybeAck(): void {
-    if (this.ended || this.takenMsgs === 0) return;
+    if (this.ended) return;
+    const drained = this.producerBlocked && this.untaken === 0;
+    if (drained && this.idleSince === undefined) this.idleSince = performance.now();
+    if (this.takenMsgs === 0) return;
     const w = this.window;
-    const stalled = this.producerBlocked && this.producerAcks === this.acksSent && this.untaken === 0;
+    const stalled = drained && this.producerAcks === this.acksSent;
     if (!stalled && this.takenBytes * 2 < w.bytes && !(w.messages && this.takenMsgs * 2 >= w.messages)) return;
-    const grow = stalled && w.bytes < w.maxBytes;
+    const grow = this.growNext && w.bytes < w.maxBytes;
+    this.growNext = false;
     if (grow) w.bytes = Math.min(w.bytes * 2, w.maxBytes);
     this.sendCtrl(grow ? ['a', this.takenMsgs, w.bytes] : ['a', this.takenMsgs]);
     this.acksSent++;
