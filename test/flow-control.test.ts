@@ -7,7 +7,7 @@
  * sshd) and never past its maximum, and does not grow for a slow consumer.
  */
 import test from 'ava';
-import { lastValueFrom, materialize, toArray } from 'rxjs';
+import { lastValueFrom, map, materialize, take, toArray } from 'rxjs';
 import { CallError } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
 import { start } from '../bench/lib/delay-proxy.js';
@@ -134,6 +134,25 @@ test('a slow consumer keeps the window it was given', async (t) => {
   }
   t.true(obs.stats.credits >= 10, `${obs.stats.credits} credit messages`);
   t.is(obs.stats.window, 8 * 1024);
+});
+
+test('a consumer slow in next() keeps the window it was given, though it drains each batch', async (t) => {
+  const router = routerFor(t);
+  router.observeWindow = { bytes: 8 * 1024, maxBytes: 1 << 20 };
+  const child = await router.local();
+  const { createHash } = await import('node:crypto');
+  const work = new Uint8Array(8 << 20);
+  const obs = child.observe<Uint8Array>(async function* () { for (;;) yield new Uint8Array(1024); });
+  let taken = 0;
+  await lastValueFrom(obs.pipe(take(40), map((v) => {
+    // Synchronous work per value: the next batch is already queued here when this one is done.
+    createHash('sha256').update(work).digest();
+    taken++;
+    return v;
+  })), { defaultValue: undefined });
+  t.is(taken, 40);
+  t.is(obs.stats.window, 8 * 1024, `${obs.stats.credits} credit messages`);
+  t.true(obs.stats.credits >= 3, `${obs.stats.credits} credit messages`);
 });
 
 test('bad windows are refused by name with a RangeError', async (t) => {
