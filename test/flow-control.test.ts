@@ -110,6 +110,8 @@ test('order, per-value errors and completion are as before: values sent before a
   const err = unsendable[2]!;
   t.true(err.kind === 'E' && err.error instanceof CallError);
   t.regex((err.error as CallError).message, /cannot send a value of type function/);
+  // A cap far below the 1000 values: most of them wait in the producer, and the error must wait behind them.
+  router.observeWindow = { bytes: 1 << 20, messages: 16 };
   const thrown = await lastValueFrom(child.observe<number>(async () => {
     const { concat, range, throwError } = await import('rxjs');
     return concat(range(0, 1000), throwError(() => new RangeError('after a thousand')));
