@@ -70,8 +70,8 @@ test('bench --quick writes a well-formed latest.json and latest.md with every fi
     }
     // Only fan-out and calls in flight have no floor; every other side is present.
     t.is(f.floor === null, def.id === 'inflight' || def.id === 'fanout', `${f.id}.floor`);
-    // Mitogen has no CPU pool: that figure alone has no Mitogen side.
-    t.is(f.mitogen === null, def.id === 'pool', `${f.id}.mitogen`);
+    // Mitogen has no CPU pool and no remote Observable: those figures have no Mitogen side (nor the WAN section's files).
+    t.is(f.mitogen === null, def.id === 'pool' || def.id.startsWith('wan_'), `${f.id}.mitogen`);
 
     if (def.id === 'fork' && !built.fork) {
       t.deepEqual(f.mitogenTs, { kind: 'not built', reason: 'router.fork is not a function' });
@@ -81,7 +81,7 @@ test('bench --quick writes a well-formed latest.json and latest.md with every fi
       t.is(f.mitogenTs?.kind, 'skipped');
     } else {
       t.is(f.mitogenTs?.kind, 'stat', `${f.id}: mitogen-ts measured`);
-      if (def.id !== 'ssh' && def.id !== 'pool') t.is(f.mitogen?.kind, 'stat', `${f.id}: Mitogen measured`);
+      if (def.id !== 'ssh' && def.id !== 'pool' && !def.id.startsWith('wan_')) t.is(f.mitogen?.kind, 'stat', `${f.id}: Mitogen measured`);
     }
 
     // Ratios and the verdict follow from the numbers written (whatever they are).

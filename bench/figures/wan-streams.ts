@@ -107,8 +107,8 @@ function streamFigure(id: string, mode: Mode, size: number): FigureDef {
     async measure(env: Env): Promise<Measured> {
       const addr = h1();
       if (typeof addr !== 'string') { const none = marker('skipped', addr.skipped); return { mitogenTs: none, floor: none, mitogen: null }; }
-      const ms = env.quick ? 1000 : 2500;
-      const reps = env.reps(3, 2);
+      const ms = env.quick ? 600 : 2500;
+      const reps = env.reps(3, 1);
       const router = env.router();
       const local = await within(router.local(), 60_000, 'local()');
       const { ctx } = await overWan(router, addr);
@@ -116,20 +116,20 @@ function streamFigure(id: string, mode: Mode, size: number): FigureDef {
       const wan: number[] = [];
       const near: number[] = [];
       // Untimed: the functions compiled and the JIT warm at both ends.
-      await within(valuesPerSecond(ctx, mode, size, 300), 60_000, 'warm-up');
-      await within(valuesPerSecond(local, mode, size, 300), 60_000, 'warm-up');
+      await within(valuesPerSecond(ctx, mode, size, env.quick ? 150 : 300), 60_000, 'warm-up');
+      await within(valuesPerSecond(local, mode, size, env.quick ? 150 : 300), 60_000, 'warm-up');
       await repeat(reps, env.deadline(), async () => {
         wan.push(scale(await within(valuesPerSecond(ctx, mode, size, ms), ms + 60_000, 'stream over the proxy')));
         near.push(scale(await within(valuesPerSecond(local, mode, size, ms), ms + 60_000, 'stream to a local child')));
       });
-      const raw = size ? await rawTcp(env.quick ? 64 : 256) : Number.NaN;
+      const raw = size ? await rawTcp(env.quick ? 32 : 256) : Number.NaN;
       const localStat = stat(near, unit);
       return {
         mitogenTs: stat(wan, unit),
         floor: size ? stat([raw], 'MiB/s') : localStat,
         mitogen: null,
         notes: [size
-          ? `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless stream of one ${size}-byte Uint8Array, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is raw TCP written through the same proxy to a local sink (${env.quick ? 64 : 256} MiB); the same stream to a local child: median ${localStat?.kind === 'stat' ? localStat.median.toFixed(0) : '?'} MiB/s.`
+          ? `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless stream of one ${size}-byte Uint8Array, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is raw TCP written through the same proxy to a local sink (${env.quick ? 32 : 256} MiB); the same stream to a local child: median ${localStat?.kind === 'stat' ? localStat.median.toFixed(0) : '?'} MiB/s.`
           : `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless async generator of integers, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is the same stream to a local child.`],
       };
     },
@@ -155,8 +155,8 @@ export const wanFiles: FigureDef = {
   async measure(env) {
     const addr = h1();
     if (typeof addr !== 'string') { const none = marker('skipped', addr.skipped); return { mitogenTs: none, floor: none, mitogen: null }; }
-    const mib = env.quick ? 16 : 64;
-    const reps = env.reps(3, 2);
+    const mib = env.quick ? 8 : 64;
+    const reps = env.reps(3, 1);
     const dir = mkdtempSync(join(os.tmpdir(), 'mitogen-ts-bench-wan-'));
     // The test host shares this filesystem; its user writes into a directory of its own.
     const out = join(dir, 'out');
