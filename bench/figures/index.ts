@@ -6,7 +6,7 @@ import { files, filesSsh } from './files.js';
 import { pool } from './pool.js';
 import { ssh, ssh2 } from './ssh.js';
 import { boot, fork, rss } from './start.js';
-import { wanFiles, wanKib, wanKibSub, wanValues, wanValuesSub } from './wan-streams.js';
+import { wanFiles, wanKib, wanKibSub, wanMemory, wanValues, wanValuesSub } from './wan-streams.js';
 
 export const FIGURES: readonly FigureDef[] = [boot, rtt, grandRtt, inflight, throughput, fanout, rss, fork, pool, ssh, ssh2, files, filesSsh,
-  wanValues, wanValuesSub, wanKib, wanKibSub, wanFiles];
+  wanValues, wanValuesSub, wanKib, wanKibSub, wanFiles, wanMemory];

@@ -18,7 +18,7 @@ import type { Context, Router } from '../../src/index.js';
 import { start } from '../lib/delay-proxy.js';
 import type { DelayProxy } from '../lib/delay-proxy.js';
 import type { Env, FigureDef, Measured } from '../lib/figure.js';
-import { marker, repeat, stat, within } from '../lib/measure.js';
+import { marker, repeat, sleep, stat, within } from '../lib/measure.js';
 
 const HOSTS = '/var/tmp/mitogen-testbed/ssh/hosts.json';
 const KEY = '/home/mitouser1/.ssh/id_mitotest';
@@ -140,6 +140,52 @@ export const wanValues = streamFigure('wan_values', 'await', 0);
 export const wanValuesSub = streamFigure('wan_values_sub', 'subscribe', 0);
 export const wanKib = streamFigure('wan_kib', 'await', 1024);
 export const wanKibSub = streamFigure('wan_kib_sub', 'subscribe', 1024);
+
+/**
+ * Master RSS growth (MiB) while `mib` MiB of 1 MiB values stream to a
+ * consumer that takes one value per 10 ms: it is slower than the link, so
+ * the window, not the stream's length, bounds what waits here.
+ */
+async function rssGrowth(ctx: Context, mib: number): Promise<number> {
+  const obs = ctx.observe<Uint8Array>(async function* (count: number) { const b = new Uint8Array(1 << 20).fill(3); for (let i = 0; i < count; i++) yield b; }, mib);
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  let n = 0;
+  for await (const v of obs) {
+    if (v.byteLength !== MiB) throw new Error(`a ${v.byteLength}-byte value in a stream of 1 MiB values`);
+    n++;
+    peak = Math.max(peak, process.memoryUsage().rss);
+    await sleep(10);
+  }
+  if (n !== mib) throw new Error(`${n} values of ${mib}`);
+  return (peak - base) / MiB;
+}
+
+export const wanMemory: FigureDef = {
+  id: 'wan_memory',
+  title: 'remote Observable over a 20 ms round trip: master RSS growth with a consumer taking one 1 MiB value per 10 ms',
+  goal: '<= the window (4 MiB) + 16 MiB',
+  seconds: 60,
+  needs: [],
+  met: (x) => x.value <= 4 + 16,
+  async measure(env) {
+    const addr = h1();
+    if (typeof addr !== 'string') { const none = marker('skipped', addr.skipped); return { mitogenTs: none, floor: none, mitogen: null }; }
+    const mib = env.quick ? 64 : 1024;
+    const router = env.router();
+    const local = await within(router.local(), 60_000, 'local()');
+    const { ctx } = await overWan(router, addr);
+    // Untimed warm-up at both ends, so the baseline holds the codec, the buffers and the compiled functions.
+    await within(rssGrowth(ctx, 16), 120_000, 'warm-up');
+    await within(rssGrowth(local, 16), 120_000, 'warm-up');
+    const wan = await within(rssGrowth(ctx, mib), mib * 1000 + 120_000, 'stream over the proxy');
+    const near = await within(rssGrowth(local, mib), mib * 1000 + 120_000, 'stream to a local child');
+    return {
+      mitogenTs: stat([wan], 'MiB'), floor: stat([near], 'MiB'), mitogen: null,
+      notes: [`wan_memory: ${mib} MiB as 1 MiB values, for await with a 10 ms pause per value, through the delay proxy to ${USER}@h1 (ssh2 client), default window; RSS sampled at every value, no forced GC; the floor is the same stream to a local child.`],
+    };
+  },
+};
 
 const scp = (args: string[]): Promise<void> => new Promise((resolve, reject) => {
   execFile('scp', args, { timeout: 300_000 }, (err) => (err ? reject(err) : resolve()));
