@@ -23,6 +23,7 @@ import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
 import type { CallBody } from './call.js';
 import type { Context } from './context.js';
+import { ChannelError } from './errors.js';
 import { OBSERVE } from './handles.js';
 import { Message } from './message.js';
 import { checkWindow, DEFAULT_WINDOW } from './flow-window.js';
@@ -104,6 +105,12 @@ class Session<T> {
         if (this.cancelled) this.sendCtrl(['u']);
         return;
       case 'b': {
+        if (!Array.isArray(frame[1]) || typeof frame[2] !== 'boolean' || typeof frame[3] !== 'number') {
+          // A peer may send anything: a batch that is not one ends the stream, named, rather than throwing in a handler.
+          this.end();
+          this.sink.error(new ChannelError(`malformed batch from ${this.ctx.name} on an observe stream`));
+          return;
+        }
         const values = frame[1];
         this.tune();
         this.producerBlocked = frame[2];

@@ -140,20 +140,21 @@ test('a slow consumer keeps the window it was given', async (t) => {
 
 test('a consumer slow in next() keeps the window it was given, though it drains each batch', async (t) => {
   const router = routerFor(t);
-  router.observeWindow = { bytes: 8 * 1024, maxBytes: 1 << 20 };
+  // 31 values of 1 KiB: credit goes back after 16, and the refill arrives while 15 are still to be worked through.
+  router.observeWindow = { bytes: 32 * 1024, maxBytes: 1 << 20 };
   const child = await router.local();
   const { createHash } = await import('node:crypto');
-  const work = new Uint8Array(8 << 20);
+  const work = new Uint8Array(4 << 20);
   const obs = child.observe<Uint8Array>(async function* () { for (;;) yield new Uint8Array(1024); });
   let taken = 0;
-  await lastValueFrom(obs.pipe(take(40), map((v) => {
+  await lastValueFrom(obs.pipe(take(120), map((v) => {
     // Synchronous work per value: the next batch is already queued here when this one is done.
     createHash('sha256').update(work).digest();
     taken++;
     return v;
   })), { defaultValue: undefined });
-  t.is(taken, 40);
-  t.is(obs.stats.window, 8 * 1024, `${obs.stats.credits} credit messages`);
+  t.is(taken, 120);
+  t.is(obs.stats.window, 32 * 1024, `${obs.stats.credits} credit messages`);
   t.true(obs.stats.credits >= 3, `${obs.stats.credits} credit messages`);
 });
 
