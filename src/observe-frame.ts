@@ -17,7 +17,8 @@ const LARGE_BIN = 1 << 16;
 
 /** One encoded value: its msgpack bytes, or a large byte string written as bin32 when the frame is built. */
 export class Piece {
-  private constructor(private readonly encoded: Uint8Array | undefined, private readonly bin: Uint8Array | undefined, readonly size: number) {}
+  private constructor(private readonly encoded: Uint8Array | undefined, private readonly bin: Uint8Array | undefined, readonly size: number,
+    private readonly owned = false) {}
 
   /**
    * Encodes `v` now (an unsendable value throws here, at the producer).
@@ -25,14 +26,17 @@ export class Piece {
    * referenced (the producer may reuse its buffer).
    */
   static of(v: unknown, ctx: CodecContext, keep: boolean): Piece {
-    if (v instanceof Uint8Array && v.byteLength >= LARGE_BIN) return new Piece(undefined, keep ? v.slice() : v, 5 + v.byteLength);
+    if (v instanceof Uint8Array && v.byteLength >= LARGE_BIN) return new Piece(undefined, keep ? v.slice() : v, 5 + v.byteLength, keep);
     const e = encodeBody(v, ctx);
     return new Piece(e, undefined, e.byteLength);
   }
 
+  /** Whether this piece refers to the producer's own buffer: it must go out before the producer runs on. */
+  get borrowed(): boolean { return this.bin !== undefined && !this.owned; }
+
   /** This piece, safe to hold past the current turn. */
   kept(): Piece {
-    return this.bin ? new Piece(undefined, this.bin.slice(), this.size) : this;
+    return this.borrowed ? new Piece(undefined, this.bin!.slice(), this.size, true) : this;
   }
 
   writeInto(frame: Uint8Array, at: number): number {

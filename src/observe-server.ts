@@ -171,7 +171,8 @@ class Production {
     this.inflight++;
     this.inflightBytes += piece.size;
     this.sizes.push(piece.size);
-    if (this.batchBytes >= BATCH_BYTES) this.flush(false);
+    // A borrowed byte string is copied into the frame now: the producer may refill its buffer once we return.
+    if (this.batchBytes >= BATCH_BYTES || piece.borrowed) this.flush(false);
   }
 
   private scheduleFlush(): void {

@@ -123,6 +123,17 @@ test('order, per-value errors and completion are as before: values sent before a
   t.deepEqual(await lastValueFrom(child.observe<number>(async function* () { yield 7; }).pipe(materialize(), toArray())).then((ns) => ns.map((n) => n.kind)), ['N', 'C']);
 });
 
+test('a producer that reuses its buffer after each yield: every value arrives as it was when yielded', async (t) => {
+  const router = routerFor(t);
+  const child = await router.local();
+  // 100 KiB: large enough to skip the encoder, small enough that several would share a batch.
+  const firsts = await lastValueFrom(child.observe<Uint8Array>(async function* () {
+    const b = new Uint8Array(100 * 1024);
+    for (let i = 0; i < 50; i++) { b.fill(i); yield b; }
+  }).pipe(map((v) => v[0]! + v[v.byteLength - 1]!), toArray()));
+  t.deepEqual(firsts, Array.from({ length: 50 }, (_, i) => 2 * i));
+});
+
 test('a slow consumer keeps the window it was given', async (t) => {
   const router = routerFor(t);
   router.observeWindow = { bytes: 8 * 1024, maxBytes: 1 << 20 };
