@@ -9,7 +9,7 @@
  * taken when `next()` returns; iterated with `for await`, when the loop pulls
  * it — so a slow consumer holds at most one window in this process, whatever
  * the stream's length. A consumer that runs dry while the producer waits for
- * credit, and then waits longer than it worked, is held back by the link's
+ * credit, and then waits longer than it worked (twice running), is held back by the link's
  * round trip, not by itself: the window doubles, up to its maximum.
  * Unsubscribing tears the source down in the producer.
  *
@@ -71,6 +71,8 @@ class Session<T> {
   /** Window tuning: when the consumer last ran dry with the producer blocked, and when it last started work after a wait. */
   private idleSince: number | undefined;
   private busySince = 0;
+  /** Batches in a row that found this consumer waiting longer than it had worked. */
+  private starved = 0;
   /** The next credit message doubles the window. */
   private growNext = false;
 
@@ -148,14 +150,17 @@ class Session<T> {
 
   /**
    * A batch arrived. If we had run dry while the producer waited for credit,
-   * and waited longer than we had worked, the link's round trip and not this
-   * consumer is the limit: the window grows (a slow consumer, or one whose
-   * next batch was already queued here, never waits longer than it works).
+   * and waited longer than we had worked, twice in a row, the link's round
+   * trip and not this consumer is the limit: the window grows (a slow
+   * consumer, or one whose next batch was already queued here, does not wait
+   * longer than it works).
    */
   private tune(): void {
     const now = performance.now();
     if (this.idleSince !== undefined) {
-      if (now - this.idleSince > this.idleSince - this.busySince) this.growNext = true;
+      // Twice running, so one late batch (a busy machine, a hiccup on the link) does not grow it.
+      this.starved = now - this.idleSince > this.idleSince - this.busySince ? this.starved + 1 : 0;
+      if (this.starved >= 2) { this.growNext = true; this.starved = 0; }
       this.busySince = now;
       this.idleSince = undefined;
     } else if (this.busySince === 0) {
