@@ -15,7 +15,7 @@ export type { SelectEvent } from './select.js';
 export type { Selectable } from './selectable.js';
 export { Channel } from './channel.js';
 export { RemoteObservable, DEFAULT_WINDOW } from './observe.js';
-export type { FlowWindow } from './observe.js';
+export type { FlowStats, FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,

@@ -2,16 +2,22 @@
  * The consuming side of ctx.observe(): a cold Observable whose values are
  * produced in another context.
  *
- * Flow control is credit-based: the producer may have at most `messages`
- * values or `bytes` bytes unacknowledged; the consumer acknowledges as it
- * takes them. Subscribed with a plain observer, a value is taken when
- * `next()` returns; iterated with `for await`, when the loop pulls it — so a
- * slow consumer holds at most one window in this process, whatever the
- * stream's length. Unsubscribing tears the source down in the producer.
+ * Flow control is credit-based and counted in bytes: the producer may have
+ * at most a window of bytes (and, if set, of values) sent and not yet
+ * acknowledged; the consumer acknowledges as it takes values, in batches
+ * (half a window at a time). Subscribed with a plain observer, a value is
+ * taken when `next()` returns; iterated with `for await`, when the loop pulls
+ * it — so a slow consumer holds at most one window in this process, whatever
+ * the stream's length. A consumer that runs dry while the producer waits for
+ * credit, and then waits longer than it worked (twice running), is held back by the link's
+ * round trip, not by itself: the window doubles, up to its maximum.
+ * Unsubscribing tears the source down in the producer.
  *
- * Protocol (bodies are [kind, value]): producer -> us: ['s', ctrlHandle]
- * first, then ['n', value]*, then ['c'] or ['e', CallError]. Us -> producer
- * on ctrlHandle: ['a', messages, bytes] (credit back) or ['u'] (unsubscribe).
+ * Protocol (bodies are [kind, ...]): producer -> us: ['s', ctrlHandle]
+ * first, then ['b', values, blocked, acksSeen]*, then ['c'] or
+ * ['e', CallError]. Us -> producer on ctrlHandle: ['a', values] or
+ * ['a', values, newWindowBytes] (credit back), or ['u'] (unsubscribe).
+ * See docs/flow-control.md.
  */
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
@@ -20,17 +26,25 @@ import type { Context } from './context.js';
 import { ChannelError } from './errors.js';
 import { OBSERVE } from './handles.js';
 import { Message } from './message.js';
+import { checkWindow, DEFAULT_WINDOW } from './flow-window.js';
+import type { FlowWindow, Window } from './flow-window.js';
 
-export interface FlowWindow {
-  /** Values the producer may send ahead of the consumer. */
-  messages: number;
-  /** Bytes the producer may send ahead (one value is always allowed). */
-  bytes: number;
+export { DEFAULT_WINDOW } from './flow-window.js';
+export type { FlowWindow } from './flow-window.js';
+
+/** What an Observable's subscriptions have done so far, summed over them (the window is the latest one's). */
+export interface FlowStats {
+  /** Batch frames received. */
+  frames: number;
+  /** Values received. */
+  values: number;
+  /** Credit messages sent back to the producer. */
+  credits: number;
+  /** The current window in bytes (it grows while the consumer keeps up and the link is the limit). */
+  window: number;
 }
 
-export const DEFAULT_WINDOW: FlowWindow = { messages: 32, bytes: 4 * 1024 * 1024 };
-
-type Frame = ['s', number] | ['n', unknown] | ['c'] | ['e', Error];
+type Frame = ['s', number] | ['b', unknown[], boolean, number] | ['c'] | ['e', Error];
 
 interface Sink<T> {
   next(value: T, bytes: number): void;
@@ -44,16 +58,36 @@ class Session<T> {
   private dataHandle = 0;
   private ended = false;
   private cancelled = false;
-  private ackMsgs = 0;
-  private ackBytes = 0;
+  private readonly window: Window;
+  /** Received and not yet taken. */
+  private untaken = 0;
+  /** Taken since the last credit message: values, and their bytes (a batch's size shared among its values). */
+  private takenMsgs = 0;
+  private takenBytes = 0;
+  private acksSent = 0;
+  /** What the latest batch said: the producer waits for credit, having seen this many credit messages. */
+  private producerBlocked = false;
+  private producerAcks = 0;
+  /** Window tuning: when the consumer last ran dry with the producer blocked, and when it last started work after a wait. */
+  private idleSince: number | undefined;
+  private busySince = 0;
+  /** Batches in a row that found this consumer waiting longer than it had worked. */
+  private starved = 0;
+  /** The next credit message doubles the window. */
+  private growNext = false;
 
-  constructor(private readonly ctx: Context, private readonly body: CallBody, private readonly window: FlowWindow, private readonly sink: Sink<T>) {}
+  constructor(private readonly ctx: Context, private readonly body: CallBody, window: Window,
+    private readonly stats: FlowStats, private readonly sink: Sink<T>) {
+    this.window = { ...window };
+    stats.window = window.bytes;
+  }
 
   start(): void {
     const router = this.ctx.router;
     this.dataHandle = router.addHandler((msg) => this.onData(msg), { persist: true, respondent: this.ctx });
     router.broker.hold();
-    const start = Message.encoded([this.body, this.window.messages, this.window.bytes], { handle: OBSERVE, replyTo: this.dataHandle }, router.codecContext);
+    const w = this.window;
+    const start = Message.encoded([this.body, w.bytes, w.messages, w.maxBytes], { handle: OBSERVE, replyTo: this.dataHandle }, router.codecContext);
     this.ctx.send(start);
   }
 
@@ -64,7 +98,7 @@ class Session<T> {
       frame = msg.decode() as Frame;
     } catch (e) {
       this.end();
-      this.sink.error(e instanceof ChannelError ? e : e);
+      this.sink.error(e);
       return;
     }
     switch (frame[0]) {
@@ -72,9 +106,28 @@ class Session<T> {
         this.ctrl = frame[1];
         if (this.cancelled) this.sendCtrl(['u']);
         return;
-      case 'n':
-        this.sink.next(frame[1] as T, msg.data.byteLength);
+      case 'b': {
+        if (!Array.isArray(frame[1]) || typeof frame[2] !== 'boolean' || typeof frame[3] !== 'number') {
+          // A peer may send anything: a batch that is not one ends the stream, named, rather than throwing in a handler.
+          this.end();
+          this.sink.error(new ChannelError(`malformed batch from ${this.ctx.name} on an observe stream`));
+          return;
+        }
+        const values = frame[1];
+        this.tune();
+        this.producerBlocked = frame[2];
+        this.producerAcks = frame[3];
+        this.stats.frames++;
+        this.stats.values += values.length;
+        this.untaken += values.length;
+        const each = values.length ? msg.data.byteLength / values.length : 0;
+        for (const v of values) {
+          if (this.ended) return;
+          this.sink.next(v as T, each);
+        }
+        this.maybeAck();
         return;
+      }
       case 'c':
         this.end();
         this.sink.complete();
@@ -86,16 +139,58 @@ class Session<T> {
     }
   }
 
-  /** The consumer took a value of `bytes` bytes: return credit in batches of half a window. */
+  /** The consumer took a value of about `bytes` bytes. */
   consumed(bytes: number): void {
     if (this.ended) return;
-    this.ackMsgs++;
-    this.ackBytes += bytes;
-    if (this.ackMsgs * 2 >= this.window.messages || this.ackBytes * 2 >= this.window.bytes) {
-      this.sendCtrl(['a', this.ackMsgs, this.ackBytes]);
-      this.ackMsgs = 0;
-      this.ackBytes = 0;
+    this.untaken--;
+    this.takenMsgs++;
+    this.takenBytes += bytes;
+    this.maybeAck();
+  }
+
+  /**
+   * A batch arrived. If we had run dry while the producer waited for credit,
+   * and waited longer than we had worked, twice in a row, the link's round
+   * trip and not this consumer is the limit: the window grows (a slow
+   * consumer, or one whose next batch was already queued here, does not wait
+   * longer than it works).
+   */
+  private tune(): void {
+    const now = performance.now();
+    if (this.idleSince !== undefined) {
+      // Twice running, so one late batch (a busy machine, a hiccup on the link) does not grow it.
+      this.starved = now - this.idleSince > this.idleSince - this.busySince ? this.starved + 1 : 0;
+      if (this.starved >= 2) { this.growNext = true; this.starved = 0; }
+      this.busySince = now;
+      this.idleSince = undefined;
+    } else if (this.busySince === 0) {
+      this.busySince = now;
     }
+  }
+
+  /**
+   * Credit goes back once half a window (of bytes, or of values when capped)
+   * has been taken, or at once when the producer waits for it, has seen all
+   * our credit so far and nothing is left here to take (no threshold can
+   * leave both ends waiting).
+   */
+  private maybeAck(): void {
+    if (this.ended) return;
+    const drained = this.producerBlocked && this.untaken === 0;
+    if (drained && this.idleSince === undefined) this.idleSince = performance.now();
+    if (this.takenMsgs === 0) return;
+    const w = this.window;
+    const stalled = drained && this.producerAcks === this.acksSent;
+    if (!stalled && this.takenBytes * 2 < w.bytes && !(w.messages && this.takenMsgs * 2 >= w.messages)) return;
+    const grow = this.growNext && w.bytes < w.maxBytes;
+    this.growNext = false;
+    if (grow) w.bytes = Math.min(w.bytes * 2, w.maxBytes);
+    this.sendCtrl(grow ? ['a', this.takenMsgs, w.bytes] : ['a', this.takenMsgs]);
+    this.acksSent++;
+    this.stats.credits++;
+    this.stats.window = w.bytes;
+    this.takenMsgs = 0;
+    this.takenBytes = 0;
   }
 
   cancel(): void {
@@ -120,9 +215,16 @@ class Session<T> {
 
 /** An Observable of values produced in another context; also `for await`-able with backpressure. */
 export class RemoteObservable<T> extends Observable<T> implements AsyncIterable<T> {
-  constructor(private readonly ctx: Context, private readonly body: CallBody, private readonly window: FlowWindow = DEFAULT_WINDOW) {
+  /** Frames, values and credit messages so far, and the current window: what flow control did, readable. */
+  readonly stats: FlowStats;
+  private readonly window: Window;
+
+  /** Throws a RangeError naming the field when `window` is not usable. */
+  constructor(private readonly ctx: Context, private readonly body: CallBody, window: FlowWindow = DEFAULT_WINDOW) {
+    const checked = checkWindow(window);
+    const stats: FlowStats = { frames: 0, values: 0, credits: 0, window: checked.bytes };
     super((subscriber: Subscriber<T>) => {
-      const session: Session<T> = new Session<T>(ctx, body, window, {
+      const session: Session<T> = new Session<T>(ctx, body, checked, stats, {
         next: (v, bytes) => { subscriber.next(v); session.consumed(bytes); },
         error: (e) => subscriber.error(e),
         complete: () => subscriber.complete(),
@@ -130,27 +232,35 @@ export class RemoteObservable<T> extends Observable<T> implements AsyncIterable<
       session.start();
       return () => session.cancel();
     });
+    this.stats = stats;
+    this.window = checked;
   }
 
   /** Pull-based consumption: credit goes back only as the loop takes values. */
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    const queue: { v: T; bytes: number }[] = [];
+    // Received, not yet taken: at most a window. An index, not shift(): a batch may hold many thousands.
+    let values: T[] = [];
+    let sizes: number[] = [];
+    let head = 0;
     let finished = false;
     let failure: unknown;
     let wake: (() => void) | undefined;
     const poke = (): void => { const w = wake; wake = undefined; w?.(); };
-    const session = new Session<T>(this.ctx, this.body, this.window, {
-      next: (v, bytes) => { queue.push({ v, bytes }); poke(); },
+    const session = new Session<T>(this.ctx, this.body, this.window, this.stats, {
+      next: (v, bytes) => { values.push(v); sizes.push(bytes); poke(); },
       error: (e) => { failure = e; finished = true; poke(); },
       complete: () => { finished = true; poke(); },
     });
     session.start();
     try {
       for (;;) {
-        const item = queue.shift();
-        if (item) {
-          session.consumed(item.bytes);
-          yield item.v;
+        if (head < values.length) {
+          const v = values[head]!;
+          const bytes = sizes[head]!;
+          values[head++] = undefined as T;
+          if (head === values.length) { values = []; sizes = []; head = 0; }
+          session.consumed(bytes);
+          yield v;
           continue;
         }
         if (finished) {

@@ -143,21 +143,34 @@ test('a remote async generator through a via chain; errors arrive as CallError n
 
 test('for await over a remote Observable pulls with backpressure and tears down on break', async (t) => {
   const router = routerFor(t);
+  // Integers below 128 are one byte each in msgpack: a 32-byte window is 32 values.
+  router.observeWindow = { bytes: 32, maxBytes: 32 };
   const child = await router.local();
+  type Counters = { emitted?: number; stopped?: boolean };
+  const emitted = (): Promise<number> => child.call(() => (globalThis as Counters).emitted ?? 0);
   const seen: number[] = [];
+  let maxLead = 0;
   for await (const n of child.observe<number>(async function* () {
+    const g = globalThis as Counters;
+    g.emitted = 0;
     try {
-      for (let i = 0; ; i++) yield i;
+      for (let i = 0; ; i++) { g.emitted++; yield i; }
     } finally {
-      (globalThis as Record<string, unknown>).stopped = true;
+      g.stopped = true;
     }
   })) {
     seen.push(n);
+    // Counted in the producer while this loop is paused: never more than the window ahead.
+    const lead = (await emitted()) - seen.length;
+    maxLead = Math.max(maxLead, lead);
+    t.true(lead <= 32, `after ${seen.length} values the producer is ${lead} ahead of a 32-byte window`);
     if (n === 99) break;
   }
   t.is(seen.length, 100);
   t.deepEqual(seen.slice(0, 3), [0, 1, 2]);
-  t.true(await child.call(() => (globalThis as Record<string, unknown>).stopped === true));
+  t.true(maxLead >= 16, `the producer ran ${maxLead} ahead`);
+  t.true(await child.call(() => (globalThis as Counters).stopped === true));
+  t.true((await emitted()) <= seen.length + 32);
 });
 
 test('a fast producer of 300 x 1 MiB and a slow consumer keep the master\'s memory bounded', async (t) => {
@@ -202,9 +215,23 @@ test('a pushing Observable beyond the window waits in the producer, not here', a
   const router = routerFor(t);
   router.observeWindow = { messages: 4, bytes: 1 << 30 };
   const child = await router.local();
-  const seen = await lastValueFrom(child.observe<number>(async () => {
-    const { range } = await import('rxjs');
-    return range(0, 5000);
-  }).pipe(bufferCount(1000), map((b) => b.length), toArray()));
+  type Counters = { emitted?: number };
+  // Functions travel as source, without their closure: the count is an argument.
+  const rangeIn = async (count: number) => {
+    const { range, tap } = await import('rxjs');
+    (globalThis as Counters).emitted = 0;
+    return range(0, count).pipe(tap(() => { (globalThis as Counters).emitted!++; }));
+  };
+  const seen = await lastValueFrom(child.observe<number>(rangeIn, 5000).pipe(bufferCount(1000), map((b) => b.length), toArray()));
   t.deepEqual(seen, [1000, 1000, 1000, 1000, 1000]);
+  // Pulled by a loop that checks at every step: the source emitted everything at once, and this
+  // process never received more than the window beyond what the loop took; the rest waited there.
+  const obs = child.observe<number>(rangeIn, 500);
+  let taken = 0;
+  for await (const n of obs) {
+    t.is(n, taken++);
+    t.true(obs.stats.values - taken <= 4, `${obs.stats.values} received, ${taken} taken`);
+    if (taken === 1) t.is(await child.call(() => (globalThis as Counters).emitted), 500);
+  }
+  t.is(taken, 500);
 });

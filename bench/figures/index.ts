@@ -7,5 +7,7 @@ import { pool } from './pool.js';
 import { ssh, ssh2 } from './ssh.js';
 import { boot, fork, rss } from './start.js';
 import { wanBoot, wanImports } from './wan-modules.js';
+import { wanFiles, wanKib, wanKibSub, wanMemory, wanValues, wanValuesSub } from './wan-streams.js';
 
-export const FIGURES: readonly FigureDef[] = [boot, rtt, grandRtt, inflight, throughput, fanout, rss, fork, pool, ssh, ssh2, files, filesSsh, wanBoot, ...wanImports];
+export const FIGURES: readonly FigureDef[] = [boot, rtt, grandRtt, inflight, throughput, fanout, rss, fork, pool, ssh, ssh2, files, filesSsh,
+  wanBoot, ...wanImports, wanValues, wanValuesSub, wanKib, wanKibSub, wanFiles, wanMemory];
