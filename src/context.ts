@@ -13,6 +13,8 @@ import { MitogenError } from './errors.js';
 import * as files from './file-transfer.js';
 import { exec as execIn } from './exec.js';
 import type { ExecOptions, ExecResult } from './exec.js';
+import { spawn as spawnIn } from './spawn.js';
+import type { SpawnedProcess, SpawnOptions } from './spawn.js';
 import type { FileTransferOptions } from './file-transfer.js';
 import { CALL_FUNCTION, SHUTDOWN } from './handles.js';
 import { Message } from './message.js';
@@ -130,6 +132,16 @@ export class Context {
   exec(command: string, argsOrOpts?: string[] | ExecOptions, opts?: ExecOptions): Promise<ExecResult> {
     if (Array.isArray(argsOrOpts)) return execIn(this, command, argsOrOpts, opts);
     return execIn(this, command, null, argsOrOpts ?? opts);
+  }
+
+  /**
+   * Starts a process in this context and returns its handle at once: live
+   * stdout/stderr (flow-controlled), stdin, kill() and exit (see src/spawn.ts).
+   * `spawn('ls -l | wc')` runs through /bin/sh; `spawn(file, args)` does not.
+   */
+  spawn(command: string, argsOrOpts?: string[] | SpawnOptions, opts?: SpawnOptions): SpawnedProcess {
+    if (Array.isArray(argsOrOpts)) return spawnIn(this, command, argsOrOpts, opts);
+    return spawnIn(this, command, undefined, argsOrOpts ?? opts);
   }
 
   // ---------------------------------------------------------------- messages
