@@ -19,9 +19,12 @@ export type { FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
-  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError,
+  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError, SpawnError,
 } from './errors.js';
 export type { ExecOptions, ExecResult } from './exec.js';
+export { SpawnedProcess } from './spawn.js';
+export type { SpawnOptions, ProcessExit } from './spawn.js';
+export type { OutputStream, LineStream } from './spawn-output.js';
 export { Pool } from './pool.js';
 export type { FileTransferOptions, TransferProgress, ProgressSink } from './file-transfer.js';
 export type { PoolOptions, PoolCallOptions } from './pool.js';

@@ -19,6 +19,7 @@ export interface ProcessEntry {
   exitWaiters: ((s: { code: number | null; signal: string | null }) => void)[];
   exitFetched: boolean;
   closed: boolean;
+  forget: () => void;
   nextWrite: number;
   writes: Map<number, { data: Uint8Array | null; done: (e?: Error | null) => void }>;
   io: Record<'stdout' | 'stderr', { ended: boolean; discard: boolean; claimed: boolean; bytesRead: number; wake?: () => void }>;
@@ -54,11 +55,14 @@ export async function startThere(id: string, file: string, args: string[], opts:
     cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true,
   });
   const entry: ProcessEntry = {
-    child, killOnUnsubscribe: !!opts.killOnUnsubscribe, exitWaiters: [], exitFetched: false, closed: false, nextWrite: 0, writes: new Map(),
+    child, killOnUnsubscribe: !!opts.killOnUnsubscribe, exitWaiters: [], exitFetched: false, closed: false, forget: () => {}, nextWrite: 0, writes: new Map(),
     io: { stdout: { ended: false, discard: false, claimed: false, bytesRead: 0 }, stderr: { ended: false, discard: false, claimed: false, bytesRead: 0 } },
   };
   const registry = procs;
-  const forget = (): void => { if (entry.closed && entry.exitFetched) registry.delete(id); };
+  // Kept until its status was fetched and both streams were claimed: an empty
+  // stream may end (and the process close) before its reader arrives.
+  const forget = (): void => { if (entry.closed && entry.exitFetched && entry.io.stdout.claimed && entry.io.stderr.claimed) registry.delete(id); };
+  entry.forget = forget;
   for (const which of ['stdout', 'stderr'] as const) {
     const s = child[which]!;
     const io = entry.io[which];
@@ -97,7 +101,7 @@ export function exitThere(id: string): Promise<{ code: number | null; signal: st
   const p = procs?.get(id);
   if (!p) throw new Error(`no process ${id} in this context`);
   p.exitFetched = true;
-  if (p.closed) procs!.delete(id);
+  p.forget();
   if (p.status) return p.status;
   return new Promise((resolve) => p.exitWaiters.push(resolve));
 }
@@ -151,6 +155,7 @@ export function readThere(id: string, which: 'stdout' | 'stderr'): AsyncIterable
   const io = p.io[which];
   if (io.claimed) throw new Error(`${which} of process ${id} is already being read`);
   io.claimed = true;
+  p.forget();
   const s = p.child[which]!;
   let finished = false;
   const iterator: AsyncIterator<Uint8Array> = {
