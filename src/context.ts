@@ -7,6 +7,8 @@ import type { Remote } from 'comlink';
 import { RemoteObservable } from './observe.js';
 import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js';
 import type { AnyFunction, CallBody } from './call.js';
+import { callWithDeadline, describeFn } from './call-deadline.js';
+import type { CallWithOptions } from './call-deadline.js';
 import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
 import { MitogenError } from './errors.js';
@@ -41,6 +43,7 @@ export class Context {
 
   /** Runs `fn(...args)` in this context and resolves with its result. */
   call<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Promise<Result<F>> {
+    if (this.router.callTimeout !== undefined) return this.callWith({}, fn, ...args);
     const msg = this.callMessage(fn, args);
     return new Promise<Result<F>>((resolve, reject) => {
       const broker = this.router.broker;
@@ -55,6 +58,21 @@ export class Context {
       broker.hold();
       this.send(msg);
     });
+  }
+
+  /**
+   * ctx.call with a deadline (`timeout`, seconds; default router.callTimeout)
+   * and/or an AbortSignal: rejects with TimeoutError or CancelledError naming
+   * this context and the function. The function keeps running there unless
+   * it checks `currentCall().signal`, which aborts when the caller gives up;
+   * its late reply is dropped (see src/call-deadline.ts).
+   */
+  callWith<F extends AnyFunction | FnRef>(opts: CallWithOptions, fn: F, ...args: Args<F>): Promise<Result<F>> {
+    try {
+      return callWithDeadline<Result<F>>(this, this.callMessage(fn, args), describeFn(fn), opts ?? {});
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Starts a call and returns the Receiver its result arrives on. */

@@ -17,6 +17,9 @@ export { Channel } from './channel.js';
 export { RemoteObservable, DEFAULT_WINDOW } from './observe.js';
 export type { FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
+export type { CallWithOptions } from './call-deadline.js';
+export { currentCall } from './current.js';
+export type { CallInfo } from './current.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
   PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError, SpawnError,

@@ -71,7 +71,8 @@ export class SpawnedProcess {
       return r.pid;
     });
     this.pid = started;
-    this.exit = started.then(() => context.call(exitThere, this.id));
+    // A process lives as long as it lives: router.callTimeout does not bound waiting for its exit.
+    this.exit = started.then(() => context.callWith({ timeout: Infinity }, exitThere, this.id));
     // Whoever ignores these promises must not crash on them: the rejection still reaches whoever awaits.
     this.pid.catch(() => {});
     this.exit.catch(() => {});
