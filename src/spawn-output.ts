@@ -9,27 +9,37 @@ import type { Subscription } from 'rxjs';
 /** An Observable that is also `for await`-able (pulling with backpressure). */
 export interface OutputStream<T> extends Observable<T>, AsyncIterable<T> {}
 
-/** Opens the underlying remote stream; called at most once per stream. */
-export type Open<T> = () => Promise<Observable<T> & AsyncIterable<T>>;
+/** Opens the underlying remote stream; it may be read once, so this throws the second time. */
+export type Open<T> = () => Observable<T> & AsyncIterable<T>;
 
-/** A stream that opens its source on first subscription (or iteration). */
+/**
+ * A stream that opens its source on subscription (or iteration). `started`
+ * settles when the process has started: if it rejects (the process never
+ * ran), so does the stream, whose remote side ends empty.
+ */
 export class ProcessOutput<T> extends Observable<T> implements AsyncIterable<T> {
-  constructor(private readonly open: Open<T>) {
+  constructor(private readonly open: Open<T>, private readonly started: Promise<unknown>) {
     super((subscriber) => {
-      let inner: Subscription | undefined;
-      let closed = false;
-      open().then((source) => {
-        // Torn down before the source opened: subscribe anyway so the context
-        // learns of it (and drops the output, or kills with killOnUnsubscribe).
-        inner = source.subscribe(subscriber);
-        if (closed) inner.unsubscribe();
-      }, (e: unknown) => subscriber.error(e));
-      return () => { closed = true; inner?.unsubscribe(); };
+      let source: Observable<T>;
+      try {
+        source = open();
+      } catch (e) {
+        subscriber.error(e);
+        return undefined;
+      }
+      started.catch((e: unknown) => subscriber.error(e));
+      const inner: Subscription = source.subscribe({
+        next: (v) => subscriber.next(v),
+        error: (e: unknown) => subscriber.error(e),
+        complete: () => { started.then(() => subscriber.complete(), (e: unknown) => subscriber.error(e)); },
+      });
+      return () => inner.unsubscribe();
     });
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    yield* await this.open();
+    yield* this.open();
+    await this.started;
   }
 }
 

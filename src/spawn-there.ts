@@ -1,29 +1,17 @@
 /**
  * The halves of ctx.spawn that run inside the target context. Each function
- * travels by its source, so each is self-contained: they share state through
- * one registry on a global symbol (the context's live processes, by the id
- * the caller chose).
+ * travels by its source, so each is self-contained (and small: a call
+ * carries its function's text). They share the context's live processes
+ * through a registry on a global symbol, by the id the caller chose, so the
+ * caller sends every operation at once: one that arrives before its process
+ * has started waits for the start, or learns that it failed.
  *
  * A process runs in its own process group (detached: setsid), so kill() and
  * the context's exit reach a whole shell pipeline, not just its shell.
- * Output is read with stream.read() only while the caller's credit allows
- * (the observe protocol pulls these iterators): unread output waits in the
- * pipe, and a fast producer blocks in write() instead of filling memory.
+ * Output is taken with stream.read() only when the observe producer pulls,
+ * which it does only while the caller's credit allows: unread output waits in
+ * the pipe, and a fast producer blocks in write() instead of filling memory.
  */
-
-/** What the context keeps per process (the shape the functions below share). */
-export interface ProcessEntry {
-  child: import('node:child_process').ChildProcess;
-  killOnUnsubscribe: boolean;
-  status?: { code: number | null; signal: string | null };
-  exitWaiters: ((s: { code: number | null; signal: string | null }) => void)[];
-  exitFetched: boolean;
-  closed: boolean;
-  forget: () => void;
-  nextWrite: number;
-  writes: Map<number, { data: Uint8Array | null; done: (e?: Error | null) => void }>;
-  io: Record<'stdout' | 'stderr', { ended: boolean; discard: boolean; claimed: boolean; bytesRead: number; wake?: () => void }>;
-}
 
 export interface StartOptions {
   cwd?: string;
@@ -32,37 +20,84 @@ export interface StartOptions {
   killOnUnsubscribe?: boolean;
 }
 
-export type StartResult = { pid: number } | { error: { code: string; message: string } };
+export interface ExitStatus { code: number | null; signal: string | null }
 
-/** Starts the process and registers it under `id`; resolves once it runs, or with why it could not. */
-export async function startThere(id: string, file: string, args: string[], opts: StartOptions): Promise<StartResult> {
+/** Why a process never started: its errno name and Node's message. */
+export interface StartFailure { code: string; message: string }
+
+/** What exit resolves with: the status, or why the process never started. */
+export type ExitResult = ExitStatus | { error: StartFailure };
+
+type Which = 'stdout' | 'stderr';
+interface Io { ended: boolean; discard: boolean; claimed: boolean; bytesRead: number; wake?: () => void }
+
+/** What the context keeps per process. */
+interface Entry {
+  child: import('node:child_process').ChildProcess;
+  killOnUnsubscribe: boolean;
+  status?: ExitStatus;
+  exitWaiters: ((s: ExitStatus) => void)[];
+  exitFetched: boolean;
+  closed: boolean;
+  nextWrite: number;
+  writes: Map<number, { data: Uint8Array | null; done: (e?: Error | null) => void }>;
+  io: Record<Which, Io>;
+  /** Drops the entry once nothing more can be asked of it. */
+  forget(): void;
+}
+
+interface Registry {
+  live: Map<string, Entry>;
+  /** Operations that arrived before their process started, by id. */
+  waiting: Map<string, ((e: Entry | StartFailure) => void)[]>;
+  /** Processes that never started, for the operations still on their way (the latest 1000). */
+  failed: Map<string, StartFailure>;
+  exitHook?: boolean;
+}
+
+/** Starts the process and registers it under `id`; resolves with its pid once it runs, or with why it could not. */
+export async function startThere(id: string, file: string, args: string[], opts: StartOptions): Promise<number | StartFailure> {
   const { spawn } = await import('node:child_process');
-  const g = globalThis as unknown as Record<symbol, Map<string, ProcessEntry> | undefined>;
-  const KEY = Symbol.for('mitogen-ts.processes');
-  let procs = g[KEY];
-  if (!procs) {
-    const registry = (procs = g[KEY] = new Map<string, ProcessEntry>());
+  const reg = ((globalThis as unknown as Record<symbol, Registry>)[Symbol.for('mitogen-ts.processes')] ??= { live: new Map(), waiting: new Map(), failed: new Map() });
+  if (!reg.exitHook) {
+    reg.exitHook = true;
     // The context is going: nothing it started may outlive it.
     process.on('exit', () => {
-      for (const p of registry.values()) {
+      for (const p of reg.live.values()) {
         if (p.status || !p.child.pid) continue;
         try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* already gone */ }
       }
     });
   }
-  if (procs.has(id)) throw new Error(`a process with id ${id} already exists in this context`);
-  const child = spawn(file, args, {
-    cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true,
-  });
-  const entry: ProcessEntry = {
-    child, killOnUnsubscribe: !!opts.killOnUnsubscribe, exitWaiters: [], exitFetched: false, closed: false, forget: () => {}, nextWrite: 0, writes: new Map(),
-    io: { stdout: { ended: false, discard: false, claimed: false, bytesRead: 0 }, stderr: { ended: false, discard: false, claimed: false, bytesRead: 0 } },
+  if (reg.live.has(id)) throw new Error(`a process with id ${id} already exists in this context`);
+  const settleWaiters = (result: Entry | StartFailure): void => {
+    if (!('child' in result)) {
+      reg.failed.set(id, result);
+      if (reg.failed.size > 1000) reg.failed.delete(reg.failed.keys().next().value!);
+    }
+    const ws = reg.waiting.get(id) ?? [];
+    reg.waiting.delete(id);
+    for (const w of ws) w(result);
   };
-  const registry = procs;
-  // Kept until its status was fetched and both streams were claimed: an empty
-  // stream may end (and the process close) before its reader arrives.
-  const forget = (): void => { if (entry.closed && entry.exitFetched && entry.io.stdout.claimed && entry.io.stderr.claimed) registry.delete(id); };
-  entry.forget = forget;
+  let child: import('node:child_process').ChildProcess;
+  try {
+    child = spawn(file, args, {
+      cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true,
+    });
+  } catch (e) {
+    // Refused outright (a bad argument): the operations waiting for it must hear so too.
+    const failure = { code: (e as NodeJS.ErrnoException).code ?? 'EINVAL', message: (e as Error).message };
+    settleWaiters(failure);
+    return failure;
+  }
+  const fresh = (): Io => ({ ended: false, discard: false, claimed: false, bytesRead: 0 });
+  const entry: Entry = {
+    child, killOnUnsubscribe: !!opts.killOnUnsubscribe, exitWaiters: [], exitFetched: false, closed: false,
+    nextWrite: 0, writes: new Map(), io: { stdout: fresh(), stderr: fresh() },
+    // Kept until its status was fetched and both streams were claimed: an empty
+    // stream may end (and the process close) before its reader arrives.
+    forget: () => { if (entry.closed && entry.exitFetched && entry.io.stdout.claimed && entry.io.stderr.claimed) reg.live.delete(id); },
+  };
   for (const which of ['stdout', 'stderr'] as const) {
     const s = child[which]!;
     const io = entry.io[which];
@@ -73,42 +108,44 @@ export async function startThere(id: string, file: string, args: string[], opts:
       if (io.discard) while (s.read() !== null) { /* dropping what nobody reads */ }
       wake();
     });
-    s.on('end', () => { io.ended = true; wake(); });
-    s.on('error', () => { io.ended = true; wake(); });
-    s.on('close', () => { io.ended = true; wake(); });
+    for (const ev of ['end', 'error', 'close']) s.on(ev, () => { io.ended = true; wake(); });
   }
   child.stdin!.on('error', () => { /* EPIPE: the process closed its stdin; writes report it */ });
+  child.on('error', () => { /* a failure to start is reported below */ });
   child.on('exit', (code, signal) => {
     entry.status = { code, signal };
     for (const w of entry.exitWaiters.splice(0)) w(entry.status);
   });
-  child.on('close', () => { entry.closed = true; forget(); });
-  return await new Promise<StartResult>((resolve) => {
+  child.on('close', () => { entry.closed = true; entry.forget(); });
+  return await new Promise<number | StartFailure>((resolve) => {
     child.once('spawn', () => {
-      procs!.set(id, entry);
+      reg.live.set(id, entry);
       if (opts.input !== undefined) child.stdin!.end(opts.input);
-      resolve({ pid: child.pid! });
+      settleWaiters(entry);
+      resolve(child.pid!);
     });
     child.once('error', (e: NodeJS.ErrnoException) => {
-      if (child.pid === undefined) resolve({ error: { code: e.code ?? 'EIO', message: e.message } });
+      if (child.pid !== undefined) return;
+      const failure = { code: e.code ?? 'EIO', message: e.message };
+      settleWaiters(failure);
+      resolve(failure);
     });
   });
 }
 
-/** The process's exit status, once it has exited. */
-export function exitThere(id: string): Promise<{ code: number | null; signal: string | null }> | { code: number | null; signal: string | null } {
-  const procs = (globalThis as unknown as Record<symbol, Map<string, ProcessEntry> | undefined>)[Symbol.for('mitogen-ts.processes')];
-  const p = procs?.get(id);
-  if (!p) throw new Error(`no process ${id} in this context`);
+/** The process's exit status, once it has exited (or why it never started). */
+export async function exitThere(id: string): Promise<ExitResult> {
+  const reg = ((globalThis as unknown as Record<symbol, Registry>)[Symbol.for('mitogen-ts.processes')] ??= { live: new Map(), waiting: new Map(), failed: new Map() });
+  const p = reg.live.get(id) ?? reg.failed.get(id) ?? await new Promise<Entry | StartFailure>((r) => { reg.waiting.set(id, [...reg.waiting.get(id) ?? [], r]); });
+  if (!('child' in p)) return { error: p };
   p.exitFetched = true;
   p.forget();
-  if (p.status) return p.status;
-  return new Promise((resolve) => p.exitWaiters.push(resolve));
+  return p.status ?? await new Promise<ExitStatus>((resolve) => p.exitWaiters.push(resolve));
 }
 
 /** Sends `signal` to the process's group; false when it had already exited. */
 export function killThere(id: string, signal: string): boolean {
-  const p = (globalThis as unknown as Record<symbol, Map<string, ProcessEntry> | undefined>)[Symbol.for('mitogen-ts.processes')]?.get(id);
+  const p = (globalThis as unknown as Record<symbol, Registry | undefined>)[Symbol.for('mitogen-ts.processes')]?.live.get(id);
   if (!p) throw new Error(`no process ${id} in this context`);
   if (p.status || !p.child.pid) return false;
   try {
@@ -125,39 +162,36 @@ export function killThere(id: string, signal: string): boolean {
  * and are applied in that order, whatever order the calls are run in.
  */
 export function writeThere(id: string, seq: number, data: Uint8Array | null): Promise<void> {
-  const p = (globalThis as unknown as Record<symbol, Map<string, ProcessEntry> | undefined>)[Symbol.for('mitogen-ts.processes')]?.get(id);
+  const p = (globalThis as unknown as Record<symbol, Registry | undefined>)[Symbol.for('mitogen-ts.processes')]?.live.get(id);
   if (!p) throw new Error(`no process ${id} in this context`);
   return new Promise<void>((resolve, reject) => {
     p.writes.set(seq, { data, done: (e) => (e ? reject(e) : resolve()) });
     for (let w = p.writes.get(p.nextWrite); w; w = p.writes.get(p.nextWrite)) {
       p.writes.delete(p.nextWrite++);
       const stdin = p.child.stdin!;
-      if (w.data === null) {
-        stdin.end(() => w!.done());
-      } else if (stdin.writableEnded || stdin.destroyed) {
-        w.done(new Error('EPIPE: the process\'s stdin is closed'));
-      } else {
-        const done = w.done;
-        stdin.write(w.data, (e) => done(e));
-      }
+      const done = w.done;
+      if (w.data === null) stdin.end(() => done());
+      else if (stdin.writableEnded || stdin.destroyed) done(new Error('EPIPE: the process\'s stdin is closed'));
+      else stdin.write(w.data, (e) => done(e));
     }
   });
 }
 
 /**
  * An iterator over stdout or stderr, pulled by the observe producer as
- * credit allows. Returning it early (the caller unsubscribed) drops the rest
- * of the stream, or kills the process with killOnUnsubscribe.
+ * credit allows (empty if the process never started). Returned early (the
+ * caller unsubscribed), it drops the rest, or kills with killOnUnsubscribe.
  */
-export function readThere(id: string, which: 'stdout' | 'stderr'): AsyncIterable<Uint8Array> {
-  const p = (globalThis as unknown as Record<symbol, Map<string, ProcessEntry> | undefined>)[Symbol.for('mitogen-ts.processes')]?.get(id);
-  if (!p) throw new Error(`no process ${id} in this context`);
+export async function readThere(id: string, which: 'stdout' | 'stderr'): Promise<AsyncIterable<Uint8Array>> {
+  const reg = ((globalThis as unknown as Record<symbol, Registry>)[Symbol.for('mitogen-ts.processes')] ??= { live: new Map(), waiting: new Map(), failed: new Map() });
+  const p = reg.live.get(id) ?? reg.failed.get(id) ?? await new Promise<Entry | StartFailure>((r) => { reg.waiting.set(id, [...reg.waiting.get(id) ?? [], r]); });
+  if (!('child' in p)) return { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }) };
+  let finished = false;
   const io = p.io[which];
   if (io.claimed) throw new Error(`${which} of process ${id} is already being read`);
   io.claimed = true;
   p.forget();
   const s = p.child[which]!;
-  let finished = false;
   const iterator: AsyncIterator<Uint8Array> = {
     async next(): Promise<IteratorResult<Uint8Array>> {
       for (;;) {
@@ -196,6 +230,6 @@ export function readThere(id: string, which: 'stdout' | 'stderr'): AsyncIterable
 
 /** How many bytes of stdout/stderr the context has taken from the pipe (for tests and diagnostics). */
 export function bytesReadThere(id: string): { stdout: number; stderr: number } | undefined {
-  const p = (globalThis as unknown as Record<symbol, Map<string, ProcessEntry> | undefined>)[Symbol.for('mitogen-ts.processes')]?.get(id);
+  const p = (globalThis as unknown as Record<symbol, Registry | undefined>)[Symbol.for('mitogen-ts.processes')]?.live.get(id);
   return p ? { stdout: p.io.stdout.bytesRead, stderr: p.io.stderr.bytesRead } : undefined;
 }

@@ -14,7 +14,7 @@ import { MitogenError, SpawnError } from './errors.js';
 import { LineStream, ProcessOutput } from './spawn-output.js';
 import type { OutputStream } from './spawn-output.js';
 import { exitThere, killThere, readThere, startThere, writeThere } from './spawn-there.js';
-import type { StartResult } from './spawn-there.js';
+import type { ExitResult, StartFailure } from './spawn-there.js';
 
 export interface SpawnOptions {
   cwd?: string;
@@ -64,15 +64,19 @@ export class SpawnedProcess {
     this.id = `${context.router.myId}.${++nextId}`;
     this.command = command;
     this.stdinClosed = opts.input !== undefined;
-    const started = context.call(startThere, this.id, file, args, {
+    // Every operation is sent now, without waiting for the start: the context
+    // holds those that overtake it until the process runs (src/spawn-there.ts).
+    this.pid = context.call(startThere, this.id, file, args, {
       cwd: opts.cwd, env: opts.env, input: opts.input, killOnUnsubscribe: opts.killOnUnsubscribe,
-    }).then((r: StartResult) => {
-      if ('error' in r) throw new SpawnError(`cannot run ${command} in ${context.name}: ${r.error.message}`, r.error.code);
-      return r.pid;
+    }).then((r: number | StartFailure) => {
+      if (typeof r !== 'number') throw new SpawnError(`cannot run ${command} in ${context.name}: ${r.message}`, r.code);
+      return r;
     });
-    this.pid = started;
     // A process lives as long as it lives: router.callTimeout does not bound waiting for its exit.
-    this.exit = started.then(() => context.callWith({ timeout: Infinity }, exitThere, this.id));
+    this.exit = context.callWith({ timeout: Infinity }, exitThere, this.id).then(async (r: ExitResult) => {
+      if ('error' in r) await this.pid; // throws its SpawnError
+      return r as ProcessExit;
+    });
     // Whoever ignores these promises must not crash on them: the rejection still reaches whoever awaits.
     this.pid.catch(() => {});
     this.exit.catch(() => {});
@@ -119,12 +123,11 @@ export class SpawnedProcess {
   }
 
   private output(which: 'stdout' | 'stderr'): OutputStream<Uint8Array> {
-    return new ProcessOutput<Uint8Array>(async () => {
+    return new ProcessOutput<Uint8Array>(() => {
       if (this.claimed[which]) throw new MitogenError(`${which} of ${this.command} in ${this.context.name} can be read once (stdout and lines('stdout') are one stream)`);
       this.claimed[which] = true;
-      await this.pid;
       return this.context.observe<Uint8Array>(readThere, this.id, which);
-    });
+    }, this.pid);
   }
 }
 
