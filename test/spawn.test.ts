@@ -189,6 +189,19 @@ test('a context that shuts down kills what it started', async (t) => {
   t.false(pidAlive(pid));
 });
 
+test('a context whose parent is killed goes, and kills what it started', async (t) => {
+  const router = routerFor(t);
+  const mid = await router.local();
+  const leaf = await router.local({ via: mid });
+  const p = leaf.spawn('sleep 1000; sleep 1000');
+  const pid = await p.pid;
+  t.true(pidAlive(pid));
+  process.kill(await mid.call(() => process.pid), 'SIGKILL');
+  await t.throwsAsync(p.exit, { instanceOf: ChannelError });
+  await waitUntil(() => !pidAlive(pid), 20, `the shell (pid ${pid}) is gone`);
+  t.false(pidAlive(pid));
+});
+
 test('over ssh: the process runs on the host, stdin round trip, and 64 MiB stay within the window', async (t) => {
   const router = smallWindowRouter(t);
   const ctx = await router.ssh(asUser1('h1'));
