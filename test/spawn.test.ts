@@ -101,6 +101,15 @@ test('stdin round trip through cat: writes arrive in order, binary intact; input
   await t.throwsAsync(p.write('late'), { instanceOf: MitogenError, message: /stdin is closed/ });
   const q = ctx.spawn('wc -c', { input: 'twelve bytes' });
   t.is((await collect(q.stdout)).trim(), '12');
+  // 8 MiB through cat, awaited write by write while its output is read: both directions flow.
+  const big = ctx.spawn('cat', []);
+  let echoed = 0;
+  const reading = (async () => { for await (const c of big.stdout) echoed += c.byteLength; })();
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  for (let i = 0; i < 128; i++) await big.write(chunk);
+  await big.end();
+  await reading;
+  t.is(echoed, 8 * MiB);
 });
 
 test('kill() signals the whole process group: a shell pipeline ends, and exit names the signal', async (t) => {
