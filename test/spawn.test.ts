@@ -55,8 +55,8 @@ async function drainSlowly(ctx: Context, p: SpawnedProcess): Promise<{ consumed:
   return { consumed, maxLead, checks };
 }
 
-async function boundedFlow(t: Parameters<typeof routerFor>[0], router: Router, ctx: Context, size: number): Promise<void> {
-  const p = ctx.spawn(`yes | head -c ${size}`);
+async function boundedFlow(t: Parameters<typeof routerFor>[0], router: Router, ctx: Context, size: number, start = (): SpawnedProcess => ctx.spawn(`yes | head -c ${size}`)): Promise<void> {
+  const p = start();
   p.stderr.subscribe();
   const r = await drainSlowly(ctx, p);
   t.is(r.consumed, size);
@@ -231,4 +231,15 @@ test('through sudo: the process runs as the target user, and 64 MiB stay within 
   const p = ctx.spawn('cat', [], { input: 'as mitouser2' });
   t.is(await collect(p.stdout), 'as mitouser2');
   await boundedFlow(t, router, ctx, 64 * MiB);
+});
+
+test('in a docker container: the process runs there, stdin round trip, and 32 MiB stay within the window', async (t) => {
+  const router = smallWindowRouter(t);
+  const ctx = await router.docker({ container: 'mito-docker1', username: 'mitouser1' });
+  // The container holds node and little else: node is the command.
+  const node = await ctx.call(() => process.execPath);
+  const echo = ctx.spawn(node, ['-e', 'process.stdout.write(require("os").hostname() + ":"); process.stdin.pipe(process.stdout)'], { input: 'in' });
+  t.is(await collect(echo.stdout), 'mito-docker1:in');
+  const size = 32 * MiB;
+  await boundedFlow(t, router, ctx, size, () => ctx.spawn(node, ['-e', `process.stdout.write(Buffer.alloc(${size}, 121))`]));
 });
