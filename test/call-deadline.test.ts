@@ -5,9 +5,13 @@
  * function, and the late reply is counted as dropped, delivered to nobody.
  */
 import test from 'ava';
-import { CallError, CancelledError, currentCall, Receiver, TimeoutError } from '../src/index.js';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { CallError, CancelledError, currentCall, fakessh, Receiver, TimeoutError } from '../src/index.js';
 import type { Context, Router, Sender } from '../src/index.js';
-import { routerFor } from './helpers.js';
+import { routerFor, waitUntil } from './helpers.js';
 
 /** Runs in the context: reports that it started, waits for its signal, reports why it aborted, then returns late. */
 async function waitForAbort(tx: Sender): Promise<string> {
@@ -106,4 +110,44 @@ test('router.callTimeout: off by default; set, it bounds every ctx.call; Infinit
   t.deepEqual((await body(rx) as unknown[])[1], 'CancelledError');
   t.throws(() => { router.callTimeout = -1; }, { instanceOf: RangeError, message: /callTimeout must be a number of seconds/ });
   await t.throwsAsync(ctx.callWith({ timeout: Number.NaN }, () => 1), { instanceOf: RangeError });
+});
+
+/** Writes `text` into a fifo once its reader has it open (polled, bounded: a blocking open could hang the suite). */
+async function feedFifo(fifo: string, text: string): Promise<void> {
+  let fd: number | undefined;
+  await waitUntil(() => {
+    try {
+      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENXIO') return false; // no reader yet
+      throw e;
+    }
+  }, 30, `a reader opens ${fifo}`);
+  writeSync(fd!, text);
+  closeSync(fd!);
+}
+
+test('router.callTimeout does not cut short what lasts by nature: a fakessh command and a spawned process outlive it', async (t) => {
+  const { router, ctx, rx } = await setUp(t);
+  const dir = mkdtempSync(join(os.tmpdir(), 'mt-deadline-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const [gateA, gateB] = [join(dir, 'a'), join(dir, 'b')];
+  execFileSync('mkfifo', [gateA, gateB]);
+  router.callTimeout = 0.5;
+  // Both wait on a fifo that is fed only after a 0.5 s call made later has timed out (timers of one length fire in order).
+  const marker = join(dir, 'running');
+  const remote = fakessh.run(ctx, ['ssh', 'target', `touch ${marker}; cat ${gateA}`]);
+  await waitUntil(() => existsSync(marker), 30, 'the fakessh command runs');
+  const proc = ctx.spawn(`cat ${gateB}`);
+  const procOut = proc.lines('stdout').subscribe();
+  const bounded = ctx.call(waitForAbort, rx.toSender());
+  t.deepEqual(await body(rx), ['started', false]);
+  t.deepEqual((await body(rx) as unknown[]).slice(0, 2), ['aborted', 'TimeoutError']);
+  await t.throwsAsync(bounded, { instanceOf: TimeoutError });
+  await feedFifo(gateA, 'opened\n');
+  await feedFifo(gateB, 'opened\n');
+  t.like(await remote, { code: 0, stdout: 'opened\n' });
+  t.deepEqual(await proc.exit, { code: 0, signal: null });
+  procOut.unsubscribe();
 });
