@@ -229,27 +229,6 @@ export class Router implements MessageRouter {
 
   private unsentBound = DEFAULT_MAX_UNSENT_BYTES;
 
-  /**
-   * Seconds every ctx.call (and callWith without its own) through this router
-   * may wait for its result before rejecting with TimeoutError; undefined
-   * (the default) waits for ever. For fleet scripts: one wedged host must not
-   * hold up the run.
-   */
-  get callTimeout(): number | undefined { return this.defaultCallTimeout; }
-  set callTimeout(seconds: number | undefined) {
-    this.defaultCallTimeout = checkTimeout(seconds, 'callTimeout');
-  }
-
-  private defaultCallTimeout?: number;
-
-  /** Replies that arrived after their call was given up on (timed out or cancelled), and went nowhere. */
-  get lateRepliesDropped(): number { return this.lateReplies; }
-
-  /** @internal */
-  noteLateReply(): void { this.lateReplies++; }
-
-  private lateReplies = 0;
-
   /** When true, children may not send messages to each other through this context. */
   get unidirectional(): boolean { return this.uni; }
   set unidirectional(on: boolean) {
@@ -278,6 +257,29 @@ export class Router implements MessageRouter {
     if (this.myId !== 0) return Promise.reject(new MitogenError('module policy is the master\'s: only its responder serves files'));
     return this.broker.control((api) => api.setModulePolicy({ allow: [...this.policy.allow], deny: [...this.policy.deny] }));
   }
+
+  // ---------------------------------------------------------------- calls
+
+  /**
+   * Seconds every ctx.call (and callWith without its own) through this router
+   * may wait for its result before rejecting with TimeoutError; undefined
+   * (the default) waits for ever. For fleet scripts: one wedged host must not
+   * hold up the run.
+   */
+  get callTimeout(): number | undefined { return this.defaultCallTimeout; }
+  set callTimeout(seconds: number | undefined) {
+    this.defaultCallTimeout = checkTimeout(seconds, 'callTimeout');
+  }
+
+  private defaultCallTimeout?: number;
+
+  /** Replies that arrived after their call was given up on (timed out or cancelled), and went nowhere. */
+  get lateRepliesDropped(): number { return this.lateReplies; }
+
+  /** @internal */
+  noteLateReply(): void { this.lateReplies++; }
+
+  private lateReplies = 0;
 
   // ---------------------------------------------------------------- handlers
 
