@@ -31,11 +31,12 @@ import type { ChildLike } from './context-actor.js';
 import { requireForwarded } from './forwarded-require.js';
 import type { Ssh2Loader } from './ssh2-session.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
-import { masterModuleSource, ModuleActor } from './module-actor.js';
+import { ModuleActor, parentModuleSource } from './module-actor.js';
+import { masterModuleSource } from '../src/master-module-source.js';
 import type { ModulePolicy } from '../src/module-policy.js';
 import { DEFAULT_WARNINGS_PER_SECOND } from '../src/log.js';
 import type { LogLevel } from '../src/log.js';
-import type { ModuleReply, ModuleRequest } from './module-actor.js';
+import type { ModuleReply, ModuleRequest } from './module-wire.js';
 import { IdAllocator } from './id-allocator.js';
 import { RouterActor } from './router-actor.js';
 import { setMaxUnsentBytes, StreamActor } from './stream-actor.js';
@@ -56,10 +57,10 @@ export interface BrokerApi {
   allocateId(): Promise<number>;
   shutdown(): Promise<void>;
   setDebug(on: boolean): void;
-  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number }): void;
+  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number; preloadBytes?: number }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
-  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; routes: number; talkedTo: number };
+  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; routes: number; talkedTo: number };
   /** A port the ESM loader hooks use for module requests. */
   addModulePort(port: MessagePort): void;
 }
@@ -238,7 +239,8 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
         reply(h, { error: `malformed GET_MODULE request: ${b.why}`, code: 'ERR_MODULE_FORWARDING' } satisfies ModuleReply);
         return;
       }
-      void modules.get(b.value).then((r) => {
+      void modules.serve(b.value, { key: from ?? modules, remote: true }).then((r) => {
+        if (debug) log('debug', `GET_MODULE ${b.value.kind} ${b.value.spec} from ${b.value.parent} for ${from?.name ?? 'this context'}: ${'error' in r ? r.code : `${r.url}${r.preload ? ' with a preload' : ''}`}`);
         // Refusals are the policy at work: worth a line naming who asked.
         if ('code' in r && r.code === 'ERR_MODULE_REFUSED') log('warn', `refused module ${b.value.spec} to ${from?.name ?? 'this context'} (context ${h.srcId}): ${r.error}`);
         reply(h, r);
@@ -281,14 +283,16 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
 
 let modulePolicy: ModulePolicy = { allow: [], deny: [] };
 const modules = new ModuleActor(init.isMaster
-  ? masterModuleSource(init.esbuildPath, init.moduleBase, () => modulePolicy)
-  : { fetch: (req) => request(init.parentIds[0]!, GET_MODULE, req) as Promise<ModuleReply> });
+  ? masterModuleSource({ esbuildPath: init.esbuildPath, moduleBase: init.moduleBase, policy: () => modulePolicy })
+  : parentModuleSource((req) => request(init.parentIds[0]!, GET_MODULE, req).catch((e: Error) => {
+    throw new ChannelError(`fetching module ${req.spec} (from ${req.parent}) for ${init.name}: ${e.message}`);
+  }) as Promise<ModuleReply>));
 
 const syncFlag = new Int32Array(init.syncFlag);
 
 function serveModulePort(p: MessagePort, sync: boolean): void {
   p.on('message', (m: { id: number; req: ModuleRequest }) => {
-    void modules.get(m.req).then((r) => {
+    void modules.serve(m.req, { key: p, remote: false }).then((r) => {
       p.postMessage({ id: m.id, reply: r });
       if (sync) {
         Atomics.store(syncFlag, 0, 1);
@@ -392,7 +396,7 @@ async function connect(spec: ConnectSpec): Promise<ConnectResult> {
 let ssh2Module: ReturnType<Ssh2Loader> | undefined;
 const loadSsh2: Ssh2Loader = () => (ssh2Module ??= init.isMaster && init.moduleBase
   ? Promise.resolve().then(() => createRequire(init.moduleBase!)('ssh2') as Awaited<ReturnType<Ssh2Loader>>)
-  : requireForwarded('ssh2', (req) => modules.get(req)) as ReturnType<Ssh2Loader>);
+  : requireForwarded('ssh2', (req) => modules.serve(req, { key: loadSsh2, remote: false })) as ReturnType<Ssh2Loader>);
 
 const api: BrokerApi = {
   connect: (spec) => connect(spec).then(
@@ -417,12 +421,13 @@ const api: BrokerApi = {
     modules.clear();
   },
   setLimits(l) {
+    if (l.preloadBytes !== undefined) modules.burstBytes = l.preloadBytes;
     if (l.maxMessageSize !== undefined) router.maxMessageSize = l.maxMessageSize;
     if (l.unidirectional !== undefined) router.unidirectional = l.unidirectional;
     if (l.warnBudget !== undefined) warnBudget = l.warnBudget;
     if (l.maxUnsentBytes !== undefined) setMaxUnsentBytes(l.maxUnsentBytes);
   },
-  stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, ...router.sizes }),
+  stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, ...router.sizes }),
   addModulePort(p) { serveModulePort(p, false); },
 };
 

@@ -6,7 +6,7 @@
  * (and every route through it) down.
  */
 import { decodeBody } from '../src/codec.js';
-import type { ModuleRequest } from './module-actor.js';
+import type { ModuleRequest } from './module-wire.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; why: string };
 

@@ -2,21 +2,23 @@
  * A CommonJS package for the broker worker itself (the in-process ssh2
  * client), brought by module forwarding. The broker cannot block on its own
  * module requests as a main thread does, so the package's whole require
- * graph is fetched first — every literal `require('x')` found in each
- * source, level by level, in parallel — and then evaluated synchronously.
+ * graph is in this context's table before anything runs: the first reply
+ * brings the package's static closure (the preload); the walk below follows
+ * each module's resolved `require` edges through the table, asking the
+ * parent only for what a burst bound left out, then evaluates synchronously.
  * A module that cannot be had (a native `.node` addon, an optional
  * dependency the master lacks) throws MODULE_NOT_FOUND when required, as
  * Node would, so packages that treat it as optional carry on.
  */
+import { isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import type { ModuleReply, ModuleRequest } from './module-actor.js';
+import type { ModuleReply, ModuleRequest } from './module-wire.js';
+import { edgeKey, ModuleTable } from './module-table.js';
 
-/** A ModuleRequest parent meaning "where mitogen-ts itself is installed, in the master". */
+/** A ModuleRequest parent meaning "where mitogen-ts is installed, in the master". */
 export const PACKAGE_PARENT = 'mitogen-ts:package';
-
-const REQUIRE_CALL = /\brequire\(\s*(['"])([^'"\n]+)\1\s*\)/g;
 
 interface Loaded { url: string; format: string; text: string }
 interface CjsModule { exports: unknown; loaded: boolean }
@@ -25,30 +27,35 @@ export async function requireForwarded(
   spec: string,
   fetch: (req: ModuleRequest) => Promise<ModuleReply>,
 ): Promise<unknown> {
-  const byEdge = new Map<string, Loaded | Error>(); // `${parent}\0${spec}` -> module
-  const edge = (parent: string, s: string): string => `${parent}\0${s}`;
+  const table = new ModuleTable();
+  const byEdge = new Map<string, Loaded | Error>();
   const seen = new Set<string>();
   let level: [string, string][] = [[PACKAGE_PARENT, spec]];
   while (level.length) {
     const next: [string, string][] = [];
     await Promise.all(level.map(async ([parent, s]) => {
-      if (s.endsWith('.node')) { byEdge.set(edge(parent, s), notFound(s, parent)); return; }
-      const r = await fetch({ spec: s, parent, kind: 'require' });
-      if ('error' in r) { byEdge.set(edge(parent, s), notFound(s, parent, r.error)); return; }
-      if (r.format === 'builtin') { byEdge.set(edge(parent, s), { url: r.url, format: 'builtin', text: '' }); return; }
+      const key = edgeKey('require', parent, s);
+      let r = table.answer('require', parent, s);
+      if (!r) {
+        r = await fetch({ spec: s, parent, kind: 'require' });
+        if (!('error' in r) && r.format !== 'builtin') table.absorbReply(r, Array.isArray(r.preload) ? r.preload : []);
+      }
+      if ('error' in r) { byEdge.set(key, notFound(s, parent, r.error)); return; }
+      if (r.format === 'builtin') { byEdge.set(key, { url: r.url, format: 'builtin', text: '' }); return; }
       const text = r.source ? Buffer.from(r.source.buffer, r.source.byteOffset, r.source.byteLength).toString('utf8') : '';
-      byEdge.set(edge(parent, s), { url: r.url, format: r.format, text });
+      byEdge.set(key, { url: r.url, format: r.format, text });
       if (seen.has(r.url) || r.format !== 'commonjs') return;
       seen.add(r.url);
-      for (const m of text.matchAll(REQUIRE_CALL)) next.push([r.url, m[2]!]);
+      for (const d of r.deps ?? []) if (d[0] === 'require') next.push([r.url, d[1]]);
     }));
-    level = next.filter(([p, s]) => !byEdge.has(edge(p, s)));
+    level = next.filter(([p, s]) => !byEdge.has(edgeKey('require', p, s)));
   }
 
   const instances = new Map<string, CjsModule>();
   const load = (parent: string, s: string): unknown => {
-    const got = byEdge.get(edge(parent, s));
-    if (!got) throw notFound(s, parent, 'not found in the fetched graph (a computed require?)');
+    if (isBuiltin(s)) return require(s);
+    const got = byEdge.get(edgeKey('require', parent, s));
+    if (!got) throw notFound(s, parent, 'not a static require of the package (a computed require?)');
     if (got instanceof Error) throw got;
     if (got.format === 'builtin') return require(got.url);
     const known = instances.get(got.url);

@@ -1,86 +1,183 @@
 /**
  * ModuleActor: module forwarding, in the broker worker of every context.
  *
- * In the master it answers GET_MODULE from the master's own files: it
- * resolves a specifier exactly as the master would and sends the source
- * (TypeScript transpiled on the way). In every other context it asks its
- * parent and keeps what it got, so a second grandchild asking for the same
- * module is answered from the cache without going further up — Mitogen's
- * intermediate-cache behaviour.
+ * It keeps this context's ModuleTable. A request the table can answer asks
+ * nobody; otherwise the source is asked: in the master, its own disk;
+ * anywhere else, the parent, whose reply brings the module's static closure
+ * too.
+ *
+ * Every reply carries, besides the module asked for, the modules of its
+ * static closure that the asker was not sent yet, up to a burst bound:
+ * Mitogen's per-stream memory of what was sent, so nothing goes twice, an
+ * intermediate context preloads its own children from what passed through
+ * it, and this context's own threads (the CommonJS loader, the ESM hooks)
+ * keep a copy and stop asking.
  */
-import { loadModule, resolveModule } from '../src/module-resolver.js';
-import type { ModuleFormat } from '../src/module-resolver.js';
-import { PACKAGE_PARENT } from './forwarded-require.js';
-import { refusal } from '../src/module-policy.js';
-import type { ModulePolicy } from '../src/module-policy.js';
+import { pathToFileURL } from 'node:url';
+import { ModuleTable, targetOf } from './module-table.js';
+import type { ModuleEntry, ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
+import { isEntry, packPreload, unpackPreload } from './module-wire.js';
 
-export interface ModuleRequest {
-  spec: string;
-  parent: string;
-  kind: 'import' | 'require';
-}
-
-export type ModuleReply =
-  | { url: string; format: ModuleFormat; source?: Uint8Array }
-  | { error: string; code: string };
-
+/** Where a context's modules come from. */
 export interface ModuleSource {
-  /** Resolves and loads one module (the master's files) or asks the parent. */
-  fetch(req: ModuleRequest): Promise<ModuleReply>;
+  /** The URL `req` resolves to (a `node:` builtin, or a module `entries` can supply), or why not. */
+  resolve(req: ModuleRequest, into: ModuleActor): Promise<string | ModuleFailure>;
+  /** The modules at `urls`, or why each cannot be had (undefined: not held here). */
+  entries(urls: string[], into: ModuleActor): Promise<(ModuleEntry | ModuleFailure | undefined)[]>;
 }
+
+/** Source bytes one burst may carry before compression; what is over is asked for later. */
+export const DEFAULT_BURST_BYTES = 16 * 1024 * 1024;
+
+/** Who is being answered: a child context on a stream (bursts deflated), or a thread of this context. */
+export interface Asker { key: object; remote: boolean }
 
 export class ModuleActor {
-  private readonly cache = new Map<string, Promise<ModuleReply>>();
-  /** How many requests were answered from the cache, for tests and stats. */
+  readonly table = new ModuleTable();
+  private readonly inflight = new Map<string, Promise<string | ModuleFailure>>();
+  /** Per asker: the URLs it was sent. A new stream (a reconnect) starts empty. */
+  private readonly sent = new WeakMap<object, Set<string>>();
+  /** Requests answered from the table / passed to the source; GET_MODULE requests served to children; modules that came preloaded. */
   hits = 0;
   misses = 0;
+  requests = 0;
+  preloaded = 0;
+  /** Requests from this context's own threads (each asks once, then answers from its copy). */
+  threadRequests = 0;
 
-  constructor(private readonly source: ModuleSource) {}
+  constructor(private readonly source: ModuleSource, public burstBytes = DEFAULT_BURST_BYTES) {}
 
-  /** Forgets what was served (the policy changed). */
+  /** Forgets everything (the policy changed). */
   clear(): void {
-    this.cache.clear();
+    this.table.clear();
+    this.inflight.clear();
   }
 
-  get(req: ModuleRequest): Promise<ModuleReply> {
-    const key = `${req.kind}\0${req.parent}\0${req.spec}`;
-    const cached = this.cache.get(key);
-    if (cached) {
-      this.hits++;
-      return cached;
+  entry(url: string): ModuleEntry | undefined {
+    return this.table.entry(url);
+  }
+
+  /** Takes in a reply from the parent: the module, its edges and its preload. */
+  absorbReply(r: ModuleFound): void {
+    const main = { url: r.url, format: r.format, source: r.source, exports: r.exports, deps: r.deps ?? [] };
+    if (isEntry(main)) this.table.absorb(main);
+    for (const e of unpackPreload(r.preload)) {
+      this.table.absorb(e);
+      this.preloaded++;
     }
+  }
+
+  /** Answers `req` for `asker`, with what of its closure the asker was not sent yet. */
+  serve(req: ModuleRequest, asker: Asker): Promise<ModuleReply> {
+    if (asker.remote) this.requests++;
+    else this.threadRequests++;
+    let sentTo = this.sent.get(asker.key);
+    if (!sentTo) this.sent.set(asker.key, sentTo = new Set());
+    return this.answer(req, sentTo, asker.remote);
+  }
+
+  private async answer(req: ModuleRequest, sentTo: Set<string>, remote: boolean): Promise<ModuleReply> {
+    const url = await this.resolve(req);
+    if (typeof url !== 'string') return url;
+    if (url.startsWith('node:')) return { url, format: 'builtin' };
+    let [e] = await this.entriesOf([url]);
+    if (!e) {
+      // The edge was known (it came with its importer) but the module was over a burst bound: ask for it.
+      const again = await this.source.resolve(req, this);
+      if (typeof again !== 'string') return again;
+      [e] = await this.entriesOf([again]);
+    }
+    if (!e) return { error: `module ${url} (${req.spec} from ${req.parent}) is not held by this context`, code: 'ERR_MODULE_FORWARDING' };
+    if ('error' in e) return e;
+    const reply: ModuleFound = { url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps };
+    sentTo.add(e.url);
+    const { burst, bytes } = await this.burst(e, sentTo);
+    if (burst.length) reply.preload = remote ? packPreload(burst, bytes) : burst;
+    return reply;
+  }
+
+  private resolve(req: ModuleRequest): Promise<string | ModuleFailure> | string | ModuleFailure {
+    const known = this.table.edge(req.kind, req.parent, req.spec) ?? this.held(req.spec);
+    if (known !== undefined) {
+      this.hits++;
+      return known;
+    }
+    const key = `${req.kind}\0${req.parent}\0${req.spec}`;
+    let p = this.inflight.get(key);
+    if (p) return p;
     this.misses++;
-    const p = this.source.fetch(req).catch((e: Error & { code?: string }): ModuleReply => ({
-      error: e.message, code: e.code ?? 'ERR_MODULE_FORWARDING',
-    }));
-    this.cache.set(key, p);
-    // Failures are not cached: the file may appear later.
-    void p.then((r) => { if ('error' in r) this.cache.delete(key); });
+    p = this.source.resolve(req, this).then(
+      (r) => {
+        // Failures are not kept: the file may appear later.
+        if (typeof r === 'string') this.table.setEdge(req.kind, req.parent, req.spec, r);
+        return r;
+      },
+      (e: Error & { code?: string }): ModuleFailure => ({ error: e.message, code: e.code ?? 'ERR_MODULE_FORWARDING' }),
+    ).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
     return p;
+  }
+
+  /** A module named by its absolute path or URL (an ESM wrapper requiring its CommonJS module) that is held here. */
+  private held(spec: string): string | undefined {
+    if (!spec.startsWith('/') && !spec.startsWith('file:')) return undefined;
+    const url = spec.startsWith('/') ? pathToFileURL(spec).href : spec;
+    return this.table.entry(url) ? url : undefined;
+  }
+
+  private async entriesOf(urls: string[]): Promise<(ModuleEntry | ModuleFailure | undefined)[]> {
+    const missing = urls.filter((u) => !this.table.entry(u));
+    const failed = new Map<string, ModuleFailure>();
+    if (missing.length) {
+      const got = await this.source.entries(missing, this);
+      got.forEach((e, i) => {
+        if (e && 'error' in e) failed.set(missing[i]!, e);
+        else if (e) this.table.absorb(e);
+      });
+    }
+    return urls.map((u) => this.table.entry(u) ?? failed.get(u));
+  }
+
+  /** The closure of `root` the asker lacks, breadth first, within the burst bound. */
+  private async burst(root: ModuleEntry, sentTo: Set<string>): Promise<{ burst: ModuleEntry[]; bytes: number }> {
+    const burst: ModuleEntry[] = [];
+    let bytes = root.source.byteLength;
+    const seen = new Set([root.url]);
+    let level = [root];
+    while (level.length) {
+      const next: string[] = [];
+      for (const e of level) {
+        for (const d of e.deps) {
+          const u = targetOf(d);
+          if (u && !seen.has(u)) { seen.add(u); next.push(u); }
+        }
+      }
+      level = [];
+      for (const e of await this.entriesOf(next)) {
+        // Not held here (over an earlier bound), or not loadable: the asker asks, and is told why.
+        if (!e || 'error' in e) continue;
+        level.push(e);
+        if (sentTo.has(e.url)) continue;
+        if (bytes + e.source.byteLength > this.burstBytes) return { burst, bytes };
+        bytes += e.source.byteLength;
+        burst.push(e);
+        sentTo.add(e.url);
+      }
+    }
+    return { burst, bytes };
   }
 }
 
-/** The master's source: its own disk. */
-export function masterModuleSource(esbuildPath: string | undefined, moduleBase: string | undefined, policy: () => ModulePolicy): ModuleSource {
-  const transpile = async (source: string, url: string, format: 'module' | 'commonjs'): Promise<string> => {
-    if (!esbuildPath) throw new Error(`cannot transpile ${url}: esbuild was not found in the master`);
-    // esbuild is resolved by the master's main thread; this worker was eval'd, so require by path.
-    const esbuild = require(esbuildPath) as typeof import('esbuild');
-    const out = await esbuild.transform(source, {
-      loader: url.endsWith('x') ? 'tsx' : 'ts', format: format === 'module' ? 'esm' : 'cjs',
-      target: 'node18', sourcefile: url, sourcemap: 'inline',
-    });
-    return out.code;
-  };
+/** A context's source that is not the master: its parent, asked with GET_MODULE. */
+export function parentModuleSource(ask: (req: ModuleRequest) => Promise<ModuleReply>): ModuleSource {
   return {
-    async fetch(req) {
-      // The runtime's own packages (ssh2 for a broker) resolve from where mitogen-ts is installed.
-      const parent = req.parent === PACKAGE_PARENT && moduleBase ? moduleBase : req.parent;
-      const r = resolveModule(req.spec, parent, req.kind);
-      if (r.format === 'builtin') return r;
-      const why = refusal(policy(), r.url);
-      if (why) return { error: `Refusing to serve ${r.url} (${req.spec}): ${why}`, code: 'ERR_MODULE_REFUSED' };
-      return await loadModule(r.url, transpile);
+    async resolve(req, into) {
+      const r = await ask(req);
+      if ('error' in r) return r;
+      if (r.format !== 'builtin') into.absorbReply(r);
+      return r.url;
     },
+    // Only what the parent sent is known here.
+    entries: async (urls, into) => urls.map((u) => into.entry(u)),
   };
 }

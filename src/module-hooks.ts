@@ -8,13 +8,15 @@
  */
 import { isBuiltin } from 'node:module';
 import type { MessagePort } from 'node:worker_threads';
+import { ModuleTable } from '../actors/module-table.js';
+import type { ModuleEntry } from '../actors/module-wire.js';
 
 const PREFIX = 'mitogen-import:';
 const TS_FILE = /\.[cm]?tsx?$/;
 const LOCAL_MISS = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_UNKNOWN_FILE_EXTENSION']);
 
 type Format = 'module' | 'commonjs' | 'json' | 'builtin';
-type Reply = { url: string; format: Format; source?: Uint8Array } | { error: string; code: string };
+type Reply = { url: string; format: Format; source?: Uint8Array; exports?: string[]; deps?: ModuleEntry['deps']; preload?: ModuleEntry[] | Uint8Array } | { error: string; code: string };
 
 interface ResolveContext { parentURL?: string; conditions?: string[]; importAttributes?: Record<string, string> }
 interface ResolveResult { url: string; format?: string; shortCircuit?: boolean }
@@ -25,7 +27,9 @@ type NextLoad = (url: string, context?: object) => Promise<LoadResult>;
 let port: MessagePort;
 let nextId = 1;
 const pending = new Map<number, (r: Reply) => void>();
-const forwarded = new Map<string, { format: Format; source: Uint8Array }>();
+const forwarded = new Map<string, { format: Format; source: Uint8Array; exports?: string[] }>();
+/** What the broker sent: a preloaded module resolves here without a message. */
+const table = new ModuleTable();
 
 export function initialize(data: { port: MessagePort }): void {
   port = data.port;
@@ -57,12 +61,20 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
       if (!LOCAL_MISS.has((e as { code?: string }).code ?? '')) throw e;
     }
   }
-  const r = await ask(specifier, parentURL ?? 'file:///');
+  const parent = parentURL ?? 'file:///';
+  let r = table.answer('import', parent, specifier) as Reply | undefined;
+  if (!r) {
+    r = await ask(specifier, parent);
+    if (!('error' in r) && r.format !== 'builtin') {
+      table.absorbReply({ ...r, format: r.format }, Array.isArray(r.preload) ? r.preload : []);
+      table.setEdge('import', parent, specifier, r.url);
+    }
+  }
   if ('error' in r) {
     throw Object.assign(new Error(r.error), { code: r.code });
   }
   if (r.format === 'builtin') return { url: r.url, shortCircuit: true };
-  forwarded.set(r.url, { format: r.format, source: r.source! });
+  forwarded.set(r.url, { format: r.format, source: r.source!, exports: r.exports });
   return { url: r.url, format: r.format, shortCircuit: true };
 }
 
@@ -72,30 +84,13 @@ export async function load(url: string, context: object, next: NextLoad): Promis
   if (f.format === 'commonjs') {
     // CommonJS from the master is evaluated by the main thread's importer;
     // ESM sees its exports as the default export.
-    const names = cjsExportNames(Buffer.from(f.source).toString('utf8'));
+    // The names were found in the master by cjs-module-lexer, as Node finds them for a local file.
+    // String export names (ES2022) carry any name, reserved words included.
+    const names = (f.exports ?? []).filter((n) => n !== 'default' && n !== '__esModule');
     const source = `const m = globalThis[Symbol.for('mitogen-ts.requireUrl')](${JSON.stringify(url)});\nexport default m;\n`
-      + (names.length ? `export const { ${names.join(', ')} } = m;\n` : '');
+      + names.map((n, i) => `const x${i} = m[${JSON.stringify(n)}];\nexport { x${i} as ${JSON.stringify(n)} };\n`).join('');
     return { format: 'module', source, shortCircuit: true };
   }
-  return { format: f.format, source: f.source, shortCircuit: true };
-}
-
-/**
- * Named exports of a CommonJS source, found the way Node's cjs-module-lexer
- * finds the common forms: `exports.x =`, `module.exports.x =` and
- * `module.exports = { a, b: … }`. Anything subtler stays on the default export.
- */
-export function cjsExportNames(src: string): string[] {
-  const names = new Set<string>();
-  for (const m of src.matchAll(/(?:module\.)?exports\.([A-Za-z_$][\w$]*)\s*=/g)) names.add(m[1]!);
-  const literal = /module\.exports\s*=\s*\{([^{}]*)\}/.exec(src);
-  if (literal) {
-    for (const part of literal[1]!.split(',')) {
-      const key = /^\s*([A-Za-z_$][\w$]*)\s*(?::|$|\()/.exec(part);
-      if (key) names.add(key[1]!);
-    }
-  }
-  names.delete('default');
-  names.delete('__esModule');
-  return [...names];
+  // A copy: preloaded sources share one buffer, and Node may transfer the one it is given.
+  return { format: f.format, source: f.source.slice(), shortCircuit: true };
 }

@@ -17,7 +17,8 @@ import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
-import type { ModuleReply, ModuleRequest } from '../actors/module-actor.js';
+import { ModuleTable } from '../actors/module-table.js';
+import type { ModuleReply, ModuleRequest } from '../actors/module-wire.js';
 import type { Broker } from './broker.js';
 import { MitogenError, TimeoutError } from './errors.js';
 
@@ -36,6 +37,8 @@ interface CjsModule { exports: unknown; id: string; filename: string; loaded: bo
 
 export class ModuleImporter {
   private readonly cjs = new Map<string, CjsModule>();
+  /** What the broker sent this thread: preloaded modules are required without asking. */
+  private readonly table = new ModuleTable();
   private hooksReady?: Promise<void>;
   private nextId = 1;
   private readonly cwdUrl = pathToFileURL(`${process.cwd()}/`).href;
@@ -88,7 +91,7 @@ export class ModuleImporter {
   }
 
   private requireForwarded(spec: string, parentUrl: string): unknown {
-    const r = this.fetchSync({ spec, parent: parentUrl, kind: 'require' });
+    const r = this.lookup({ spec, parent: parentUrl, kind: 'require' });
     if ('error' in r) {
       const e = new Error(r.error) as NodeJS.ErrnoException;
       e.code = r.code === 'ERR_MODULE_NOT_FOUND' ? 'MODULE_NOT_FOUND' : r.code;
@@ -102,7 +105,9 @@ export class ModuleImporter {
   private requireUrl(url: string): unknown {
     const m = this.cjs.get(url);
     if (m) return m.exports;
-    const r = this.fetchSync({ spec: fileURLToPath(url), parent: url, kind: 'require' });
+    const held = this.table.entry(url);
+    if (held) return this.instantiate(held.url, held.format, held.source);
+    const r = this.lookup({ spec: fileURLToPath(url), parent: url, kind: 'require' });
     if ('error' in r) throw new Error(r.error);
     return this.instantiate(r.url, r.format, r.source!);
   }
@@ -133,6 +138,18 @@ export class ModuleImporter {
       throw e;
     }
     return m.exports;
+  }
+
+  /** From this thread's table, or else from the broker (keeping what it sends along). */
+  private lookup(req: ModuleRequest): ModuleReply {
+    const held = this.table.answer(req.kind, req.parent, req.spec);
+    if (held) return held;
+    const r = this.fetchSync(req);
+    if (!('error' in r) && r.format !== 'builtin') {
+      this.table.absorbReply(r, Array.isArray(r.preload) ? r.preload : []);
+      this.table.setEdge(req.kind, req.parent, req.spec, r.url);
+    }
+    return r;
   }
 
   /** One blocking round trip through the broker: it fetches while this thread waits. */

@@ -229,6 +229,21 @@ export class Router implements MessageRouter {
 
   private unsentBound = DEFAULT_MAX_UNSENT_BYTES;
 
+  /**
+   * Source bytes (before compression) one module-forwarding reply may carry
+   * to a child: the module asked for and what of its static closure the
+   * child was not sent yet (default 16 MiB). What is over it is asked for
+   * when it is imported.
+   */
+  get preloadBytes(): number { return this.preloadBound; }
+  set preloadBytes(n: number) {
+    if (!(n >= 0)) throw new RangeError(`preloadBytes must be a number of bytes >= 0, not ${n}`);
+    this.preloadBound = n;
+    void this.broker.control((api) => api.setLimits({ preloadBytes: n })).catch(() => {});
+  }
+
+  private preloadBound = 16 * 1024 * 1024;
+
   /** When true, children may not send messages to each other through this context. */
   get unidirectional(): boolean { return this.uni; }
   set unidirectional(on: boolean) {

@@ -6,5 +6,6 @@ import { files, filesSsh } from './files.js';
 import { pool } from './pool.js';
 import { ssh, ssh2 } from './ssh.js';
 import { boot, fork, rss } from './start.js';
+import { wanBoot, wanImports } from './wan-modules.js';
 
-export const FIGURES: readonly FigureDef[] = [boot, rtt, grandRtt, inflight, throughput, fanout, rss, fork, pool, ssh, ssh2, files, filesSsh];
+export const FIGURES: readonly FigureDef[] = [boot, rtt, grandRtt, inflight, throughput, fanout, rss, fork, pool, ssh, ssh2, files, filesSsh, wanBoot, ...wanImports];

@@ -11,6 +11,8 @@ export interface DelayProxyOptions {
   target: { host: string; port: number };
   /** Delay added to each chunk, each way; a round trip costs 2 x delayMs. */
   delayMs: number;
+  /** Told of every chunk as it arrives, before it is delayed ('down': from the target), e.g. to cut a link mid-transfer. */
+  tap?: (direction: 'up' | 'down', bytes: number) => void;
   /** Connections held at once; one more is refused (reset). Default 64. */
   maxConnections?: number;
 }
@@ -27,9 +29,10 @@ export interface DelayProxy {
 }
 
 /** One direction of a link: chunks leave `delayMs` after they arrived, in order. */
-function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number): void {
+function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number, tap?: (bytes: number) => void): void {
   // setTimeout with equal delays fires in order of scheduling, so order is kept.
   from.on('data', (chunk: Buffer) => {
+    tap?.(chunk.length);
     setTimeout(() => { if (!to.destroyed) to.write(chunk); }, delayMs);
   });
   from.on('end', () => { setTimeout(() => { if (!to.destroyed) to.end(); }, delayMs); });
@@ -48,8 +51,9 @@ export async function start(options: DelayProxyOptions): Promise<DelayProxy> {
       s.on('close', () => { live.delete(s); client.destroy(); upstream.destroy(); });
       s.on('error', () => { /* the close handler ends the pair */ });
     }
-    delayedPipe(client, upstream, delayMs);
-    delayedPipe(upstream, client, delayMs);
+    const tap = options.tap;
+    delayedPipe(client, upstream, delayMs, tap && ((n) => tap('up', n)));
+    delayedPipe(upstream, client, delayMs, tap && ((n) => tap('down', n)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

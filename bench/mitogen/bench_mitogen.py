@@ -218,6 +218,27 @@ def ssh(router, args, lim):
     return out, 'ms'
 
 
+def use_pygments():
+    # In the child (python3 -S: no site-packages), so every pygments module is forwarded.
+    from pygments import highlight
+    from pygments.lexers.python import PythonLexer
+    from pygments.formatters.html import HtmlFormatter
+    return len(highlight('x = 1', PythonLexer(), HtmlFormatter()))
+
+
+def wan_import(router, args, lim):
+    """The first call importing pygments into a fresh python3 -S context over the delay proxy; ms."""
+    out = []
+    for _ in lim:
+        ctx = router.ssh(python_path=args['python_path'], **args['ssh'])
+        ctx.call(noop)
+        t = now()
+        ctx.call(use_pygments)
+        out.append((now() - t) * 1e3)
+        ctx.shutdown(wait=True)
+    return out, 'ms'
+
+
 def fetch_file(context, path, out_path):
     # In the child: FileService's own client pulls the file from the master.
     import mitogen.service
@@ -253,6 +274,8 @@ FIGURES = {
     # Mitogen has one ssh client: the ssh2 row compares against the same.
     'ssh2': ssh,
     'files_ssh': files,
+    'wan_boot': ssh,
+    'wan_rxjs': wan_import,
 }
 
 

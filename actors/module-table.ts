@@ -1,0 +1,70 @@
+/**
+ * What one thread of a context knows of the master's modules: resolved edges
+ * (`kind, parent, spec` → URL or failure, keyed as the master's resolver
+ * keys them) and the modules themselves. The broker's ModuleActor keeps one
+ * for the context; the main thread's CommonJS loader and the ESM hooks keep
+ * their own copy of what they were sent, so a preloaded module is resolved
+ * and loaded without a message to anyone. Dependency-free: the ESM hooks
+ * bundle includes it.
+ */
+import type { DepEdge, ModuleEntry, ModuleFailure, ModuleFound, ModuleKind, ModuleReply } from './module-wire.js';
+
+export function edgeKey(kind: ModuleKind, parent: string, spec: string): string {
+  return `${kind}\0${parent}\0${spec}`;
+}
+
+export class ModuleTable {
+  private readonly edges = new Map<string, string | ModuleFailure>();
+  private readonly entries = new Map<string, ModuleEntry>();
+
+  clear(): void {
+    this.edges.clear();
+    this.entries.clear();
+  }
+
+  entry(url: string): ModuleEntry | undefined {
+    return this.entries.get(url);
+  }
+
+  edge(kind: ModuleKind, parent: string, spec: string): string | ModuleFailure | undefined {
+    return this.edges.get(edgeKey(kind, parent, spec));
+  }
+
+  setEdge(kind: ModuleKind, parent: string, spec: string, to: string): void {
+    this.edges.set(edgeKey(kind, parent, spec), to);
+  }
+
+  /** Adds a module and its resolved edges. */
+  absorb(e: ModuleEntry): void {
+    if (this.entries.has(e.url)) return;
+    this.entries.set(e.url, e);
+    for (const d of e.deps) {
+      const key = edgeKey(d[0], e.url, d[1]);
+      if (!this.edges.has(key)) this.edges.set(key, d[2] ?? { code: d[3], error: d[4] });
+    }
+  }
+
+  /** Takes in a reply and the preload (already unpacked) that came with it; returns how many modules were preloaded. */
+  absorbReply(r: ModuleFound, preload: readonly ModuleEntry[]): number {
+    if (r.format !== 'builtin' && r.source) {
+      this.absorb({ url: r.url, format: r.format, source: r.source, exports: r.exports, deps: r.deps ?? [] });
+    }
+    for (const e of preload) this.absorb(e);
+    return preload.length;
+  }
+
+  /** The reply this table alone gives `kind, parent, spec`, or undefined when someone must be asked. */
+  answer(kind: ModuleKind, parent: string, spec: string): ModuleReply | undefined {
+    const to = this.edge(kind, parent, spec);
+    if (to === undefined) return undefined;
+    if (typeof to !== 'string') return to;
+    if (to.startsWith('node:')) return { url: to, format: 'builtin' };
+    const e = this.entries.get(to);
+    return e && { url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps };
+  }
+}
+
+/** Where an edge leads, when that is a module (not a builtin, not a failure). */
+export function targetOf(d: DepEdge): string | undefined {
+  return d[2] !== null && !d[2].startsWith('node:') ? d[2] : undefined;
+}

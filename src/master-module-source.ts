@@ -1,0 +1,219 @@
+/**
+ * The master's module source: its own disk. It resolves a request exactly as
+ * the master would, applies the module policy, and builds each module's
+ * table entry: the source (TypeScript transpiled), the static edges out of
+ * it, each resolved by the same resolver, and a CommonJS module's export
+ * names.
+ *
+ * Edges are found by parsing, never by pattern: esbuild parses every file
+ * (JavaScript of either module system, TypeScript, JSON) and reports each
+ * static import, re-export, `import()` and `require()` with a literal
+ * specifier; export names come from cjs-module-lexer, the parser Node itself
+ * uses for CommonJS seen from ESM. A computed specifier is not an edge: the
+ * child asks for it when it runs.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DepEdge, ModuleEntry, ModuleFailure, ModuleKind } from '../actors/module-wire.js';
+import type { ModuleSource } from '../actors/module-actor.js';
+import { PACKAGE_PARENT } from '../actors/forwarded-require.js';
+import { refusal } from './module-policy.js';
+import type { ModulePolicy } from './module-policy.js';
+import { formatOf, loadModule, resolveModule } from './module-resolver.js';
+
+type Esbuild = typeof import('esbuild');
+interface CjsLexer { parse(source: string, name?: string): { exports: string[]; reexports: string[] } }
+
+interface Found { kind: ModuleKind; spec: string }
+
+export interface MasterSourceOptions {
+  esbuildPath?: string;
+  /** Where mitogen-ts is installed: the parent of the runtime's own packages, and of cjs-module-lexer. */
+  moduleBase?: string;
+  policy(): ModulePolicy;
+}
+
+export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
+  // esbuild is resolved by the master's main thread; this worker was eval'd, so require by path.
+  const esbuild = (): Esbuild | undefined => (o.esbuildPath ? require(o.esbuildPath) as Esbuild : undefined);
+  // Node's own CommonJS export lexer: its WebAssembly build (the ESM entry), else the JavaScript one.
+  let lexer: Promise<CjsLexer | undefined> | undefined;
+  const cjsLexer = (): Promise<CjsLexer | undefined> => (lexer ??= (async () => {
+    if (!o.moduleBase) return undefined;
+    const req = createRequire(o.moduleBase);
+    try {
+      const dir = dirname(req.resolve('cjs-module-lexer/package.json'));
+      const wasm = await import(pathToFileURL(`${dir}/dist/lexer.mjs`).href) as CjsLexer & { init(): Promise<void> };
+      await wasm.init();
+      return wasm;
+    } catch {
+      return req('cjs-module-lexer') as CjsLexer;
+    }
+  })());
+  const transpile = async (source: string, url: string, format: 'module' | 'commonjs'): Promise<string> => {
+    const e = esbuild();
+    if (!e) throw new Error(`cannot transpile ${url}: esbuild was not found in the master`);
+    const out = await e.transform(source, {
+      loader: url.endsWith('x') ? 'tsx' : 'ts', format: format === 'module' ? 'esm' : 'cjs',
+      target: 'node18', sourcefile: url, sourcemap: 'inline',
+    });
+    return out.code;
+  };
+
+  const refused = (url: string, spec: string): ModuleFailure | undefined => {
+    const why = refusal(o.policy(), url);
+    return why ? { error: `Refusing to serve ${url} (${spec}): ${why}`, code: 'ERR_MODULE_REFUSED' } : undefined;
+  };
+
+  /** One edge out of `from`, as the child would ask for it. Refused modules are left out: the child asks, and is told. */
+  const edge = (from: string, f: Found): DepEdge | undefined => {
+    let url: string;
+    try {
+      url = resolveModule(f.spec, from, f.kind).url;
+    } catch (e) {
+      return [f.kind, f.spec, null, (e as { code?: string }).code ?? 'ERR_MODULE_NOT_FOUND', (e as Error).message];
+    }
+    if (url.startsWith('node:')) return undefined;
+    if (url.endsWith('.node')) {
+      // Native addons never travel; packages that require one treat the failure as optional (ssh2, cpu-features).
+      return [f.kind, f.spec, null, 'ERR_MODULE_NOT_FOUND', `Cannot find module '${f.spec}': native addons are not forwarded (${url})`];
+    }
+    return refused(url, f.spec) ? undefined : [f.kind, f.spec, url];
+  };
+
+  const exportsOf = (lx: CjsLexer | undefined, text: string, url: string, depth = 0, seen = new Set<string>()): string[] | undefined => {
+    if (!lx) return undefined;
+    let parsed: { exports: string[]; reexports: string[] };
+    try { parsed = lx.parse(text, fileURLToPath(url)); } catch { return []; }
+    const names = new Set(parsed.exports);
+    // Node follows `module.exports = require('x')` re-exports; so do we, a few levels deep.
+    for (const re of depth < 8 ? parsed.reexports : []) {
+      try {
+        const r = resolveModule(re, url, 'require');
+        if (r.format !== 'commonjs' || seen.has(r.url)) continue;
+        seen.add(r.url);
+        const src = readFileSync(fileURLToPath(r.url), 'utf8');
+        for (const n of exportsOf(lx, src, r.url, depth + 1, seen) ?? []) names.add(n);
+      } catch { /* an unresolvable re-export adds nothing, as in Node */ }
+    }
+    names.delete('default');
+    return [...names];
+  };
+
+  const entry = (lx: CjsLexer | undefined, url: string, m: Awaited<ReturnType<typeof loadModule>>, found: Found[]): ModuleEntry => {
+    if (m.format === 'builtin') throw new Error(`${url} is a builtin`);
+    const deps: DepEdge[] = [];
+    const once = new Set<string>();
+    for (const f of found) {
+      const key = `${f.kind}\0${f.spec}`;
+      if (once.has(key)) continue;
+      once.add(key);
+      const d = edge(url, f);
+      if (d) deps.push(d);
+    }
+    const e: ModuleEntry = { url, format: m.format, source: m.source, deps };
+    if (m.format === 'commonjs') e.exports = exportsOf(lx, Buffer.from(m.source).toString('utf8'), url);
+    return e;
+  };
+
+  /** The literal specifiers of every file a scan has parsed, by URL. */
+  const found = new Map<string, Found[]>();
+  /** Whether a scan should parse `url` too: a module source this master would serve. */
+  const follow = (url: string): boolean => url.startsWith('file:') && SERVED_URL.test(url) && !refused(url, url);
+
+  return {
+    async resolve(req) {
+      // The runtime's own packages (ssh2 for a broker) resolve from where mitogen-ts is installed.
+      const parent = req.parent === PACKAGE_PARENT && o.moduleBase ? o.moduleBase : req.parent;
+      const r = resolveModule(req.spec, parent, req.kind);
+      if (r.format === 'builtin') return r.url;
+      return refused(r.url, req.spec) ?? r.url;
+    },
+    async entries(urls) {
+      const unscanned = urls.filter((u) => !found.has(u));
+      if (unscanned.length) await scanGraph(esbuild(), unscanned, found, follow);
+      const lx = await cjsLexer();
+      return Promise.all(urls.map(async (u) => {
+        try {
+          return entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []);
+        } catch (e) {
+          return { error: (e as Error).message, code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING' };
+        }
+      }));
+    },
+  };
+}
+
+const KINDS: Readonly<Record<string, ModuleKind>> = {
+  'import-statement': 'import', 'dynamic-import': 'import', 'require-call': 'require',
+};
+
+const SERVED_URL = /\.(?:[cm]?[jt]s|json)$/;
+const TYPESCRIPT_URL = /\.[cm]?ts$/;
+
+/**
+ * Parses `roots` and everything they reach: esbuild walks the graph natively
+ * (in parallel, in Go) and its metafile lists each file's imports with the
+ * specifier as written. The edges themselves are resolved afterwards by the
+ * master's own resolver, so an edge is exactly what the child will ask for;
+ * where esbuild's walk and the resolver disagree, the file the resolver names
+ * is scanned when it is next needed. A graph esbuild cannot walk (an import
+ * of something missing) is scanned again file by file, each specifier
+ * followed by the resolver.
+ */
+async function scanGraph(esbuild: Esbuild | undefined, roots: string[], found: Map<string, Found[]>, follow: (url: string) => boolean): Promise<void> {
+  const mark = (u: string): Found[] => {
+    let list = found.get(u);
+    if (!list) found.set(u, list = []);
+    return list;
+  };
+  const record = (from: string, esbuildKind: string, spec: string): ModuleKind | undefined => {
+    let kind = KINDS[esbuildKind];
+    if (!kind) return undefined;
+    // TypeScript transpiled to CommonJS runs its static imports as require().
+    if (esbuildKind === 'import-statement' && TYPESCRIPT_URL.test(from) && formatOf(from) === 'commonjs') kind = 'require';
+    mark(from).push({ kind, spec });
+    return kind;
+  };
+  const files = roots.filter((u) => u.startsWith('file:') && SERVED_URL.test(u));
+  if (!esbuild || !files.length) { roots.forEach(mark); return; }
+  const common = {
+    bundle: true, write: false, outdir: '/mitogen-ts-scan', platform: 'node', format: 'esm', target: 'esnext',
+    logLevel: 'silent', tsconfigRaw: {}, absWorkingDir: '/', loader: { '.node': 'empty' },
+  } as const;
+  try {
+    const r = await esbuild.build({ ...common, entryPoints: files.map((u) => fileURLToPath(u)), metafile: true });
+    for (const [path, input] of Object.entries(r.metafile.inputs)) {
+      if (path.includes(':')) continue; // esbuild's own namespaces
+      const from = pathToFileURL(`/${path}`).href;
+      mark(from);
+      for (const i of input.imports) record(from, i.kind, i.original ?? i.path);
+    }
+  } catch {
+    // Slower, and sure: every specifier resolved by the master's resolver as esbuild finds it.
+    for (const u of files) found.delete(u);
+    await esbuild.build({
+      ...common, entryPoints: files.map((u) => fileURLToPath(u)),
+      plugins: [{
+        name: 'mitogen-ts-scan',
+        setup(b) {
+          b.onLoad({ filter: /.*/ }, (args) => { mark(pathToFileURL(args.path).href); return undefined; });
+          b.onResolve({ filter: /.*/ }, (args) => {
+            if (args.kind === 'entry-point') return undefined;
+            const external = { path: args.path, external: true };
+            if (!args.importer) return external;
+            const from = pathToFileURL(args.importer).href;
+            const kind = record(from, args.kind, args.path);
+            if (!kind) return external;
+            let url: string;
+            try { url = resolveModule(args.path, from, kind).url; } catch { return external; }
+            return follow(url) && !found.has(url) ? { path: fileURLToPath(url) } : external;
+          });
+        },
+      }],
+    }).catch(() => {});
+  }
+  roots.forEach(mark);
+}
