@@ -7,12 +7,16 @@ import type { Remote } from 'comlink';
 import { RemoteObservable } from './observe.js';
 import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js';
 import type { AnyFunction, CallBody } from './call.js';
+import { callWithDeadline, describeFn } from './call-deadline.js';
+import type { CallWithOptions } from './call-deadline.js';
 import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
 import { MitogenError } from './errors.js';
 import * as files from './file-transfer.js';
 import { exec as execIn } from './exec.js';
 import type { ExecOptions, ExecResult } from './exec.js';
+import { spawn as spawnIn } from './spawn.js';
+import type { SpawnedProcess, SpawnOptions } from './spawn.js';
 import type { FileTransferOptions } from './file-transfer.js';
 import { CALL_FUNCTION, SHUTDOWN } from './handles.js';
 import { Message } from './message.js';
@@ -39,6 +43,7 @@ export class Context {
 
   /** Runs `fn(...args)` in this context and resolves with its result. */
   call<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Promise<Result<F>> {
+    if (this.router.callTimeout !== undefined) return this.callWith({}, fn, ...args);
     const msg = this.callMessage(fn, args);
     return new Promise<Result<F>>((resolve, reject) => {
       const broker = this.router.broker;
@@ -53,6 +58,21 @@ export class Context {
       broker.hold();
       this.send(msg);
     });
+  }
+
+  /**
+   * ctx.call with a deadline (`timeout`, seconds; default router.callTimeout)
+   * and/or an AbortSignal: rejects with TimeoutError or CancelledError naming
+   * this context and the function. The function keeps running there unless
+   * it checks `currentCall().signal`, which aborts when the caller gives up;
+   * its late reply is dropped (see src/call-deadline.ts).
+   */
+  callWith<F extends AnyFunction | FnRef>(opts: CallWithOptions, fn: F, ...args: Args<F>): Promise<Result<F>> {
+    try {
+      return callWithDeadline<Result<F>>(this, this.callMessage(fn, args), describeFn(fn), opts ?? {});
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Starts a call and returns the Receiver its result arrives on. */
@@ -130,6 +150,16 @@ export class Context {
   exec(command: string, argsOrOpts?: string[] | ExecOptions, opts?: ExecOptions): Promise<ExecResult> {
     if (Array.isArray(argsOrOpts)) return execIn(this, command, argsOrOpts, opts);
     return execIn(this, command, null, argsOrOpts ?? opts);
+  }
+
+  /**
+   * Starts a process in this context and returns its handle at once: live
+   * stdout/stderr (flow-controlled), stdin, kill() and exit (see src/spawn.ts).
+   * `spawn('ls -l | wc')` runs through /bin/sh; `spawn(file, args)` does not.
+   */
+  spawn(command: string, argsOrOpts?: string[] | SpawnOptions, opts?: SpawnOptions): SpawnedProcess {
+    if (Array.isArray(argsOrOpts)) return spawnIn(this, command, argsOrOpts, opts);
+    return spawnIn(this, command, undefined, argsOrOpts ?? opts);
   }
 
   // ---------------------------------------------------------------- messages

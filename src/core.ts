@@ -17,11 +17,17 @@ export { Channel } from './channel.js';
 export { RemoteObservable, DEFAULT_WINDOW } from './observe.js';
 export type { FlowStats, FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
+export type { CallWithOptions } from './call-deadline.js';
+export { currentCall } from './current.js';
+export type { CallInfo } from './current.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
-  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError,
+  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError, SpawnError,
 } from './errors.js';
 export type { ExecOptions, ExecResult } from './exec.js';
+export { SpawnedProcess } from './spawn.js';
+export type { SpawnOptions, ProcessExit } from './spawn.js';
+export type { OutputStream, LineStream } from './spawn-output.js';
 export { Pool } from './pool.js';
 export type { FileTransferOptions, TransferProgress, ProgressSink } from './file-transfer.js';
 export type { PoolOptions, PoolCallOptions } from './pool.js';

@@ -1,9 +1,12 @@
 /**
- * The router of the context this code runs in — in a child, the one the
- * runtime made — so a called function can start contexts of its own or open
- * channels (Mitogen passes it with @takes_router). Kept on a global symbol so
- * a forwarded copy of mitogen-ts in a child finds the runtime's router.
+ * What code in a context can ask about where it runs: the router of the
+ * context — in a child, the one the runtime made — so a called function can
+ * start contexts of its own or open channels (Mitogen passes it with
+ * @takes_router), and the call it runs for (its cancellation signal). Both
+ * are kept on global symbols so a forwarded copy of mitogen-ts in a child
+ * finds the runtime's.
  */
+import { MitogenError } from './errors.js';
 import type { Router } from './router.js';
 
 const KEY = Symbol.for('mitogen-ts.currentRouter');
@@ -15,4 +18,40 @@ export function setCurrentRouter(r: Router | undefined): void {
 /** The Router of this context; undefined in a master that has not made one. */
 export function currentRouter(): Router | undefined {
   return (globalThis as Record<symbol, unknown>)[KEY] as Router | undefined;
+}
+
+/** What a function run by ctx.call or ctx.callWith can learn about its call. */
+export interface CallInfo {
+  /**
+   * Aborts when the caller gives up on the call (callWith's timeout passed or
+   * its signal fired); `signal.reason` is the TimeoutError or CancelledError.
+   * Nothing stops the function otherwise: it must check this to stop early.
+   */
+  readonly signal: AbortSignal;
+}
+
+const CALL_KEY = Symbol.for('mitogen-ts.currentCall');
+
+/**
+ * The call this code runs for. Valid in the synchronous part of the called
+ * function (before its first `await`): read it there and keep what it returns.
+ */
+export function currentCall(): CallInfo {
+  const info = (globalThis as Record<symbol, unknown>)[CALL_KEY] as CallInfo | undefined;
+  if (!info) {
+    throw new MitogenError('currentCall() is only valid in the synchronous part of a function run by ctx.call or ctx.callWith (before its first await): call it there and keep the result');
+  }
+  return info;
+}
+
+/** @internal Runs `fn` (the synchronous part of a call) with `info` as the current call. */
+export function withCurrentCall<T>(info: CallInfo, fn: () => T): T {
+  const g = globalThis as Record<symbol, unknown>;
+  const prev = g[CALL_KEY];
+  g[CALL_KEY] = info;
+  try {
+    return fn();
+  } finally {
+    g[CALL_KEY] = prev;
+  }
 }

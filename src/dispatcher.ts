@@ -6,11 +6,12 @@
  */
 import type { CallBody } from './call.js';
 import { CallError } from './errors.js';
-import { CALL_FUNCTION } from './handles.js';
+import { CallScopes } from './call-deadline-scope.js';
+import { CALL_FUNCTION, CANCEL_CALL } from './handles.js';
 import type { Message } from './message.js';
 import type { ModuleImporter } from './module-importer.js';
 import type { Router } from './router.js';
-import { currentRouter } from './current.js';
+import { currentCall, currentRouter, withCurrentCall } from './current.js';
 import { rewriteDynamicImport } from './rewrite-import.js';
 
 type Compiled = (...args: unknown[]) => unknown;
@@ -25,6 +26,7 @@ function nameHelper<T>(fn: T, value: string): T {
 
 export class Dispatcher {
   private readonly compiled = new Map<string, Compiled>();
+  private readonly scopes = new CallScopes();
 
   /**
    * Names a shipped function may use without importing them: mitogen-ts's own
@@ -35,7 +37,7 @@ export class Dispatcher {
   private readonly scopeValues: unknown[];
 
   constructor(private readonly router: Router, private readonly importer: ModuleImporter, scope: Record<string, unknown> = {}) {
-    const all: Record<string, unknown> = { currentRouter, ...scope };
+    const all: Record<string, unknown> = { currentRouter, currentCall, ...scope };
     this.scopeNames = Object.keys(all);
     this.scopeValues = Object.values(all);
     router.addHandler((msg) => void this.run(msg), {
@@ -43,6 +45,10 @@ export class Dispatcher {
       persist: true,
       policy: (msg) => router.hasParentAuthority(msg.authId),
     });
+    // A caller that gave up (callWith's timeout or signal): abort that call's signal.
+    router.addHandler((msg) => {
+      try { this.scopes.cancel(msg.srcId, msg.decode()); } catch { /* a malformed cancel aborts nothing */ }
+    }, { handle: CANCEL_CALL, persist: true, policy: (msg) => router.hasParentAuthority(msg.authId) });
   }
 
   private ready: Promise<void> = Promise.resolve();
@@ -62,13 +68,19 @@ export class Dispatcher {
 
   private async run(msg: Message): Promise<void> {
     let result: unknown;
+    // Opened before any await: a cancel that follows the call finds it.
+    const scope = this.scopes.open(msg.srcId, msg.replyTo);
     try {
       const body = msg.decode() as CallBody;
       const fn = await this.resolve(body);
-      result = await fn(...body[3]);
+      // Given up on before it started (e.g. while its module loaded): do not start it.
+      if (scope.aborted) throw scope.signal.reason;
+      result = await withCurrentCall(scope, () => fn(...body[3]));
     } catch (e) {
       this.reply(msg, CallError.fromThrown(e));
       return;
+    } finally {
+      this.scopes.close(msg.srcId, msg.replyTo);
     }
     try {
       this.reply(msg, result);

@@ -70,6 +70,18 @@ export class CancelledError extends MitogenError {}
 /** ctx.exec with `check: true`: the command failed; the message names the context, command, status and stderr's tail. */
 export class ExecError extends MitogenError {}
 
+/**
+ * ctx.spawn/ctx.exec: the command could not be started at all (no such file,
+ * not executable, a bad cwd). `code` is the errno name (ENOENT, EACCES, ...).
+ */
+export class SpawnError extends MitogenError {
+  code: string;
+  constructor(message: string, code = 'EIO') {
+    super(message);
+    this.code = code;
+  }
+}
+
 /** A pool call refused because every thread is busy and the queue is full. */
 export class PoolQueueFullError extends MitogenError {}
 
@@ -93,5 +105,5 @@ export class FileTransferError extends MitogenError {
 /** Every class the codec may rebuild on the receiving side, by name. */
 export const errorClasses: Record<string, new (message: string) => MitogenError> = {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
-  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError,
+  PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError, SpawnError,
 };

@@ -1,11 +1,12 @@
 /**
- * ctx.exec: run a command in a context and collect its output. The command
- * runs there (child_process.spawn inside the context), so it works through
- * any chain of contexts and in every kind of context; output is collected
- * there and returned as strings in one reply.
+ * ctx.exec: run a command in a context and collect its output. It is
+ * ctx.spawn read to the end: the command runs there, so it works through any
+ * chain of contexts and in every kind of context, and its output streams
+ * back under flow control; the strings are built here.
  */
 import type { Context } from './context.js';
 import { ExecError } from './errors.js';
+import { spawn } from './spawn.js';
 
 export interface ExecOptions {
   cwd?: string;
@@ -23,30 +24,18 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** Runs inside the target: self-contained (it travels by source). */
-async function runThere(file: string, args: string[] | null, opts: { cwd?: string; env?: Record<string, string>; input?: string }): Promise<ExecResult> {
-  const { spawn } = await import('node:child_process');
-  return await new Promise<ExecResult>((resolve, reject) => {
-    const shell = args === null;
-    const child = spawn(shell ? '/bin/sh' : file, shell ? ['-c', file] : args, {
-      cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : process.env, stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => {});
-    child.on('error', (e) => reject(e));
-    child.on('close', (code, signal) => resolve({
-      code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
-    }));
-    child.stdin.end(opts.input ?? '');
-  });
+/** Every chunk of a stream, joined and decoded. */
+async function text(stream: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of stream) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function exec(ctx: Context, file: string, args: string[] | null, opts: ExecOptions = {}): Promise<ExecResult> {
-  const { check, ...rest } = opts;
-  const result = await ctx.call(runThere, file, args, rest);
+  const { check, input, cwd, env } = opts;
+  const p = spawn(ctx, file, args ?? undefined, { cwd, env, input: input ?? '', shell: args === null });
+  const [stdout, stderr, status] = await Promise.all([text(p.stdout), text(p.stderr), p.exit]);
+  const result: ExecResult = { ...status, stdout, stderr };
   if (check && result.code !== 0) {
     const command = args === null ? file : [file, ...args].join(' ');
     const status = result.signal ? `signal ${result.signal}` : `status ${result.code}`;

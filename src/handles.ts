@@ -13,6 +13,8 @@ export const SHUTDOWN = 106;
 export const CONNECT = 111;
 /** Ours: start a remote Observable (ctx.observe); its values flow back under credit. */
 export const OBSERVE = 112;
+/** Ours: the caller gave up on a call (callWith's timeout or signal): abort its signal there. */
+export const CANCEL_CALL = 120;
 
 /** replyTo value that marks a dead message: its body is the reason text. */
 export const IS_DEAD = 999;

@@ -63,5 +63,6 @@ export function localKit(router: Router): TransferKit {
 /** Runs `kit[op](...args)` in `ctx`; Senders among the args arrive working. */
 export function remoteOp<K extends RemoteOp>(ctx: Context, op: K, ...args: Parameters<TransferKit[K]>): Promise<Awaited<ReturnType<TransferKit[K]>>> {
   kitSrc ??= functionSource(transferKit);
-  return ctx.call(runKitOp, kitSrc, op, ...args) as Promise<Awaited<ReturnType<TransferKit[K]>>>;
+  // An operation lasts as long as its transfer or command: router.callTimeout does not bound it.
+  return ctx.callWith({ timeout: Infinity }, runKitOp, kitSrc, op, ...args) as Promise<Awaited<ReturnType<TransferKit[K]>>>;
 }

@@ -9,6 +9,7 @@ import { Observable, Subject } from 'rxjs';
 import type { BrokerEvent } from '../actors/broker-worker.js';
 import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import { Broker } from './broker.js';
+import { checkTimeout } from './call-deadline.js';
 import { readHeader } from './codec.js';
 import type { CodecContext } from './codec.js';
 import { Context } from './context.js';
@@ -276,6 +277,29 @@ export class Router implements MessageRouter {
     if (this.myId !== 0) return Promise.reject(new MitogenError('module policy is the master\'s: only its responder serves files'));
     return this.broker.control((api) => api.setModulePolicy({ allow: [...this.policy.allow], deny: [...this.policy.deny] }));
   }
+
+  // ---------------------------------------------------------------- calls
+
+  /**
+   * Seconds every ctx.call (and callWith without its own) through this router
+   * may wait for its result before rejecting with TimeoutError; undefined
+   * (the default) waits for ever. For fleet scripts: one wedged host must not
+   * hold up the run.
+   */
+  get callTimeout(): number | undefined { return this.defaultCallTimeout; }
+  set callTimeout(seconds: number | undefined) {
+    this.defaultCallTimeout = checkTimeout(seconds, 'callTimeout');
+  }
+
+  private defaultCallTimeout?: number;
+
+  /** Replies that arrived after their call was given up on (timed out or cancelled), and went nowhere. */
+  get lateRepliesDropped(): number { return this.lateReplies; }
+
+  /** @internal */
+  noteLateReply(): void { this.lateReplies++; }
+
+  private lateReplies = 0;
 
   // ---------------------------------------------------------------- handlers
 

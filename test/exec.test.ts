@@ -1,5 +1,5 @@
 import test from 'ava';
-import { CallError, ExecError } from '../src/index.js';
+import { ExecError, SpawnError } from '../src/index.js';
 import { routerFor } from './helpers.js';
 
 test('exec runs a shell string or a file with args in the context and returns its output', async (t) => {
@@ -12,5 +12,6 @@ test('exec runs a shell string or a file with args in the context and returns it
   t.is((await ctx.exec('kill -TERM $$')).signal, 'SIGTERM');
   const e = await t.throwsAsync(ctx.exec('echo bad >&2; exit 2', { check: true }), { instanceOf: ExecError });
   t.regex(e!.message, /exit 2 exited with status 2 in local\.\d+: bad/);
-  await t.throwsAsync(ctx.exec('/no/such/command', []), { instanceOf: CallError, message: /ENOENT/ });
+  const missing = await t.throwsAsync(ctx.exec('/no/such/command', []), { instanceOf: SpawnError, message: /\/no\/such\/command.*ENOENT/ });
+  t.is(missing!.code, 'ENOENT');
 });
