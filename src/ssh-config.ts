@@ -51,6 +51,8 @@ const HONOURED = new Set([
   'userknownhostsfile', 'globalknownhostsfile', 'hostkeyalias', 'stricthostkeychecking',
   'serveraliveinterval', 'serveralivecountmax', 'connecttimeout', 'compression', 'forwardagent',
   'loglevel', 'batchmode', 'requesttty', 'controlmaster', 'controlpath', 'controlpersist', 'proxycommand',
+  // ssh turns it off by itself when UserKnownHostsFile is set; it only adds keys a server offers after login.
+  'updatehostkeys',
 ]);
 
 /** Keyword → values, as `ssh -G` prints them (repeatable keywords keep every value, in order). */

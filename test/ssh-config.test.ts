@@ -1,0 +1,192 @@
+/**
+ * OpenSSH's client configuration and the ssh agent, for both clients (and
+ * for the ssh2 client where no ssh binary reads the config), against the
+ * real sshd hosts of test/setup/steps/20-netns-ssh.sh and real ssh-agents
+ * started here: aliases, Include, Match host, a two-hop ProxyJump, options
+ * given explicitly winning over the file, a passphrase-protected key, the
+ * agent from $SSH_AUTH_SOCK, IdentityAgent and the `agent` option, agent
+ * forwarding, and the config keywords the ssh2 client does not act on
+ * logged by name.
+ */
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { PasswordError } from '../src/index.js';
+import type { Context, Router } from '../src/index.js';
+import { collectLogs, routerFor } from './helpers.js';
+import { host, sshTestbed } from './testbed.js';
+
+const dir = mkdtempSync(join(os.tmpdir(), 'mt-sshcfg-'));
+const config = join(dir, 'config');
+const key = join(dir, 'id');
+const encrypted = join(dir, 'enc');
+const stranger = join(dir, 'stranger');
+const PASSPHRASE = 'the key pass phrase';
+const agents: { sock: string; pid: number }[] = [];
+
+/** A real ssh-agent; `-s` returns once its socket is bound, naming its pid. */
+function startAgent(name: string): string {
+  const sock = join(dir, `${name}.sock`);
+  const out = execFileSync('ssh-agent', ['-s', '-a', sock], { encoding: 'utf8' });
+  agents.push({ sock, pid: Number(/SSH_AGENT_PID=(\d+)/.exec(out)![1]) });
+  return sock;
+}
+
+let fullAgent = '';
+let emptyAgent = '';
+
+test.before(() => {
+  copyFileSync(sshTestbed().key, key);
+  copyFileSync(`${sshTestbed().state}/client/id_ed25519.pub`, `${key}.pub`);
+  copyFileSync(sshTestbed().key, encrypted);
+  for (const f of [key, encrypted]) execFileSync('chmod', ['600', f]);
+  // The same (authorised) key, encrypted: only its passphrase opens it.
+  execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', PASSPHRASE, '-f', encrypted]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'not-authorised', '-f', stranger]);
+  fullAgent = startAgent('full');
+  emptyAgent = startAgent('empty');
+  execFileSync('ssh-add', ['-q', key], { env: { ...process.env, SSH_AUTH_SOCK: fullAgent }, stdio: 'pipe' });
+  // Routers made from here on (their brokers, and the ssh they start) see this agent.
+  process.env.SSH_AUTH_SOCK = fullAgent;
+  mkdirSync(join(dir, 'conf.d'));
+  writeFileSync(join(dir, 'conf.d', 'web.conf'), 'Host web*\n  User mitouser2\n');
+  writeFileSync(config, `# aliases, Include, Match and ProxyJump for test/ssh-config.test.ts
+Include ${dir}/conf.d/*.conf
+Host web1
+  HostName ${host('h6').addr}
+  ForwardX11 yes
+Host deep
+  HostName ${host('h7').addr}
+  ProxyJump jump1,jump2
+Host jump1
+  HostName ${host('h8').addr}
+Host jump2
+  HostName ${host('h9').addr}
+  User mitouser3
+Host matched
+  HostName ${host('h10').addr}
+Match host ${host('h10').addr}
+  User mitouser3
+Host enc
+  HostName ${host('h11').addr}
+  IdentityFile ${encrypted}
+  IdentitiesOnly yes
+Host agented
+  HostName ${host('h12').addr}
+  IdentityFile ${dir}/missing
+  IdentitiesOnly no
+Host agent-cfg
+  HostName ${host('h12').addr}
+  IdentityFile ${dir}/missing
+  IdentityAgent ${emptyAgent}
+Host !enc !agented !agent-cfg *
+  IdentityFile ${key}
+  IdentitiesOnly yes
+Host *
+  User mitouser1
+  UserKnownHostsFile ${sshTestbed().knownHosts}
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+`);
+});
+
+test.after.always(() => {
+  for (const a of agents) { try { process.kill(a.pid); } catch { /* already gone */ } }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const whereAmI = (ctx: Context) => ctx.call(() => ({
+  hostname: require('node:os').hostname() as string,
+  user: require('node:os').userInfo().username as string,
+  client: process.env.SSH_CONNECTION?.split(' ')[0],
+}));
+
+/** "Accepted publickey for USER from ADDR" lines in a test host's sshd log. */
+function accepted(name: string, user: string, from: string): number {
+  const log = readFileSync(`${sshTestbed().state}/hosts/${name}/sshd.log`, 'utf8');
+  return log.split('\n').filter((l) => l.includes(`Accepted publickey for ${user} from ${from} `)).length;
+}
+
+const clients = [
+  { label: 'openssh', o: { client: 'openssh' } },
+  { label: 'ssh2', o: { client: 'ssh2' } },
+  // The config read by ssh-config-parser.ts, as on a host without ssh.
+  { label: 'ssh2 without an ssh binary', o: { client: 'ssh2', sshPath: '/nonexistent/bin/ssh' } },
+] as const;
+
+for (const { label, o } of clients) {
+  const ssh = (router: Router, opts: Parameters<Router['ssh']>[0]): Promise<Context> => router.ssh({ sshConfigFile: config, ...o, ...opts });
+
+  test(`${label}: an alias: HostName from its block, User from an Included file, and Match host`, async (t) => {
+    const router = routerFor(t);
+    t.like(await whereAmI(await ssh(router, { hostname: 'web1' })), { hostname: 'h6', user: 'mitouser2', client: '10.213.0.1' });
+    t.like(await whereAmI(await ssh(router, { hostname: 'matched' })), { hostname: 'h10', user: 'mitouser3' });
+  });
+
+  test(`${label}: options given explicitly win over the file`, async (t) => {
+    const router = routerFor(t);
+    t.like(await whereAmI(await ssh(router, { hostname: 'web1', username: 'mitouser3' })), { hostname: 'h6', user: 'mitouser3' });
+  });
+
+  test.serial(`${label}: a two-hop ProxyJump: the target is reached through jump2, jump2 through jump1, each with its own config`, async (t) => {
+    const router = routerFor(t);
+    const before = accepted('h9', 'mitouser3', host('h8').addr);
+    const ctx = await ssh(router, { hostname: 'deep' });
+    t.like(await whereAmI(ctx), { hostname: 'h7', user: 'mitouser1', client: host('h9').addr });
+    // jump2 logged in as its own User, from jump1.
+    t.is(accepted('h9', 'mitouser3', host('h8').addr) - before, 1);
+  });
+
+  test(`${label}: a passphrase-protected identity file: opened with the passphrase, else a PasswordError`, async (t) => {
+    const router = routerFor(t);
+    // No agent: it holds the same key.
+    const missing = await t.throwsAsync(ssh(router, { hostname: 'enc', agent: false }), { instanceOf: PasswordError });
+    if (o.client === 'ssh2') t.regex(missing!.message, new RegExp(`identity file ${encrypted} is encrypted and no passphrase was given`));
+    await t.throwsAsync(ssh(router, { hostname: 'enc', agent: false, passphrase: 'not it' }), { instanceOf: PasswordError });
+    t.like(await whereAmI(await ssh(router, { hostname: 'enc', agent: false, passphrase: PASSPHRASE })), { hostname: 'h11', user: 'mitouser1' });
+  });
+
+  test(`${label}: the agent: $SSH_AUTH_SOCK, IdentityAgent, and the agent option over both`, async (t) => {
+    const router = routerFor(t);
+    // The host's only usable key is in the agent $SSH_AUTH_SOCK names.
+    t.like(await whereAmI(await ssh(router, { hostname: 'agented' })), { hostname: 'h12', user: 'mitouser1' });
+    await t.throwsAsync(ssh(router, { hostname: 'agented', agent: false }), { instanceOf: PasswordError });
+    await t.throwsAsync(ssh(router, { hostname: 'agented', agent: emptyAgent }), { instanceOf: PasswordError });
+    // IdentityAgent names the empty agent; the option names the full one.
+    await t.throwsAsync(ssh(router, { hostname: 'agent-cfg' }), { instanceOf: PasswordError });
+    t.like(await whereAmI(await ssh(router, { hostname: 'agent-cfg', agent: fullAgent })), { hostname: 'h12' });
+  });
+
+  test(`${label}: IdentitiesOnly: the agent offers only the identity files' keys`, async (t) => {
+    const router = routerFor(t);
+    // An explicit identity file means IdentitiesOnly (unless identitiesOnly: false): the agent's other key is not offered.
+    await t.throwsAsync(ssh(router, { hostname: 'agented', identityFile: stranger }), { instanceOf: PasswordError });
+    t.like(await whereAmI(await ssh(router, { hostname: 'agented', identityFile: stranger, identitiesOnly: false })), { hostname: 'h12' });
+  });
+
+  test(`${label}: agentForward: the remote side reaches the agent only when asked`, async (t) => {
+    const router = routerFor(t);
+    const listed = (ctx: Context) => ctx.call(() => {
+      const sock = process.env.SSH_AUTH_SOCK;
+      if (!sock) return null;
+      return require('node:child_process').execFileSync('ssh-add', ['-L'], { encoding: 'utf8' }) as string;
+    });
+    const pub = readFileSync(`${key}.pub`, 'utf8').split(' ')[1]!;
+    t.regex((await listed(await ssh(router, { hostname: 'agented', agentForward: true }))) ?? 'no SSH_AUTH_SOCK there', new RegExp(pub.replace(/[+/]/g, '\\$&')));
+    t.is(await listed(await ssh(router, { hostname: 'agented' })), null);
+  });
+}
+
+for (const { label, o } of clients.filter((c) => c.o.client === 'ssh2')) {
+  // Serial: ava runs these before the concurrent tests, so the log holds only this connection's records.
+  test.serial(`${label}: config keywords the ssh2 client does not act on are logged by name at debug level`, async (t) => {
+    const router = routerFor(t);
+    const records = collectLogs(t);
+    await router.ssh({ sshConfigFile: config, ...o, hostname: 'web1' });
+    const notes = records.filter((r) => r.level === 'debug' && /does not act on/.test(r.text));
+    t.is(notes.length, 1);
+    t.regex(notes[0]!.text, /ssh config for web1 sets forwardx11, which the ssh2 client does not act on/);
+  });
+}
