@@ -233,8 +233,8 @@ export class Ssh2Session extends EventEmitter {
 }
 
 /** StrictHostKeyChecking as this client checks: ask (no one to ask) and yes refuse unknown keys. */
-function checkFromConfig(value: string): 'enforce' | 'accept' | 'ignore' {
-  return value === 'accept-new' ? 'accept' : value === 'no' || value === 'off' ? 'ignore' : 'enforce';
+function checkFromConfig(value: SshHostConfig['strictHostKeyChecking']): 'enforce' | 'accept' | 'ignore' {
+  return value === 'accept-new' ? 'accept' : value === 'no' ? 'ignore' : 'enforce';
 }
 
 /** A hop as ssh -J takes it. */

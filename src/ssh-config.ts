@@ -33,7 +33,7 @@ export interface SshHostConfig {
   userKnownHostsFiles: string[];
   globalKnownHostsFiles: string[];
   hostKeyAlias?: string;
-  strictHostKeyChecking: string;
+  strictHostKeyChecking: 'yes' | 'ask' | 'accept-new' | 'no';
   serverAliveInterval: number;
   serverAliveCountMax: number;
   /** Seconds; undefined when none is set. */
@@ -150,7 +150,7 @@ function fromSettings(alias: string, s: SshSettings, defaults: SshSettings): Ssh
     userKnownHostsFiles: one('userknownhostsfile', '~/.ssh/known_hosts ~/.ssh/known_hosts2').split(/\s+/).map((f) => expandTokens(f, tokens)),
     globalKnownHostsFiles: one('globalknownhostsfile', '/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2').split(/\s+/),
     hostKeyAlias: s.get('hostkeyalias')?.[0],
-    strictHostKeyChecking: one('stricthostkeychecking', 'ask').toLowerCase(),
+    strictHostKeyChecking: strictness(one('stricthostkeychecking', 'ask')),
     serverAliveInterval: Number(one('serveraliveinterval', '0')),
     serverAliveCountMax: Number(one('serveralivecountmax', '3')),
     connectTimeout: timeout === 'none' ? undefined : Number(timeout),
@@ -158,6 +158,14 @@ function fromSettings(alias: string, s: SshSettings, defaults: SshSettings): Ssh
     forwardAgent: /^(yes|true)$/i.test(forward) ? true : /^(no|false)$/i.test(forward) ? false : expandTokens(forward, tokens),
     unhonoured: unhonoured(s, defaults),
   };
+}
+
+/** StrictHostKeyChecking in its file spelling (`ssh -G` prints yes as true, no and off as false). */
+function strictness(value: string): SshHostConfig['strictHostKeyChecking'] {
+  const v = value.toLowerCase();
+  if (v === 'yes' || v === 'true') return 'yes';
+  if (v === 'no' || v === 'false' || v === 'off') return 'no';
+  return v === 'accept-new' ? 'accept-new' : 'ask';
 }
 
 /** Keywords whose values the files changed from ssh's defaults, that we do not act on. */

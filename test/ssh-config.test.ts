@@ -15,6 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { PasswordError } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
+import { resolveSshConfig } from '../src/ssh-config.js';
 import { collectLogs, routerFor } from './helpers.js';
 import { host, sshTestbed } from './testbed.js';
 
@@ -81,6 +82,15 @@ Host agent-cfg
   HostName ${host('h12').addr}
   IdentityFile ${dir}/missing
   IdentityAgent ${emptyAgent}
+Match host ${host('h6').addr}
+  ServerAliveInterval 7
+  ServerAliveCountMax 2
+  Compression yes
+  ConnectTimeout 4
+Host strict-off
+  StrictHostKeyChecking no
+  ForwardAgent ${dir}/fwd-%h.sock
+  IdentityAgent none
 Host !enc !agented !agent-cfg *
   IdentityFile ${key}
   IdentitiesOnly yes
@@ -190,3 +200,19 @@ for (const { label, o } of clients.filter((c) => c.o.client === 'ssh2')) {
     t.regex(notes[0]!.text, /ssh config for web1 sets forwardx11, which the ssh2 client does not act on/);
   });
 }
+
+test('the config as resolved: ssh -G and the parser (no ssh binary) agree, and the command line wins over the file', async (t) => {
+  const aliases = ['web1', 'deep', 'jump1', 'jump2', 'matched', 'enc', 'agented', 'agent-cfg', 'strict-off', 'not-in-the-file'];
+  for (const alias of aliases) {
+    const args = ['-F', config, '-o', 'ServerAliveCountMax 5'];
+    t.deepEqual(await resolveSshConfig(alias, args, { ssh: '/nonexistent/bin/ssh' }), await resolveSshConfig(alias, args), alias);
+  }
+  const web1 = await resolveSshConfig('web1', ['-F', config]);
+  t.like(web1, { hostname: host('h6').addr, user: 'mitouser2', port: 22, serverAliveInterval: 7, serverAliveCountMax: 2, compression: true, connectTimeout: 4, identitiesOnly: true });
+  t.deepEqual(web1.identityFiles, [key]);
+  t.deepEqual(web1.userKnownHostsFiles, [sshTestbed().knownHosts]);
+  t.like(await resolveSshConfig('web1', ['-F', config, '-l', 'root', '-p', '2222', '-o', 'ServerAliveInterval 9', '-o', 'Compression no']),
+    { user: 'root', port: 2222, serverAliveInterval: 9, compression: false });
+  t.like(await resolveSshConfig('strict-off', ['-F', config]), { strictHostKeyChecking: 'no', forwardAgent: `${dir}/fwd-strict-off.sock`, identityAgent: 'none' });
+  t.deepEqual((await resolveSshConfig('deep', ['-F', config])).proxyJump, [{ user: undefined, host: 'jump1', port: undefined }, { user: undefined, host: 'jump2', port: undefined }]);
+});
