@@ -203,9 +203,11 @@ for (const { label, o } of clients.filter((c) => c.o.client === 'ssh2')) {
 
 test('the config as resolved: ssh -G and the parser (no ssh binary) agree, and the command line wins over the file', async (t) => {
   const aliases = ['web1', 'deep', 'jump1', 'jump2', 'matched', 'enc', 'agented', 'agent-cfg', 'strict-off', 'not-in-the-file'];
+  const commandLines = [['-F', config, '-o', 'ServerAliveCountMax 5'], ['-F', config, '-l', 'root', '-p', '2222', '-i', stranger, '-o', 'IdentitiesOnly no']];
   for (const alias of aliases) {
-    const args = ['-F', config, '-o', 'ServerAliveCountMax 5'];
-    t.deepEqual(await resolveSshConfig(alias, args, { ssh: '/nonexistent/bin/ssh' }), await resolveSshConfig(alias, args), alias);
+    for (const args of commandLines) {
+      t.deepEqual(await resolveSshConfig(alias, args, { ssh: '/nonexistent/bin/ssh' }), await resolveSshConfig(alias, args), `${alias} ${args.join(' ')}`);
+    }
   }
   const web1 = await resolveSshConfig('web1', ['-F', config]);
   t.like(web1, { hostname: host('h6').addr, user: 'mitouser2', port: 22, serverAliveInterval: 7, serverAliveCountMax: 2, compression: true, connectTimeout: 4, identitiesOnly: true });
