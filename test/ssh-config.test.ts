@@ -13,9 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { PasswordError } from '../src/index.js';
+import { PasswordError, StreamError } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
 import { resolveSshConfig } from '../src/ssh-config.js';
+import { sshOptionArgs } from '../transports/ssh.js';
 import { collectLogs, routerFor } from './helpers.js';
 import { host, sshTestbed } from './testbed.js';
 
@@ -91,6 +92,8 @@ Host strict-off
   StrictHostKeyChecking no
   ForwardAgent ${dir}/fwd-%h.sock
   IdentityAgent none
+Host proxied
+  ProxyCommand nc %h %p
 Host !enc !agented !agent-cfg *
   IdentityFile ${key}
   IdentitiesOnly yes
@@ -217,4 +220,28 @@ test('the config as resolved: ssh -G and the parser (no ssh binary) agree, and t
     { user: 'root', port: 2222, serverAliveInterval: 9, compression: false });
   t.like(await resolveSshConfig('strict-off', ['-F', config]), { strictHostKeyChecking: 'no', forwardAgent: `${dir}/fwd-strict-off.sock`, identityAgent: 'none' });
   t.deepEqual((await resolveSshConfig('deep', ['-F', config])).proxyJump, [{ user: undefined, host: 'jump1', port: undefined }, { user: undefined, host: 'jump2', port: undefined }]);
+});
+
+test('the command line both clients get: mitogen-ts\'s keepalive and compression defaults win over the file unless given as null', async (t) => {
+  const args = (o: Partial<Parameters<typeof sshOptionArgs>[0]>): string[] => sshOptionArgs({ hostname: 'web1', sshConfigFile: config, ...o });
+  t.like(await resolveSshConfig('web1', args({})), { serverAliveInterval: 30, serverAliveCountMax: 10, compression: true });
+  t.like(await resolveSshConfig('web1', args({ keepaliveInterval: null, keepaliveCount: null, compression: null })), { serverAliveInterval: 7, serverAliveCountMax: 2, compression: true });
+  t.like(await resolveSshConfig('web1', args({ keepaliveInterval: 0, compression: false })), { serverAliveInterval: 0, compression: false });
+  // Host keys: as the file says unless checkHostKeys is given.
+  t.like(await resolveSshConfig('strict-off', args({})), { strictHostKeyChecking: 'no' });
+  t.like(await resolveSshConfig('strict-off', args({ checkHostKeys: 'enforce' })), { strictHostKeyChecking: 'yes' });
+});
+
+test('ssh2: ProxyCommand, and a config ssh cannot read, are StreamErrors saying what is wrong', async (t) => {
+  const router = routerFor(t);
+  for (const sshPath of [undefined, '/nonexistent/bin/ssh']) {
+    const proxied = await t.throwsAsync(router.ssh({ hostname: 'proxied', sshConfigFile: config, client: 'ssh2', sshPath }), { instanceOf: StreamError });
+    t.regex(proxied!.message, /^ssh config for proxied: ProxyCommand is not supported by the ssh2 client/);
+  }
+  const bad = join(dir, 'bad-config');
+  writeFileSync(bad, 'Hots web1\n');
+  const unreadable = await t.throwsAsync(router.ssh({ hostname: 'web1', sshConfigFile: bad, client: 'ssh2' }), { instanceOf: StreamError });
+  t.regex(unreadable!.message, /^ssh config for web1: .*Bad configuration option: hots/);
+  const missing = await t.throwsAsync(router.ssh({ hostname: 'web1', sshConfigFile: join(dir, 'none'), client: 'ssh2', sshPath: '/nonexistent/bin/ssh' }), { instanceOf: StreamError });
+  t.regex(missing!.message, /cannot read .*none/);
 });
