@@ -44,7 +44,7 @@ export class Ssh2Auth {
     for (const file of inputs.identityFiles) {
       const key = this.readKey(file);
       if (key.public) publics.push(key.public);
-      if (key.private) queue.push({ type: 'publickey', username: user, key: key.private, passphrase: inputs.passphrase });
+      if (key.private) queue.push({ type: 'publickey', username: user, key: key.private });
     }
     if (inputs.agent) queue.push({ type: 'agent', username: user, agent: inputs.identitiesOnly ? this.onlyKeys(inputs.agent, publics) : inputs.agent });
     if (inputs.password !== undefined) {
@@ -78,8 +78,11 @@ export class Ssh2Auth {
     return `Permission denied (${this.methodsOffered.join(',') || 'no methods offered'}).${why.join('')}`;
   }
 
-  /** A key file as ssh2 will use it, and its public half (for matching agent keys). */
-  private readKey(file: string): { private?: Buffer; public?: string } {
+  /**
+   * A key file, parsed (once: an encrypted key's KDF takes about a second
+   * in ssh2's JavaScript), and its public half (for matching agent keys).
+   */
+  private readKey(file: string): { private?: ParsedKey; public?: string } {
     let data: Buffer;
     try { data = readFileSync(file); } catch (e) {
       this.debug?.(`ssh2: identity file ${file} not readable: ${(e as Error).message}`);
@@ -93,7 +96,8 @@ export class Ssh2Auth {
       else this.debug?.(`ssh2: identity file ${file} not usable: ${parsed.message}`);
       return { public: pub };
     }
-    return { private: data, public: pub ?? publicOf(parsed) };
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    return { private: key, public: pub ?? publicOf(parsed) };
   }
 
   /** The agent, showing only the keys whose public halves are given (IdentitiesOnly). */
