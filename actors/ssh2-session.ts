@@ -116,7 +116,7 @@ export class Ssh2Session extends EventEmitter {
       jump: !isTarget,
       auth: new Ssh2Auth({
         user: cfg.user, identityFiles: cfg.identityFiles, identitiesOnly: cfg.identitiesOnly, agent,
-        password: s.password, passphrase: s.passphrase,
+        password: s.password, passphrase: s.passphrase, methods: cfg.methods,
       }, mod, this.debug),
     };
     const conn = new mod.Client();

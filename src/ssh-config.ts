@@ -41,6 +41,8 @@ export interface SshHostConfig {
   compression: boolean;
   /** ForwardAgent: yes, or a socket path to forward. */
   forwardAgent: boolean | string;
+  /** Which methods may be tried (PubkeyAuthentication, PasswordAuthentication, KbdInteractiveAuthentication). */
+  methods: { publickey: boolean; password: boolean; keyboardInteractive: boolean };
   /** Keywords (lower case) the files set that the ssh2 client does not act on. */
   unhonoured: string[];
 }
@@ -50,6 +52,7 @@ const HONOURED = new Set([
   'host', 'hostname', 'user', 'port', 'identityfile', 'identitiesonly', 'identityagent', 'proxyjump',
   'userknownhostsfile', 'globalknownhostsfile', 'hostkeyalias', 'stricthostkeychecking',
   'serveraliveinterval', 'serveralivecountmax', 'connecttimeout', 'compression', 'forwardagent',
+  'pubkeyauthentication', 'passwordauthentication', 'kbdinteractiveauthentication',
   'loglevel', 'batchmode', 'requesttty', 'controlmaster', 'controlpath', 'controlpersist', 'proxycommand',
   // ssh turns it off by itself when UserKnownHostsFile is set; it only adds keys a server offers after login.
   'updatehostkeys',
@@ -128,6 +131,8 @@ function withoutConfigFile(args: string[]): string[] {
 function fromSettings(alias: string, s: SshSettings, defaults: SshSettings): SshHostConfig {
   const one = (k: string, fallback = ''): string => s.get(k)?.[0] ?? fallback;
   const yes = (k: string): boolean => /^(yes|true)$/i.test(one(k));
+  // Unset means allowed; PubkeyAuthentication also takes unbound and host-bound.
+  const allowed = (k: string): boolean => !/^(no|false)$/i.test(one(k, 'yes'));
   const proxyCommand = one('proxycommand', 'none');
   if (proxyCommand !== 'none') throw new StreamError(`ssh config for ${alias}: ProxyCommand is not supported by the ssh2 client (use ProxyJump, or client: 'openssh')`);
   const hostname = one('hostname', alias);
@@ -145,7 +150,7 @@ function fromSettings(alias: string, s: SshSettings, defaults: SshSettings): Ssh
     user,
     identityFiles: (s.get('identityfile') ?? []).map((f) => expandTokens(f, tokens)),
     identitiesOnly: yes('identitiesonly'),
-    identityAgent: agent === undefined || agent === 'SSH_AUTH_SOCK' ? undefined : agent === 'none' ? 'none' : expandTokens(agent, tokens),
+    identityAgent: agent === undefined || agent === 'SSH_AUTH_SOCK' ? undefined : agent === 'none' ? 'none' : socketPath(agent, tokens),
     proxyJump: jump === 'none' ? [] : jump.split(',').map((j) => parseJump(j, alias)),
     userKnownHostsFiles: one('userknownhostsfile', '~/.ssh/known_hosts ~/.ssh/known_hosts2').split(/\s+/).map((f) => expandTokens(f, tokens)),
     globalKnownHostsFiles: one('globalknownhostsfile', '/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2').split(/\s+/),
@@ -155,9 +160,15 @@ function fromSettings(alias: string, s: SshSettings, defaults: SshSettings): Ssh
     serverAliveCountMax: Number(one('serveralivecountmax', '3')),
     connectTimeout: timeout === 'none' ? undefined : Number(timeout),
     compression: yes('compression'),
-    forwardAgent: /^(yes|true)$/i.test(forward) ? true : /^(no|false)$/i.test(forward) ? false : expandTokens(forward, tokens),
+    forwardAgent: /^(yes|true)$/i.test(forward) ? true : /^(no|false)$/i.test(forward) ? false : socketPath(forward, tokens),
+    methods: { publickey: allowed('pubkeyauthentication'), password: allowed('passwordauthentication'), keyboardInteractive: allowed('kbdinteractiveauthentication') },
     unhonoured: unhonoured(s, defaults),
   };
+}
+
+/** An agent socket as IdentityAgent and ForwardAgent name it: a path, or `$VAR` for the variable's value. */
+function socketPath(value: string, tokens: Record<string, string>): string {
+  return value.startsWith('$') ? process.env[value.slice(1)] ?? 'none' : expandTokens(value, tokens);
 }
 
 /** StrictHostKeyChecking in its file spelling (`ssh -G` prints yes as true, no and off as false). */

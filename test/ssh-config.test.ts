@@ -92,6 +92,9 @@ Host strict-off
   StrictHostKeyChecking no
   ForwardAgent ${dir}/fwd-%h.sock
   IdentityAgent none
+Host nopubkey
+  HostName ${host('h6').addr}
+  PubkeyAuthentication no
 Host proxied
   ProxyCommand nc %h %p
 Host !enc !agented !agent-cfg *
@@ -141,6 +144,12 @@ for (const { label, o } of clients) {
   test(`${label}: options given explicitly win over the file`, async (t) => {
     const router = routerFor(t);
     t.like(await whereAmI(await ssh(router, { hostname: 'web1', username: 'mitouser3' })), { hostname: 'h6', user: 'mitouser3' });
+  });
+
+  test(`${label}: PubkeyAuthentication no in the file: neither the identity file nor the agent is offered`, async (t) => {
+    const router = routerFor(t);
+    const refused = await t.throwsAsync(ssh(router, { hostname: 'nopubkey' }), { instanceOf: PasswordError });
+    t.regex(refused!.message, /Permission denied/);
   });
 
   test.serial(`${label}: a two-hop ProxyJump: the target is reached through jump2, jump2 through jump1, each with its own config`, async (t) => {
@@ -205,7 +214,7 @@ for (const { label, o } of clients.filter((c) => c.o.client === 'ssh2')) {
 }
 
 test('the config as resolved: ssh -G and the parser (no ssh binary) agree, and the command line wins over the file', async (t) => {
-  const aliases = ['web1', 'deep', 'jump1', 'jump2', 'matched', 'enc', 'agented', 'agent-cfg', 'strict-off', 'not-in-the-file'];
+  const aliases = ['nopubkey', 'web1', 'deep', 'jump1', 'jump2', 'matched', 'enc', 'agented', 'agent-cfg', 'strict-off', 'not-in-the-file'];
   const commandLines = [['-F', config, '-o', 'ServerAliveCountMax 5'], ['-F', config, '-l', 'root', '-p', '2222', '-i', stranger, '-o', 'IdentitiesOnly no']];
   for (const alias of aliases) {
     for (const args of commandLines) {

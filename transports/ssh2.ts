@@ -22,7 +22,7 @@ import type { Transport } from './transport.js';
 const UNDERSTOOD = new Set([
   'userknownhostsfile', 'globalknownhostsfile', 'stricthostkeychecking', 'identityfile', 'identitiesonly', 'identityagent',
   'port', 'user', 'hostname', 'compression', 'serveraliveinterval', 'serveralivecountmax', 'connecttimeout', 'proxyjump',
-  'forwardagent', 'hostkeyalias',
+  'forwardagent', 'hostkeyalias', 'pubkeyauthentication', 'passwordauthentication', 'kbdinteractiveauthentication',
   'loglevel', 'batchmode', 'requesttty', 'controlmaster', 'controlpath', 'controlpersist',
 ]);
 const FLAGS = new Set(['-l', '-p', '-i', '-F', '-J', '-A', '-a', '-C', '-o']);
