@@ -27,6 +27,8 @@ export interface AuthInputs {
   agent?: string;
   password?: string;
   passphrase?: string;
+  /** What the config allows (PubkeyAuthentication and the like). */
+  methods: { publickey: boolean; password: boolean; keyboardInteractive: boolean };
 }
 
 export class Ssh2Auth {
@@ -41,17 +43,18 @@ export class Ssh2Auth {
     const { user } = inputs;
     const queue: AnyAuthMethod[] = [{ type: 'none', username: user }];
     const publics: string[] = [];
-    for (const file of inputs.identityFiles) {
+    const { methods } = inputs;
+    for (const file of methods.publickey ? inputs.identityFiles : []) {
       const key = this.readKey(file);
       if (key.public) publics.push(key.public);
       if (key.private) queue.push({ type: 'publickey', username: user, key: key.private });
     }
-    if (inputs.agent) queue.push({ type: 'agent', username: user, agent: inputs.identitiesOnly ? this.onlyKeys(inputs.agent, publics) : inputs.agent });
+    if (inputs.agent && methods.publickey) queue.push({ type: 'agent', username: user, agent: inputs.identitiesOnly ? this.onlyKeys(inputs.agent, publics) : inputs.agent });
     if (inputs.password !== undefined) {
       const pw = inputs.password;
-      queue.push({ type: 'password', username: user, password: pw });
+      if (methods.password) queue.push({ type: 'password', username: user, password: pw });
       const answer = (_n: string, _i: string, _l: string, prompts: Prompt[], finish: KeyboardInteractiveCallback): void => finish(prompts.map(() => pw));
-      queue.push({ type: 'keyboard-interactive', username: user, prompt: answer });
+      if (methods.keyboardInteractive) queue.push({ type: 'keyboard-interactive', username: user, prompt: answer });
     }
     // With no password, keyboard-interactive can only fail: ssh in BatchMode does not try it either.
     this.queue = queue;
