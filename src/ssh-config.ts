@@ -89,8 +89,23 @@ export async function resolveSshConfig(host: string, args: string[], opts: Resol
   return fromSettings(host, withFiles, defaults);
 }
 
-/** Runs `ssh -G` and reads what it prints. */
-function askSsh(ssh: string, args: string[], timeoutMs = 10_000): Promise<SshSettings> {
+/**
+ * Times `ssh -G` is run when it prints nothing at all: seen under load, with
+ * status 0 and nothing on stderr either (its stdio gone before it wrote;
+ * run again at once it answers).
+ */
+const SILENT_RETRIES = 3;
+
+/** Runs `ssh -G` and reads what it prints (it always prints a `hostname` line). */
+async function askSsh(ssh: string, args: string[], timeoutMs = 10_000): Promise<SshSettings> {
+  for (let attempt = 1; ; attempt++) {
+    const out = await runSshG(ssh, args, timeoutMs);
+    if (/^hostname /m.test(out)) return parseSettings(out);
+    if (attempt >= SILENT_RETRIES) throw new StreamError(`ssh config for ${args[args.length - 1]}: ${ssh} -G printed nothing (${attempt} tries)`);
+  }
+}
+
+function runSshG(ssh: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(ssh, ['-G', ...args], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') { reject(err); return; }
@@ -99,7 +114,7 @@ function askSsh(ssh: string, args: string[], timeoutMs = 10_000): Promise<SshSet
         reject(new StreamError(`ssh config for ${args[args.length - 1]}: ${said || err.message}`));
         return;
       }
-      resolve(parseSettings(stdout));
+      resolve(stdout);
     });
   });
 }

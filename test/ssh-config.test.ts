@@ -10,7 +10,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { PasswordError, StreamError } from '../src/index.js';
@@ -87,7 +87,7 @@ Match host ${host('h6').addr}
   ServerAliveInterval 7
   ServerAliveCountMax 2
   Compression yes
-  ConnectTimeout 4
+  ConnectTimeout 25
 Host strict-off
   StrictHostKeyChecking no
   ForwardAgent ${dir}/fwd-%h.sock
@@ -222,7 +222,7 @@ test('the config as resolved: ssh -G and the parser (no ssh binary) agree, and t
     }
   }
   const web1 = await resolveSshConfig('web1', ['-F', config]);
-  t.like(web1, { hostname: host('h6').addr, user: 'mitouser2', port: 22, serverAliveInterval: 7, serverAliveCountMax: 2, compression: true, connectTimeout: 4, identitiesOnly: true });
+  t.like(web1, { hostname: host('h6').addr, user: 'mitouser2', port: 22, serverAliveInterval: 7, serverAliveCountMax: 2, compression: true, connectTimeout: 25, identitiesOnly: true });
   t.deepEqual(web1.identityFiles, [key]);
   t.deepEqual(web1.userKnownHostsFiles, [sshTestbed().knownHosts]);
   t.like(await resolveSshConfig('web1', ['-F', config, '-l', 'root', '-p', '2222', '-o', 'ServerAliveInterval 9', '-o', 'Compression no']),
@@ -253,4 +253,17 @@ test('ssh2: ProxyCommand, and a config ssh cannot read, are StreamErrors saying 
   t.regex(unreadable!.message, /^ssh config for web1: .*Bad configuration option: hots/);
   const missing = await t.throwsAsync(router.ssh({ hostname: 'web1', sshConfigFile: join(dir, 'none'), client: 'ssh2', sshPath: '/nonexistent/bin/ssh' }), { instanceOf: StreamError });
   t.regex(missing!.message, /cannot read .*none/);
+});
+
+test('ssh -G printing nothing (as it does under load, its stdio gone) is asked again, then is a StreamError', async (t) => {
+  // An ssh that is silent the first time it is run with given arguments, then the real one.
+  const flaky = join(dir, 'flaky-ssh');
+  writeFileSync(flaky, `#!/bin/sh\nf=${dir}/flaky-$(echo "$*" | md5sum | cut -c1-12)\n[ -e "$f" ] || { : > "$f"; exit 0; }\nexec ssh "$@"\n`);
+  const silent = join(dir, 'silent-ssh');
+  writeFileSync(silent, '#!/bin/sh\nexit 0\n');
+  for (const f of [flaky, silent]) chmodSync(f, 0o755);
+  const viaFlaky = await resolveSshConfig('web1', ['-F', config], { ssh: flaky });
+  t.is(viaFlaky.hostname, host('h6').addr);
+  const never = await t.throwsAsync(resolveSshConfig('web1', ['-F', config], { ssh: silent }), { instanceOf: StreamError });
+  t.regex(never!.message, /^ssh config for web1: .*silent-ssh -G printed nothing \(3 tries\)/);
 });
