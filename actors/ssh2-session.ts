@@ -58,8 +58,8 @@ export class Ssh2Session extends EventEmitter {
     private readonly spec: Ssh2Spec,
     private readonly command: string,
     load: Ssh2Loader,
-    /** Debug-level records about the connection (the config keywords not acted on). */
-    private readonly note: (text: string) => void = () => {},
+    /** Debug-level records about the connection (the config keywords not acted on); absent when not debugging. */
+    private readonly note?: (text: string) => void,
   ) {
     super();
     if (spec.debug) this.debug = (line) => { if (!this.stderr.writableEnded) this.stderr.write(`debug1: ${line}\n`); };
@@ -100,8 +100,9 @@ export class Ssh2Session extends EventEmitter {
   }
 
   private async resolve(host: string, args: string[]): Promise<SshHostConfig> {
-    const cfg = await resolveSshConfig(host, args, { ssh: this.spec.sshPath });
-    if (cfg.unhonoured.length) this.note(`ssh2: the ssh config for ${host} sets ${cfg.unhonoured.join(', ')}, which the ssh2 client does not act on`);
+    // Telling what the ssh2 client ignores costs one more ssh -G: only when someone listens.
+    const cfg = await resolveSshConfig(host, args, { ssh: this.spec.sshPath, unhonoured: this.note !== undefined });
+    if (cfg.unhonoured.length) this.note?.(`ssh2: the ssh config for ${host} sets ${cfg.unhonoured.join(', ')}, which the ssh2 client does not act on`);
     return cfg;
   }
 
@@ -142,7 +143,7 @@ export class Ssh2Session extends EventEmitter {
     conn.on('close', () => { if (!this.channel) this.failWith(`ssh: connection to ${cfg.hostname} closed during the handshake`); });
     const forward = isTarget ? cfg.forwardAgent : false;
     const forwardSocket = forward === true ? agent : forward || undefined;
-    if (forward && !forwardSocket) this.note(`ssh2: ForwardAgent for ${cfg.alias}: no agent to forward`);
+    if (forward && !forwardSocket) this.note?.(`ssh2: ForwardAgent for ${cfg.alias}: no agent to forward`);
     const config: ConnectConfig = {
       host: cfg.hostname,
       port: cfg.port,

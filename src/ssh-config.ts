@@ -66,6 +66,8 @@ export interface ResolveOptions {
   ssh?: string;
   /** Upper bound on one `ssh -G` run, in ms (Match exec may run commands). */
   timeoutMs?: number;
+  /** Work out `unhonoured` (default true): one more `ssh -G`, with `-F /dev/null`, for ssh's defaults. */
+  unhonoured?: boolean;
 }
 
 /**
@@ -76,17 +78,17 @@ export async function resolveSshConfig(host: string, args: string[], opts: Resol
   const ssh = opts.ssh ?? 'ssh';
   const bare = withoutConfigFile(args);
   let withFiles: SshSettings;
-  let defaults: SshSettings;
+  let defaults: SshSettings | undefined;
   try {
     [withFiles, defaults] = await Promise.all([
       askSsh(ssh, [...args, host], opts.timeoutMs),
-      askSsh(ssh, ['-F', '/dev/null', ...bare, host], opts.timeoutMs),
+      opts.unhonoured === false ? undefined : askSsh(ssh, ['-F', '/dev/null', ...bare, host], opts.timeoutMs),
     ]);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     ({ withFiles, defaults } = readSshConfigFiles(host, args));
   }
-  return fromSettings(host, withFiles, defaults);
+  return fromSettings(host, withFiles, opts.unhonoured === false ? undefined : defaults);
 }
 
 /**
@@ -143,7 +145,7 @@ function withoutConfigFile(args: string[]): string[] {
   return out;
 }
 
-function fromSettings(alias: string, s: SshSettings, defaults: SshSettings): SshHostConfig {
+function fromSettings(alias: string, s: SshSettings, defaults: SshSettings | undefined): SshHostConfig {
   const one = (k: string, fallback = ''): string => s.get(k)?.[0] ?? fallback;
   const yes = (k: string): boolean => /^(yes|true)$/i.test(one(k));
   // Unset means allowed; PubkeyAuthentication also takes unbound and host-bound.
@@ -177,7 +179,7 @@ function fromSettings(alias: string, s: SshSettings, defaults: SshSettings): Ssh
     compression: yes('compression'),
     forwardAgent: /^(yes|true)$/i.test(forward) ? true : /^(no|false)$/i.test(forward) ? false : socketPath(forward, tokens),
     methods: { publickey: allowed('pubkeyauthentication'), password: allowed('passwordauthentication'), keyboardInteractive: allowed('kbdinteractiveauthentication') },
-    unhonoured: unhonoured(s, defaults),
+    unhonoured: defaults ? unhonoured(s, defaults) : [],
   };
 }
 

@@ -203,10 +203,13 @@ for (const { label, o } of clients) {
 
 for (const { label, o } of clients.filter((c) => c.o.client === 'ssh2')) {
   // Serial: ava runs these before the concurrent tests, so the log holds only this connection's records.
-  test.serial(`${label}: config keywords the ssh2 client does not act on are logged by name at debug level`, async (t) => {
+  test.serial(`${label}: with debug, config keywords the ssh2 client does not act on are logged by name at debug level`, async (t) => {
     const router = routerFor(t);
     const records = collectLogs(t);
+    // Not debugging: nothing is worked out, nothing said.
     await router.ssh({ sshConfigFile: config, ...o, hostname: 'web1' });
+    t.is(records.filter((r) => /does not act on/.test(r.text)).length, 0);
+    await router.ssh({ sshConfigFile: config, ...o, hostname: 'web1', debug: true });
     const notes = records.filter((r) => r.level === 'debug' && /does not act on/.test(r.text));
     t.is(notes.length, 1);
     t.regex(notes[0]!.text, /ssh config for web1 sets forwardx11, which the ssh2 client does not act on/);
