@@ -117,7 +117,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     let child: ChildLike;
     try {
       child = spec.ssh2
-        ? new Ssh2Session(spec.ssh2, argv[argv.length - 1]!, deps.loadSsh2)
+        ? new Ssh2Session(spec.ssh2, argv[argv.length - 1]!, deps.loadSsh2, spec.debug ? (text) => deps.onStderr(name, text, 'debug') : undefined)
         : spawn(file, args, {
         stdio: ['pipe', 'pipe', 'pipe'],
         env: spec.env ? { ...process.env, ...spec.env } : process.env,

@@ -10,23 +10,34 @@
  * verification failed.", "ssh: connect to host H port P: Connection
  * refused") followed by exit status 255, as ssh would; the transport's login
  * patterns turn them into PasswordError, HostKeyError and StreamError.
+ *
+ * The host is first resolved with the ssh config (src/ssh-config.ts). Each
+ * ProxyJump hop is a connection of its own, the next one carried over a
+ * direct-tcpip channel through it (what `ssh -J` does with `-W`): the whole
+ * chain lives here, one ssh2 client per hop, each checked and
+ * authenticated with its own host's configuration.
  */
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { AnyAuthMethod, AuthHandlerMiddleware, Client, ClientChannel, ConnectConfig, KeyboardInteractiveCallback, Prompt } from 'ssh2';
+import type { Readable } from 'node:stream';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import type { Ssh2Spec } from '../src/bootstrap-types.js';
+import { StreamError } from '../src/errors.js';
+import { readSshOptions } from '../src/ssh-args.js';
+import { resolveSshConfig } from '../src/ssh-config.js';
+import type { JumpHost, SshHostConfig } from '../src/ssh-config.js';
 import { addHostKey, checkHostKey, hostKeyName, keyType } from './known-hosts.js';
+import { Ssh2Auth } from './ssh2-auth.js';
+import type { Ssh2Module } from './ssh2-auth.js';
 
-/** ssh2 ends authentication when given false; its types leave that out. */
-type NextAuth = (method: AnyAuthMethod | false) => void;
+/** ProxyJump hops one connection may take, at most (a config may loop). */
+const MAX_HOPS = 16;
 
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+/** How to get the ssh2 package here: the master's own copy, or one brought by module forwarding. */
+export type Ssh2Loader = () => Promise<Ssh2Module>;
 
-/** How to get ssh2's Client class here: the master's own copy, or one brought by module forwarding. */
-export type Ssh2Loader = () => Promise<{ Client: new () => Client }>;
+/** One hop's failure state, for describing its errors in ssh's words. */
+interface Hop { cfg: SshHostConfig; auth: Ssh2Auth; jump: boolean; hostKeyProblem?: string }
 
 export class Ssh2Session extends EventEmitter {
   readonly stdin = new PassThrough();
@@ -35,113 +46,146 @@ export class Ssh2Session extends EventEmitter {
   readonly pid = undefined;
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
-  private conn?: Client;
+  /** Every connection of the chain: the jump hosts', then the target's. */
+  private readonly conns: Client[] = [];
   private channel?: ClientChannel;
-  private hostKeyProblem?: string;
-  private methodsOffered: string[] = [];
   private ended = false;
-  private readonly user: string;
 
   /** With `debug`, ssh2's own lines go to stderr as ssh -v's do (and are forwarded like them). */
   private readonly debug?: (line: string) => void;
 
-  constructor(private readonly spec: Ssh2Spec, private readonly command: string, load: Ssh2Loader) {
+  constructor(
+    private readonly spec: Ssh2Spec,
+    private readonly command: string,
+    load: Ssh2Loader,
+    /** Debug-level records about the connection (the config keywords not acted on); absent when not debugging. */
+    private readonly note?: (text: string) => void,
+  ) {
     super();
-    this.user = spec.username ?? os.userInfo().username;
     if (spec.debug) this.debug = (line) => { if (!this.stderr.writableEnded) this.stderr.write(`debug1: ${line}\n`); };
     process.nextTick(() => this.emit('spawn'));
-    load().then((m) => this.connect(m.Client), (e: Error) => this.failWith(`ssh2: the ssh2 package could not be loaded here: ${e.message}`));
+    const loaded = load().catch((e: Error) => { throw new StreamError(`ssh2: the ssh2 package could not be loaded here: ${e.message}`); });
+    Promise.all([loaded, this.route()]).then(
+      ([mod, route]) => this.connectHop(mod, route, 0),
+      // A config that cannot be read is the caller's to fix: a StreamError saying what is wrong.
+      (e: Error) => { if (!this.ended) this.emit('error', e instanceof StreamError ? e : new StreamError(e.message)); },
+    );
   }
 
   kill(): boolean {
     if (this.ended) return false;
     this.channel?.close();
-    this.conn?.end();
+    for (const c of this.conns) c.end();
     this.finish(null, 'SIGKILL');
     return true;
   }
 
-  private connect(ClientClass: new () => Client): void {
+  /** The hosts to connect to in turn: the ProxyJump hops, then the target (as ssh -J resolves them). */
+  private async route(): Promise<SshHostConfig[]> {
+    const s = this.spec;
+    const target = await this.resolve(s.host, s.sshArgs);
+    // Like ssh, the jump hosts get -F (and their own -l, -p) but not the other options.
+    const file = readSshOptions(s.sshArgs).options.filter(([f]) => f === '-F').flatMap(([f, v]) => [f, v!]);
+    const hops: SshHostConfig[] = [];
+    for (let cfg = target; cfg.proxyJump.length;) {
+      if (hops.length >= MAX_HOPS) throw new StreamError(`ssh config for ${s.host}: more than ${MAX_HOPS} ProxyJump hops (a loop?)`);
+      const jumps = cfg.proxyJump;
+      const last = jumps[jumps.length - 1]!;
+      const rest = jumps.slice(0, -1);
+      const args = [...file, ...(last.user ? ['-l', last.user] : []), ...(last.port ? ['-p', String(last.port)] : []), ...(rest.length ? ['-J', rest.map(jumpText).join(',')] : [])];
+      cfg = await this.resolve(last.host, args);
+      hops.unshift(cfg);
+    }
+    return [...hops, target];
+  }
+
+  private async resolve(host: string, args: string[]): Promise<SshHostConfig> {
+    // Telling what the ssh2 client ignores costs one more ssh -G: only when someone listens.
+    const cfg = await resolveSshConfig(host, args, { ssh: this.spec.sshPath, unhonoured: this.note !== undefined });
+    if (cfg.unhonoured.length) this.note?.(`ssh2: the ssh config for ${host} sets ${cfg.unhonoured.join(', ')}, which the ssh2 client does not act on`);
+    return cfg;
+  }
+
+  private connectHop(mod: Ssh2Module, route: SshHostConfig[], i: number, sock?: Readable): void {
     if (this.ended) return;
     const s = this.spec;
-    const conn = this.conn = new ClientClass();
+    const cfg = route[i]!;
+    const isTarget = i === route.length - 1;
+    const agent = cfg.identityAgent === 'none' ? undefined : cfg.identityAgent ?? process.env.SSH_AUTH_SOCK;
+    const hop: Hop = {
+      cfg,
+      jump: !isTarget,
+      auth: new Ssh2Auth({
+        user: cfg.user, identityFiles: cfg.identityFiles, identitiesOnly: cfg.identitiesOnly, agent,
+        password: s.password, passphrase: s.passphrase, methods: cfg.methods,
+      }, mod, this.debug),
+    };
+    const conn = new mod.Client();
+    this.conns.push(conn);
     conn.on('ready', () => {
+      if (!isTarget) { this.forwardTo(mod, route, i, conn); return; }
       conn.exec(this.command, (err, channel) => {
-        if (err) { this.failWith(`ssh2: exec on ${s.host} refused: ${err.message}`); return; }
+        if (err) { this.failWith(`ssh2: exec on ${cfg.hostname} refused: ${err.message}`); return; }
         this.channel = channel;
         this.stdin.pipe(channel);
         channel.pipe(this.stdout);
         channel.stderr.pipe(this.stderr);
         let status: [number | null, NodeJS.Signals | null] = [null, null];
         channel.on('exit', (code: number | null, signal?: string) => { status = [code, signal ? (`SIG${signal}` as NodeJS.Signals) : null]; });
-        channel.on('close', () => { conn.end(); this.finish(...status); });
+        channel.on('close', () => { for (const c of this.conns) c.end(); this.finish(...status); });
       });
     });
-    conn.on('error', (e: Error & { level?: string; code?: string }) => this.failWith(this.describe(e)));
-    conn.on('close', () => { if (!this.channel) this.failWith(`ssh: connection to ${s.host} closed during the handshake`); });
+    conn.on('error', (e: Error & { level?: string; code?: string }) => {
+      // An agent that cannot be reached is skipped, as ssh skips it.
+      if (e.level === 'agent') { this.debug?.(`ssh2: agent ${agent}: ${e.message}`); return; }
+      this.failWith(this.describe(e, hop));
+    });
+    conn.on('close', () => { if (!this.channel) this.failWith(`ssh: connection to ${cfg.hostname} closed during the handshake`); });
+    const forward = isTarget ? cfg.forwardAgent : false;
+    const forwardSocket = forward === true ? agent : forward || undefined;
+    if (forward && !forwardSocket) this.note?.(`ssh2: ForwardAgent for ${cfg.alias}: no agent to forward`);
     const config: ConnectConfig = {
-      host: s.host,
-      port: s.port,
-      username: this.user,
-      readyTimeout: s.connectTimeout * 1000,
-      keepaliveInterval: s.keepaliveInterval * 1000,
-      keepaliveCountMax: s.keepaliveCount,
-      algorithms: { compress: s.compression ? ['zlib@openssh.com', 'zlib', 'none'] : ['none'] },
-      hostVerifier: (blob: Buffer) => this.verifyHostKey(blob),
-      authHandler: this.authHandler(),
+      host: cfg.hostname,
+      port: cfg.port,
+      sock,
+      username: cfg.user,
+      readyTimeout: Math.min(s.connectTimeout, cfg.connectTimeout ?? Infinity) * 1000,
+      keepaliveInterval: cfg.serverAliveInterval * 1000,
+      keepaliveCountMax: cfg.serverAliveCountMax,
+      algorithms: { compress: cfg.compression ? ['zlib@openssh.com', 'zlib', 'none'] : ['none'] },
+      hostVerifier: (blob: Buffer) => this.verifyHostKey(hop, isTarget ? s.checkHostKeys : undefined, blob),
+      authHandler: hop.auth.handler(),
+      agent: forwardSocket,
+      agentForward: forwardSocket !== undefined,
       debug: this.debug,
     };
     conn.connect(config);
   }
 
-  /** none (to learn the server's methods), then keys, then password, then keyboard-interactive — as ssh orders them. */
-  private authHandler(): AuthHandlerMiddleware {
-    const s = this.spec;
-    const queue: AnyAuthMethod[] = [{ type: 'none', username: this.user }];
-    for (const file of this.keyFiles()) {
-      let key: Buffer;
-      try { key = readFileSync(file); } catch (e) { this.debug?.(`ssh2: identity file ${file} not readable: ${(e as Error).message}`); continue; }
-      queue.push({ type: 'publickey', username: this.user, key });
-    }
-    if (s.password !== undefined) {
-      queue.push({ type: 'password', username: this.user, password: s.password });
-      const answer = (_name: string, _instructions: string, _lang: string, prompts: Prompt[], finish: KeyboardInteractiveCallback): void => finish(prompts.map(() => s.password!));
-      queue.push({ type: 'keyboard-interactive', username: this.user, prompt: answer });
-    } else {
-      // With no password, keyboard-interactive can only fail: ssh in BatchMode does not try it either.
-    }
-    return (methodsLeft, _partial, nextAuth) => {
-      const next = nextAuth as NextAuth;
-      if (methodsLeft) this.methodsOffered = methodsLeft;
-      while (queue.length) {
-        const m = queue.shift()!;
-        if (m.type === 'none' || !methodsLeft || methodsLeft.includes(m.type)) { next(m); return; }
-      }
-      next(false);
-    };
+  /** A direct-tcpip channel from jump host `i` to the next host, the next connection's socket (ssh -W). */
+  private forwardTo(mod: Ssh2Module, route: SshHostConfig[], i: number, conn: Client): void {
+    const next = route[i + 1]!;
+    conn.forwardOut('127.0.0.1', 0, next.hostname, next.port, (err, stream) => {
+      if (err) { this.failWith(`ssh: connect to host ${next.hostname} port ${next.port} through ${route[i]!.alias}: ${err.message}`); return; }
+      this.connectHop(mod, route, i + 1, stream);
+    });
   }
 
-  private keyFiles(): string[] {
-    const s = this.spec;
-    if (s.identityFiles.length) return s.identityFiles.map(home);
-    if (s.identitiesOnly && s.password !== undefined) return [];
-    return DEFAULT_KEYS.map((k) => join(os.homedir(), '.ssh', k));
-  }
-
-  private verifyHostKey(blob: Buffer): boolean {
-    const s = this.spec;
-    if (s.checkHostKeys === 'ignore') return true;
+  private verifyHostKey(hop: Hop, asked: Ssh2Spec['checkHostKeys'], blob: Buffer): boolean {
+    const cfg = hop.cfg;
+    const check = asked ?? checkFromConfig(cfg.strictHostKeyChecking);
+    if (check === 'ignore') return true;
     const key = { type: keyType(blob), blob };
-    const name = hostKeyName(s.host, s.port);
-    const verdict = checkHostKey([...s.userKnownHosts, ...s.globalKnownHosts].map(home), name, key);
+    const name = hostKeyName(cfg.hostKeyAlias ?? cfg.hostname, cfg.port);
+    const verdict = checkHostKey([...cfg.userKnownHostsFiles, ...cfg.globalKnownHostsFiles], name, key);
     if (verdict.status === 'known') return true;
-    if (verdict.status === 'unknown' && s.checkHostKeys === 'accept') {
-      const file = s.userKnownHosts[0] && home(s.userKnownHosts[0]);
+    if (verdict.status === 'unknown' && check === 'accept') {
+      const file = cfg.userKnownHostsFiles[0];
       if (file && file !== '/dev/null') addHostKey(file, name, key);
       return true;
     }
     const shown = key.type.replace(/^ssh-/, '').replace(/-.*/, '').toUpperCase();
-    this.hostKeyProblem = verdict.status === 'changed'
+    hop.hostKeyProblem = verdict.status === 'changed'
       ? `@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@\nThe ${shown} host key for ${name} differs from the one in ${verdict.where}.\nHost key verification failed.`
       : verdict.status === 'revoked'
         ? `Host key for ${name} was revoked (${verdict.where}).\nHost key verification failed.`
@@ -150,29 +194,29 @@ export class Ssh2Session extends EventEmitter {
   }
 
   /** An ssh2 error in the words OpenSSH would print for it. */
-  private describe(e: Error & { level?: string; code?: string }): string {
-    const s = this.spec;
-    if (this.hostKeyProblem) return this.hostKeyProblem;
+  private describe(e: Error & { level?: string; code?: string }, hop: Hop): string {
+    const { hostname: host, port } = hop.cfg;
+    if (hop.hostKeyProblem) return hop.hostKeyProblem;
     if (e.level === 'client-authentication') {
-      // The error names the peer already; ssh would prefix user@host.
-      return `Permission denied (${this.methodsOffered.join(',') || 'no methods offered'}).`;
+      // ssh names a jump host that refused (user@host:); the error names the target already.
+      return `${hop.jump ? `${hop.cfg.user}@${host}: ` : ''}${hop.auth.deniedText()}`;
     }
     const reasons: Record<string, string> = {
       ECONNREFUSED: 'Connection refused', EHOSTUNREACH: 'No route to host', ENETUNREACH: 'Network is unreachable',
       ETIMEDOUT: 'Connection timed out', ECONNRESET: 'Connection reset by peer',
     };
-    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `ssh: Could not resolve hostname ${s.host}: Name or service not known`;
-    if (e.code && reasons[e.code]) return `ssh: connect to host ${s.host} port ${s.port}: ${reasons[e.code]}`;
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `ssh: Could not resolve hostname ${host}: Name or service not known`;
+    if (e.code && reasons[e.code]) return `ssh: connect to host ${host} port ${port}: ${reasons[e.code]}`;
     // After the session started, a timeout is the keepalive giving up, in ssh's words.
-    if (e.level === 'client-timeout' && this.channel) return `Timeout, server ${s.host} not responding.`;
-    if (e.level === 'client-timeout') return `ssh: connect to host ${s.host} port ${s.port}: Connection timed out during banner exchange`;
-    return `ssh: ${s.host}: ${e.message}`;
+    if (e.level === 'client-timeout' && this.channel) return `Timeout, server ${host} not responding.`;
+    if (e.level === 'client-timeout') return `ssh: connect to host ${host} port ${port}: Connection timed out during banner exchange`;
+    return `ssh: ${host}: ${e.message}`;
   }
 
   /** Ends the session as ssh would after a failure: its words on stderr, status 255. */
   private failWith(text: string): void {
     if (this.ended) return;
-    this.conn?.end();
+    for (const c of this.conns) c.end();
     this.stderr.end(`${text}\n`);
     this.stdout.end();
     this.stderr.once('end', () => this.finish(255, null));
@@ -189,7 +233,13 @@ export class Ssh2Session extends EventEmitter {
   }
 }
 
-/** `~/x` in the connecting user's home, as ssh expands it. */
-function home(path: string): string {
-  return path === '~' || path.startsWith('~/') ? join(os.homedir(), path.slice(1)) : path;
+/** StrictHostKeyChecking as this client checks: ask (no one to ask) and yes refuse unknown keys. */
+function checkFromConfig(value: SshHostConfig['strictHostKeyChecking']): 'enforce' | 'accept' | 'ignore' {
+  return value === 'accept-new' ? 'accept' : value === 'no' ? 'ignore' : 'enforce';
+}
+
+/** A hop as ssh -J takes it. */
+function jumpText(j: JumpHost): string {
+  const host = j.host.includes(':') ? `[${j.host}]` : j.host;
+  return `${j.user ? `${j.user}@` : ''}${host}${j.port ? `:${j.port}` : ''}`;
 }

@@ -29,22 +29,22 @@ export interface ConnectSpec {
   };
 }
 
-/** An in-process ssh connection: ssh's options, resolved (paths may start with ~, the connecting user's home). */
+/**
+ * An in-process ssh connection: the host as given and ssh's command-line
+ * options for it; the connecting side resolves the rest from its ssh config.
+ */
 export interface Ssh2Spec {
+  /** The host as given: a name the ssh config may resolve (HostName, ProxyJump...). */
   host: string;
-  port: number;
-  /** Default: the connecting context's user, as ssh's. */
-  username?: string;
+  /** ssh's options (-F, -l, -p, -i, -o), as the OpenSSH client would get them: they win over the config. */
+  sshArgs: string[];
+  /** The ssh binary asked for the config (`ssh -G`); without one the files are read here. */
+  sshPath?: string;
   password?: string;
-  identityFiles: string[];
-  identitiesOnly: boolean;
-  checkHostKeys: 'enforce' | 'accept' | 'ignore';
-  userKnownHosts: string[];
-  globalKnownHosts: string[];
-  compression: boolean;
-  /** Seconds (0: none), and how many may go unanswered. */
-  keepaliveInterval: number;
-  keepaliveCount: number;
+  passphrase?: string;
+  /** As the caller asked; absent: as the config's StrictHostKeyChecking says. */
+  checkHostKeys?: 'enforce' | 'accept' | 'ignore';
+  /** Seconds (the config's ConnectTimeout may be shorter). */
   connectTimeout: number;
   /** ssh2's own debug lines as ssh -v's (forwarded like stderr). */
   debug: boolean;

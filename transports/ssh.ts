@@ -23,20 +23,58 @@ export interface SshOptions {
   identityFile?: string;
   /** Offer only the given identity (default true, when an identity file or password is given). */
   identitiesOnly?: boolean;
-  /** Default true. */
-  compression?: boolean;
+  /** Default true; null leaves it to the ssh config (ssh's default: no). */
+  compression?: boolean | null;
   /** 1-3: ssh -v..-vvv, its lines forwarded as log records. */
   sshDebugLevel?: number;
-  /** Seconds between keepalives (default 30; 0 disables), and how many may go unanswered (default 10). */
-  keepaliveInterval?: number;
-  keepaliveCount?: number;
+  /**
+   * Seconds between keepalives (default 30; 0 disables), and how many may go
+   * unanswered (default 10); null leaves them to the ssh config.
+   */
+  keepaliveInterval?: number | null;
+  keepaliveCount?: number | null;
+  /** The ssh client configuration to read instead of ~/.ssh/config and /etc/ssh/ssh_config (ssh -F). */
+  sshConfigFile?: string;
+  /** The ssh agent's socket, or false for none (default: the config's IdentityAgent, else $SSH_AUTH_SOCK). */
+  agent?: string | false;
+  /** Forward the agent to the remote side (ssh -A); default: the config's ForwardAgent. */
+  agentForward?: boolean;
+  /** The passphrase of an encrypted identity file. */
+  passphrase?: string;
   nodePath?: string | string[];
-  /** 'openssh' (default) or 'ssh2' (in-process; not built yet). */
+  /** 'openssh' (default) or 'ssh2' (in-process). */
   client?: 'openssh' | 'ssh2';
 }
 
 function needsTty(o: SshOptions): boolean {
-  return o.password !== undefined || o.checkHostKeys === 'accept';
+  return o.password !== undefined || o.passphrase !== undefined || o.checkHostKeys === 'accept';
+}
+
+/**
+ * ssh's options for these SshOptions (no ssh path, verbosity, BatchMode or
+ * host): what the OpenSSH client is given, and what the ssh2 client asks
+ * `ssh -G` with, so both resolve a host's configuration alike. On ssh's
+ * command line they win over the config files.
+ */
+export function sshOptionArgs(o: SshOptions): string[] {
+  const bits: string[] = [];
+  if (o.sshConfigFile !== undefined) bits.push('-F', o.sshConfigFile);
+  if (o.username) bits.push('-l', o.username);
+  if (o.port !== undefined) bits.push('-p', String(o.port));
+  if (o.identitiesOnly === false) bits.push('-o', 'IdentitiesOnly no');
+  else if ((o.identitiesOnly ?? true) && (o.identityFile || o.password !== undefined)) bits.push('-o', 'IdentitiesOnly yes');
+  if (o.identityFile) bits.push('-i', o.identityFile);
+  if (o.agent !== undefined) bits.push('-o', `IdentityAgent ${o.agent === false ? 'none' : o.agent}`);
+  if (o.agentForward !== undefined) bits.push('-o', `ForwardAgent ${o.agentForward ? 'yes' : 'no'}`);
+  if (o.compression !== null) bits.push('-o', `Compression ${o.compression ?? true ? 'yes' : 'no'}`);
+  if (o.keepaliveInterval !== null) bits.push('-o', `ServerAliveInterval ${o.keepaliveInterval ?? 30}`);
+  if (o.keepaliveCount !== null) bits.push('-o', `ServerAliveCountMax ${o.keepaliveCount ?? 10}`);
+  // Unless asked, host keys are checked as the config says (ssh's default, ask, refuses in BatchMode).
+  if (o.checkHostKeys === 'enforce') bits.push('-o', 'StrictHostKeyChecking yes');
+  else if (o.checkHostKeys === 'accept') bits.push('-o', 'StrictHostKeyChecking ask');
+  else if (o.checkHostKeys === 'ignore') bits.push('-o', 'StrictHostKeyChecking no', '-o', 'UserKnownHostsFile /dev/null', '-o', 'GlobalKnownHostsFile /dev/null');
+  if (o.sshArgs) bits.push(...o.sshArgs);
+  return bits;
 }
 
 export const ssh: Transport<SshOptions> = {
@@ -48,20 +86,8 @@ export const ssh: Transport<SshOptions> = {
     // Without -v, LogLevel ERROR keeps a login banner (which may mention "password") quiet.
     if (o.sshDebugLevel) bits.push(`-${'v'.repeat(Math.min(3, o.sshDebugLevel))}`);
     else bits.push('-o', 'LogLevel ERROR');
-    if (o.username) bits.push('-l', o.username);
-    if (o.port !== undefined) bits.push('-p', String(o.port));
-    if ((o.identitiesOnly ?? true) && (o.identityFile || o.password !== undefined)) bits.push('-o', 'IdentitiesOnly yes');
-    if (o.identityFile) bits.push('-i', o.identityFile);
-    if (o.compression ?? true) bits.push('-o', 'Compression yes');
-    const interval = o.keepaliveInterval ?? 30;
-    if (interval > 0) bits.push('-o', `ServerAliveInterval ${interval}`, '-o', `ServerAliveCountMax ${o.keepaliveCount ?? 10}`);
     if (!needsTty(o)) bits.push('-o', 'BatchMode yes');
-    const check = o.checkHostKeys ?? 'enforce';
-    if (check === 'enforce') bits.push('-o', 'StrictHostKeyChecking yes');
-    else if (check === 'accept') bits.push('-o', 'StrictHostKeyChecking ask');
-    else bits.push('-o', 'StrictHostKeyChecking no', '-o', 'UserKnownHostsFile /dev/null', '-o', 'GlobalKnownHostsFile /dev/null');
-    if (o.sshArgs) bits.push(...o.sshArgs);
-    bits.push(o.hostname);
+    bits.push(...sshOptionArgs(o), o.hostname);
     // The remote side runs it through the login shell: quote every word.
     return [...bits, shellQuote(firstStageArgv(o.nodePath ?? 'node', common.remoteName))];
   },
@@ -70,9 +96,10 @@ export const ssh: Transport<SshOptions> = {
     return {
       method: 'ssh',
       peer,
-      password: o.password,
+      // Without a password, the passphrase is typed where ssh asks for the key's.
+      password: o.password ?? o.passphrase,
       tty: needsTty(o) ? 'required' : 'none',
-      passwordPrompts: ['password'],
+      passwordPrompts: o.password === undefined && o.passphrase !== undefined ? ['enter passphrase for key'] : ['password'],
       incorrect: ['permission denied'],
       yesPrompts: o.checkHostKeys === 'accept' ? ['are you sure you want to continue connecting \\(yes/no'] : [],
       refusePrompts: ['are you sure you want to continue connecting \\(yes/no'],
