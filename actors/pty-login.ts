@@ -208,9 +208,17 @@ export function readPty(pair: PtyPair, onText: (text: string) => void): PtyIO {
 }
 
 /** Closes our copy of the slave (through a handle: fs.close on a native fd makes Node warn). */
+/**
+ * Closes the slave side once: a second close of the same number could close
+ * whatever file was opened in between (another child's pipe).
+ */
 export function closeSlave(pair: PtyPair): void {
+  if (closedSlaves.has(pair)) return;
+  closedSlaves.add(pair);
   try { new tty.ReadStream(pair.slave).destroy(); } catch { /* already closed */ }
 }
+
+const closedSlaves = new WeakSet<PtyPair>();
 
 /**
  * Resolves once the terminal's echo is off — the sign that the tool is now
