@@ -1,13 +1,18 @@
 /**
  * The OpenSSH command line each ssh option becomes (transports/ssh.ts), and
  * what the ssh2 client takes from the same options and sshArgs
- * (transports/ssh2.ts), checked as data: no process is started.
+ * (transports/ssh2.ts): the same command line, resolved by `ssh -G` with
+ * no config file, so only the options count.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { firstStageArgv } from '../src/first-stage.js';
+import { resolveSshConfig } from '../src/ssh-config.js';
 import { StreamError } from '../src/index.js';
 import { shellQuote } from '../transports/shell-quote.js';
-import { ssh } from '../transports/ssh.js';
+import { ssh, sshOptionArgs } from '../transports/ssh.js';
 import type { SshOptions } from '../transports/ssh.js';
 import { ssh2 } from '../transports/ssh2.js';
 
@@ -16,14 +21,15 @@ const argv = (o: SshOptions): string[] => ssh.argv(o, common);
 /** The -o options given, as 'Key value' strings. */
 const dashO = (o: SshOptions): string[] => argv(o).flatMap((a, i, all) => (all[i - 1] === '-o' ? [a] : []));
 
-test('by default: BatchMode and no terminal, compression, keepalives every 30 s (10 unanswered), strict host keys, quiet logs', (t) => {
+test('by default: BatchMode and no terminal, compression, keepalives every 30 s (10 unanswered), host keys as the config says, quiet logs', (t) => {
   const a = argv({ hostname: 'web1' });
-  t.deepEqual(a.slice(0, -2), ['ssh', '-o', 'LogLevel ERROR', '-o', 'Compression yes', '-o', 'ServerAliveInterval 30', '-o', 'ServerAliveCountMax 10',
-    '-o', 'BatchMode yes', '-o', 'StrictHostKeyChecking yes']);
+  t.deepEqual(a.slice(0, -2), ['ssh', '-o', 'LogLevel ERROR', '-o', 'BatchMode yes', '-o', 'Compression yes', '-o', 'ServerAliveInterval 30', '-o', 'ServerAliveCountMax 10']);
   t.is(a.at(-2), 'web1');
   t.is(a.at(-1), shellQuote(firstStageArgv('node', 'argv-test')));
   t.is(ssh.login!({ hostname: 'web1' }, common).tty, 'none');
   t.false(dashO({ hostname: 'web1' }).includes('IdentitiesOnly yes'), 'no identity or password: ssh picks its keys');
+  // Unset, StrictHostKeyChecking is the config's (ssh's default, ask, refuses unknown keys under BatchMode); 'enforce' says yes.
+  t.true(dashO({ hostname: 'web1', checkHostKeys: 'enforce' }).includes('StrictHostKeyChecking yes'));
 });
 
 test('a password or a host-key question needs the terminal: no BatchMode, tty required', (t) => {
@@ -47,7 +53,9 @@ test('identitiesOnly defaults to true with an identity file or a password, and c
 test('compression off, keepalives changed or off, -v levels, user, port and sshArgs before the host', (t) => {
   t.false(dashO({ hostname: 'h', compression: false }).includes('Compression yes'));
   t.deepEqual(dashO({ hostname: 'h', keepaliveInterval: 5, keepaliveCount: 2 }).filter((x) => x.startsWith('ServerAlive')), ['ServerAliveInterval 5', 'ServerAliveCountMax 2']);
-  t.deepEqual(dashO({ hostname: 'h', keepaliveInterval: 0 }).filter((x) => x.startsWith('ServerAlive')), []);
+  // 0 is ssh's own "off"; null leaves both to the config.
+  t.deepEqual(dashO({ hostname: 'h', keepaliveInterval: 0 }).filter((x) => x.startsWith('ServerAlive')), ['ServerAliveInterval 0', 'ServerAliveCountMax 10']);
+  t.deepEqual(dashO({ hostname: 'h', keepaliveInterval: null, keepaliveCount: null, compression: null }).filter((x) => /^(ServerAlive|Compression)/.test(x)), []);
   t.true(argv({ hostname: 'h', sshDebugLevel: 2 }).includes('-vv'));
   t.true(argv({ hostname: 'h', sshDebugLevel: 9 }).includes('-vvv'));
   t.false(dashO({ hostname: 'h', sshDebugLevel: 1 }).includes('LogLevel ERROR'));
@@ -60,38 +68,52 @@ test('compression off, keepalives changed or off, -v levels, user, port and sshA
 });
 
 const spec2 = (o: SshOptions) => ssh2.extra!(o).ssh2!;
+/** Identity files that exist (ssh drops an -i it cannot read). */
+const keys = mkdtempSync(join(tmpdir(), 'mitogen-ts-argv-'));
+for (const k of ['k', 'k1', 'k2']) writeFileSync(join(keys, k), 'not really a key\n', { mode: 0o600 });
+test.after.always(() => rmSync(keys, { recursive: true, force: true }));
+const K = (k: string) => join(keys, k);
 
-test('ssh2: the same defaults, read from the same options', (t) => {
-  t.like(spec2({ hostname: 'h' }), {
-    host: 'h', port: 22, identityFiles: [], identitiesOnly: true, checkHostKeys: 'enforce', compression: true,
-    keepaliveInterval: 30, keepaliveCount: 10, connectTimeout: 30, debug: false,
-    userKnownHosts: ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'], globalKnownHosts: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
+/** What the ssh2 client resolves for `o`, through `ssh -G` with no config file (so only the options count). */
+const resolved2 = (o: SshOptions) => resolveSshConfig(o.hostname, ['-F', '/dev/null', ...spec2(o).sshArgs], { unhonoured: false });
+
+test('ssh2: the same command line as the OpenSSH client, so the same defaults', async (t) => {
+  for (const o of [{ hostname: 'h' }, { hostname: 'h', port: 2200, username: 'u', identityFile: '/k', compression: false, keepaliveInterval: 0 }] as SshOptions[]) {
+    const args = spec2(o).sshArgs;
+    t.deepEqual(args, sshOptionArgs(o));
+    const a = argv(o);
+    t.deepEqual(a.slice(a.length - 2 - args.length, -2), args, 'the OpenSSH client gets exactly these, before the host');
+  }
+  t.like(await resolved2({ hostname: 'h' }), {
+    hostname: 'h', port: 22, user: userInfo().username, identitiesOnly: false, compression: true,
+    serverAliveInterval: 30, serverAliveCountMax: 10, strictHostKeyChecking: 'ask', proxyJump: [],
   });
-  t.like(spec2({ hostname: 'h', port: 2200, username: 'u', identityFile: '/k', compression: false, keepaliveInterval: 0, sshDebugLevel: 1 }),
-    { port: 2200, username: 'u', identityFiles: ['/k'], compression: false, keepaliveInterval: 0, debug: true });
+  t.true((await resolved2({ hostname: 'h' })).identityFiles.includes(`${userInfo().homedir}/.ssh/id_ed25519`), 'ssh\'s default identities');
+  t.like(await resolved2({ hostname: 'h', port: 2200, username: 'u', identityFile: K('k'), compression: false, keepaliveInterval: 0, checkHostKeys: 'enforce' }),
+    { port: 2200, user: 'u', identityFiles: [K('k')], identitiesOnly: true, compression: false, serverAliveInterval: 0, strictHostKeyChecking: 'yes' });
+  t.is(spec2({ hostname: 'h', sshDebugLevel: 1 }).debug, true);
   t.is(ssh2.login!({ hostname: 'h', password: 'pw' }, common).tty, 'none');
 });
 
-test('ssh2: the sshArgs it accepts (-l, -p, -i and each -o it documents) set what they name', (t) => {
-  const s = spec2({ hostname: 'h', sshArgs: ['-l', 'bob', '-p2201', '-i', '/k1', '-o', 'IdentityFile=/k2', '-o', 'IdentitiesOnly no',
-    '-o', 'UserKnownHostsFile /u1 /u2', '-o', 'GlobalKnownHostsFile=/g', '-o', 'Compression=no', '-o', 'ServerAliveInterval 7',
-    '-o', 'ServerAliveCountMax=3', '-o', 'ConnectTimeout 5'] });
-  t.like(s, { username: 'bob', port: 2201, identityFiles: ['/k1', '/k2'], identitiesOnly: false, userKnownHosts: ['/u1', '/u2'],
-    globalKnownHosts: ['/g'], compression: false, keepaliveInterval: 7, keepaliveCount: 3, connectTimeout: 5 });
-  t.like(spec2({ hostname: 'h', sshArgs: ['-o', 'Port=2202', '-o', 'User=carol'] }), { port: 2202, username: 'carol' });
-  t.is(spec2({ hostname: 'h', sshArgs: ['-o', 'StrictHostKeyChecking yes'] }).checkHostKeys, 'enforce');
-  t.is(spec2({ hostname: 'h', sshArgs: ['-o', 'StrictHostKeyChecking=no'] }).checkHostKeys, 'ignore');
-  t.is(spec2({ hostname: 'h', sshArgs: ['-o', 'StrictHostKeyChecking accept-new'] }).checkHostKeys, 'accept');
-  // 'ignore' wins over files named in sshArgs; ConnectTimeout only shortens.
-  t.is(spec2({ hostname: 'h', checkHostKeys: 'ignore', sshArgs: ['-o', 'StrictHostKeyChecking yes'] }).checkHostKeys, 'ignore');
-  t.is(spec2({ hostname: 'h', connectTimeout: 4, sshArgs: ['-o', 'ConnectTimeout 50'] } as SshOptions).connectTimeout, 4);
+test('ssh2: the sshArgs it accepts (-l, -p, -i and each -o it documents) set what they name', async (t) => {
+  const o: SshOptions = { hostname: 'h', compression: null, keepaliveInterval: null, keepaliveCount: null, sshArgs: ['-l', 'bob', '-p2201', '-i', K('k1'),
+    '-o', `IdentityFile=${K('k2')}`, '-o', 'IdentitiesOnly no', '-o', 'UserKnownHostsFile /u1 /u2', '-o', 'GlobalKnownHostsFile=/g', '-o', 'Compression=no',
+    '-o', 'ServerAliveInterval 7', '-o', 'ServerAliveCountMax=3', '-o', 'ConnectTimeout 5', '-o', 'ProxyJump bastion', '-A'] };
+  t.like(await resolved2(o), { user: 'bob', port: 2201, identityFiles: [K('k1'), K('k2')], identitiesOnly: false, userKnownHostsFiles: ['/u1', '/u2'],
+    globalKnownHostsFiles: ['/g'], compression: false, serverAliveInterval: 7, serverAliveCountMax: 3, connectTimeout: 5,
+    proxyJump: [{ host: 'bastion', user: undefined, port: undefined }], forwardAgent: true });
+  t.like(await resolved2({ hostname: 'h', sshArgs: ['-o', 'Port=2202', '-o', 'User=carol'] }), { port: 2202, user: 'carol' });
+  for (const [v, want] of [['yes', 'yes'], ['=no', 'no'], [' accept-new', 'accept-new']] as const) {
+    t.is((await resolved2({ hostname: 'h', sshArgs: ['-o', `StrictHostKeyChecking${v.startsWith('=') ? v : ` ${v.trim()}`}`] })).strictHostKeyChecking, want);
+  }
   // Options that only shape the ssh binary are accepted and change nothing.
   t.notThrows(() => spec2({ hostname: 'h', sshArgs: ['-o', 'LogLevel ERROR', '-o', 'BatchMode yes', '-o', 'RequestTTY no', '-o', 'ControlMaster auto', '-o', 'ControlPath /x', '-o', 'ControlPersist 1'] }));
 });
 
 test('ssh2: any other sshArgs option is refused by name', (t) => {
-  for (const [args, named] of [[['-A'], /-A is not supported by the ssh2 client/], [['-o', 'ProxyJump bastion'], /-o ProxyJump is not supported/],
-    [['-J', 'bastion'], /-J is not supported/], [['-p', '99999'], /bad port 99999/], [['-Z'], /unknown option -- Z/], [['extra-word'], /extra-word is not supported/]] as const) {
+  for (const [args, named] of [[['-X'], /-X is not supported by the ssh2 client/], [['-o', 'ProxyCommand nc %h %p'], /-o ProxyCommand is not supported/],
+    [['-o', 'ForwardX11 yes'], /-o ForwardX11 is not supported/], [['-Z'], /unknown option -- Z/], [['extra-word'], /extra-word is not supported/]] as const) {
     t.throws(() => spec2({ hostname: 'h', sshArgs: [...args] }), { instanceOf: StreamError, message: named }, args.join(' '));
   }
+  t.throws(() => spec2({ hostname: 'h', port: 99999 }), { instanceOf: StreamError, message: /bad port 99999/ });
 });
