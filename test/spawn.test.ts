@@ -28,10 +28,10 @@ const collect = async (stream: AsyncIterable<Uint8Array>): Promise<string> => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
-/** A router whose observe window is small, so a bound on the lead is tight. */
+/** A router whose observe window is small and fixed (no growth), so a bound on the lead is tight. */
 function smallWindowRouter(t: Parameters<typeof routerFor>[0]): Router {
   const router = routerFor(t);
-  router.observeWindow = { messages: 8, bytes: 256 * 1024 };
+  router.observeWindow = { messages: 8, bytes: 256 * 1024, maxBytes: 256 * 1024 };
   return router;
 }
 
