@@ -10,6 +10,7 @@
  *
  * Why not piscina: see the README's "Packages" paragraph.
  */
+import { availableParallelism } from 'node:os';
 import { CancelledError, MitogenError, PoolQueueFullError } from './errors.js';
 import type { AnyFunction } from './call.js';
 import type { FnRef } from './call.js';
@@ -69,7 +70,10 @@ export class Pool {
 
   /** @internal Use `ctx.pool(opts)`. */
   static async start(host: Context, opts: PoolOptions = {}): Promise<Pool> {
-    const size = opts.size ?? await host.call(() => require('node:os').availableParallelism() as number);
+    // The host's cores: asked of it, unless it is this context (which does not call itself).
+    const size = opts.size ?? (host.contextId === host.router.myId
+      ? availableParallelism()
+      : await host.call(() => require('node:os').availableParallelism() as number));
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, not ${size}`);
     const pool = new Pool(host, opts, size);
     const started = await Promise.allSettled(Array.from({ length: size }, () => pool.addThread()));

@@ -58,6 +58,29 @@ interface Registry {
 /** Starts the process and registers it under `id`; resolves with its pid once it runs, or with why it could not. */
 export async function startThere(id: string, file: string, args: string[], opts: StartOptions): Promise<number | StartFailure> {
   const { spawn } = await import('node:child_process');
+  // Everything it uses is in here: this function travels to the context by source.
+  /*
+   * A context killed outright (SIGKILL) runs no exit hook, so each process
+   * gets a watchdog of its own: a shell in its own session that reads a pipe
+   * only this context holds open and, at EOF — the context gone, however it
+   * went — kills the process's group. It is killed itself when the process
+   * exits first.
+   */
+  const watchdog = (child: import('node:child_process').ChildProcess): import('node:child_process').ChildProcess | undefined => {
+    if (child.pid === undefined) return undefined;
+    try {
+      const w = spawn('/bin/sh', ['-c', 'read _ || kill -KILL "-$1" 2>/dev/null', 'mitogen-watchdog', String(child.pid)], {
+        stdio: ['pipe', 'ignore', 'ignore'], detached: true,
+      });
+      w.on('error', () => { /* no /bin/sh: the exit hook is all there is */ });
+      w.stdin!.on('error', () => {});
+      w.unref();
+      (w.stdin as unknown as { unref?(): void }).unref?.();
+      return w;
+    } catch {
+      return undefined;
+    }
+  };
   const reg = ((globalThis as unknown as Record<symbol, Registry>)[Symbol.for('mitogen-ts.processes')] ??= { live: new Map(), waiting: new Map(), failed: new Map() });
   if (!reg.exitHook) {
     reg.exitHook = true;
@@ -112,7 +135,9 @@ export async function startThere(id: string, file: string, args: string[], opts:
   }
   child.stdin!.on('error', () => { /* EPIPE: the process closed its stdin; writes report it */ });
   child.on('error', () => { /* a failure to start is reported below */ });
+  const guard = watchdog(child);
   child.on('exit', (code, signal) => {
+    guard?.kill('SIGKILL');
     entry.status = { code, signal };
     for (const w of entry.exitWaiters.splice(0)) w(entry.status);
   });

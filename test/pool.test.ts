@@ -170,9 +170,8 @@ test('pool defaults: one thread per core the host may use, and up to 10,000 call
   t.true((await Promise.allSettled(calls)).every((r) => r.status === 'rejected' && r.reason instanceof CancelledError));
 });
 
-// Known bug: the default size asks the host by a call, and the master does not answer calls to itself
-// ("invalid handle 101 in context 0"). When this starts passing, make it a plain test.
-test.failing('a pool in the master without a size gets one thread per core of this process', async (t) => {
+// The default size is this process's cores when the host is this context (it does not call itself).
+test('a pool in the master without a size gets one thread per core of this process', async (t) => {
   const router = routerFor(t);
   const pool = await router.myself().pool();
   t.is(pool.threads.length, os.availableParallelism());

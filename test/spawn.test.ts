@@ -186,6 +186,22 @@ test('the context killed mid-run: output and exit end with ChannelError', async 
   t.true(n >= 5);
 });
 
+test('a context killed outright (SIGKILL) takes even a quiet process with it', async (t) => {
+  const router = routerFor(t);
+  const ctx = await router.local();
+  const ctxPid = await ctx.call(() => process.pid);
+  const p = ctx.spawn('sleep', ['1000']);
+  p.stdout.subscribe({ error: () => {} });
+  p.stderr.subscribe({ error: () => {} });
+  const pid = await p.pid;
+  t.true(pidAlive(pid));
+  // No exit hook runs, and sleep writes nothing that a closed pipe could stop.
+  process.kill(ctxPid, 'SIGKILL');
+  await t.throwsAsync(p.exit, { instanceOf: ChannelError });
+  await waitUntil(() => !pidAlive(pid), 10, `sleep (pid ${pid}) is gone`);
+  t.false(pidAlive(pid));
+});
+
 test('a context that shuts down kills what it started', async (t) => {
   const router = routerFor(t);
   const ctx = await router.local();

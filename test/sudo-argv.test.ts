@@ -52,6 +52,8 @@ test('sudoArgs: short, long, --opt=value, attached and clustered forms mean the 
 test('sudoArgs refuses what it does not know, naming it', (t) => {
   t.throws(() => sudo.argv({ sudoArgs: ['-k'] }, common), { instanceOf: StreamError, message: /unsupported sudo option "-k"/ });
   t.throws(() => sudo.argv({ sudoArgs: ['-r'] }, common), { instanceOf: StreamError, message: /-r needs a value/ });
+  // sudo's --preserve-env=LIST keeps only LIST: read as a bare -E it would keep everything.
+  t.throws(() => sudo.argv({ sudoArgs: ['--preserve-env=PATH'] }, common), { instanceOf: StreamError, message: /unsupported sudo option "--preserve-env=PATH"/ });
 });
 
 test('sudoPath as a command, then --, then the first stage; without a PTY the login adds -S', (t) => {

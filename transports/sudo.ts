@@ -44,7 +44,12 @@ export function parseSudoArgs(args: readonly string[]): ParsedSudoArgs {
     const a = args[i]!;
     const eq = a.indexOf('=');
     const [flag, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
-    if (flag in FLAGS) { (out as Record<string, unknown>)[FLAGS[flag]!] = true; continue; }
+    if (flag in FLAGS) {
+      // A flag given a value (--preserve-env=PATH) means something else: refused, not read as the bare flag.
+      if (inline !== undefined) throw new StreamError(`sudoArgs: unsupported sudo option ${JSON.stringify(a)} (${flag} is supported without a value)`);
+      (out as Record<string, unknown>)[FLAGS[flag]!] = true;
+      continue;
+    }
     if (flag in VALUED) {
       const v = inline ?? args[++i];
       if (v === undefined) throw new StreamError(`sudoArgs: option ${flag} needs a value`);

@@ -1,0 +1,65 @@
+/**
+ * getFile's `window`: the sending context may have at most `window` bytes
+ * unacknowledged. The receiver here (this process) holds its file writes —
+ * and so its acknowledgements — until the sender has read one chunk past
+ * the window; with the window kept, the sender is then waiting for credit
+ * and has read nothing further. Counted in the sender, never timed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { routerFor } from './helpers.js';
+
+const CHUNK = 64 * 1024;
+const WINDOW = 4 * CHUNK;
+
+test.serial('getFile: the sender stops one chunk past `window` until the receiver acknowledges', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mt-window-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const data = randomBytes(64 * CHUNK);
+  writeFileSync(join(dir, 'src'), data);
+
+  const router = routerFor(t);
+  const ctx = await router.local();
+  // In the sender: count the chunk reads its file serving makes.
+  await ctx.call(async () => {
+    const { open: openFile } = await import('node:fs/promises');
+    const fh = await openFile('/dev/null');
+    const proto = Object.getPrototypeOf(fh) as { read: (...a: unknown[]) => Promise<unknown> };
+    await fh.close();
+    const g = globalThis as { reads?: number; readsAtRelease?: number };
+    g.reads = 0;
+    const read = proto.read;
+    proto.read = function (this: unknown, ...a: unknown[]) { g.reads!++; return read.apply(this, a); };
+  });
+  const reads = () => ctx.call(() => (globalThis as { reads?: number }).reads!);
+
+  // In the receiver: hold every file write until released.
+  const probe = await open('/dev/null');
+  const proto = Object.getPrototypeOf(probe) as FileHandle;
+  await probe.close();
+  const write = proto.write;
+  let release!: () => void;
+  const released = new Promise<void>((r) => { release = r; });
+  proto.write = async function (this: FileHandle, ...a: Parameters<FileHandle['write']>) {
+    await released;
+    return (write as (...x: unknown[]) => ReturnType<FileHandle['write']>).apply(this, a);
+  } as FileHandle['write'];
+  t.teardown(() => { proto.write = write; });
+
+  const done = ctx.getFile(join(dir, 'src'), join(dir, 'dst'), { window: WINDOW, chunkSize: CHUNK });
+  // The window's four chunks are sent; the fifth is read and waits for credit. (Bounded: one round trip a look.)
+  let seen = 0;
+  for (let i = 0; i < 20_000 && seen < WINDOW / CHUNK + 1; i++) seen = await reads();
+  t.true(seen >= WINDOW / CHUNK + 1, `the sender read ${seen} chunks`);
+  const atRelease = await reads();
+  release();
+  await done;
+  t.is(atRelease, WINDOW / CHUNK + 1, 'nothing more was read while no credit came back');
+  t.true(readFileSync(join(dir, 'dst')).equals(data));
+});
+
