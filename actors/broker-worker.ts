@@ -364,6 +364,8 @@ const forks = new Map<StreamActor, Worker>();
 
 async function connect(spec: ConnectSpec): Promise<ConnectResult> {
     if (shuttingDown) throw new StreamError('cannot connect: this context is shutting down');
+    // A child is coming that may import: the parser and lexer start while it boots, not on its first import.
+    modules.warm();
     if (spec.method === 'fork') {
       const { stream, worker, result } = await startFork(spec, { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents });
       forks.set(stream, worker);

@@ -24,6 +24,8 @@ export interface ModuleSource {
   resolve(req: ModuleRequest, into: ModuleActor): Promise<string | ModuleFailure>;
   /** The modules at `urls`, or why each cannot be had (undefined: not held here). */
   entries(urls: string[], into: ModuleActor): Promise<(ModuleEntry | ModuleFailure | undefined)[]>;
+  /** Gets ready to serve (a child is being started), in the background. */
+  warm?(): void;
 }
 
 /** Source bytes one burst may carry before compression; what is over is asked for later. */
@@ -55,6 +57,10 @@ export class ModuleActor {
 
   entry(url: string): ModuleEntry | undefined {
     return this.table.entry(url);
+  }
+
+  warm(): void {
+    this.source.warm?.();
   }
 
   /** Takes in a reply from the parent: the module, its edges and its preload. */

@@ -123,7 +123,17 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
   /** Whether a scan should parse `url` too: a module source this master would serve. */
   const follow = (url: string): boolean => url.startsWith('file:') && SERVED_URL.test(url) && !refused(url, url);
 
+  let warmed = false;
   return {
+    warm() {
+      if (warmed) return;
+      warmed = true;
+      // esbuild's service process and the lexer's WebAssembly, started before the first request needs them.
+      void Promise.resolve().then(async () => {
+        await esbuild()?.transform('', {});
+        await cjsLexer();
+      }).catch(() => { /* the first request will say what is wrong */ });
+    },
     async resolve(req) {
       // The runtime's own packages (ssh2 for a broker) resolve from where mitogen-ts is installed.
       const parent = req.parent === PACKAGE_PARENT && o.moduleBase ? o.moduleBase : req.parent;
