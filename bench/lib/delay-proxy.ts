@@ -26,12 +26,15 @@ export interface DelayProxy {
   close(): Promise<void>;
   /** Destroys every current connection (a link cut mid-burst); keeps listening. */
   cut(): void;
+  /** Stops carrying bytes, both ways, on every link, while keeping them open: a host that stopped answering. */
+  freeze(): void;
 }
 
 /** One direction of a link: chunks leave `delayMs` after they arrived, in order. */
-function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number, tap?: (bytes: number) => void): void {
+function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number, tap?: (bytes: number) => void, frozen?: () => boolean): void {
   // setTimeout with equal delays fires in order of scheduling, so order is kept.
   from.on('data', (chunk: Buffer) => {
+    if (frozen?.()) return;
     tap?.(chunk.length);
     setTimeout(() => { if (!to.destroyed) to.write(chunk); }, delayMs);
   });
@@ -43,6 +46,7 @@ export async function start(options: DelayProxyOptions): Promise<DelayProxy> {
   if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delay proxy: delayMs must be a finite number >= 0, got ${delayMs}`);
   const maxConnections = options.maxConnections ?? 64;
   const live = new Set<net.Socket>();
+  let frozen = false;
   const server = net.createServer((client) => {
     if (live.size / 2 >= maxConnections) { client.resetAndDestroy(); return; }
     const upstream = net.connect(target.port, target.host);
@@ -52,8 +56,8 @@ export async function start(options: DelayProxyOptions): Promise<DelayProxy> {
       s.on('error', () => { /* the close handler ends the pair */ });
     }
     const tap = options.tap;
-    delayedPipe(client, upstream, delayMs, tap && ((n) => tap('up', n)));
-    delayedPipe(upstream, client, delayMs, tap && ((n) => tap('down', n)));
+    delayedPipe(client, upstream, delayMs, tap && ((n) => tap('up', n)), () => frozen);
+    delayedPipe(upstream, client, delayMs, tap && ((n) => tap('down', n)), () => frozen);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -65,6 +69,7 @@ export async function start(options: DelayProxyOptions): Promise<DelayProxy> {
     port,
     get connections() { return live.size / 2; },
     cut,
+    freeze: () => { frozen = true; },
     close: () => new Promise<void>((resolve) => { cut(); server.close(() => resolve()); }),
   };
 }
