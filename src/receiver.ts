@@ -50,7 +50,8 @@ export class Receiver implements AsyncIterable<Message>, Selectable<Message> {
     // A dead message ends the channel for every waiter, not just the first (else the others hang).
     const woken = msg.isDead ? this.waiters.splice(0) : this.waiters.splice(0, 1);
     for (const w of woken) this.settle(w, msg);
-    if (!woken.length) {
+    // An observer took it already: queueing it too would hand it out twice.
+    if (!woken.length && !this.listeners.size) {
       this.queue.push(msg);
       this.readyListener?.();
     }
@@ -127,13 +128,17 @@ export class Receiver implements AsyncIterable<Message>, Selectable<Message> {
   /** Every message from now on, until the channel ends. */
   asObservable(): Observable<Message> {
     return new Observable<Message>((sub) => {
+      // A subscriber waiting for messages keeps this process alive, as a pending get() does.
+      this.router.broker.hold();
+      let held = true;
+      const release = (): void => { if (held) { held = false; this.router.broker.release(); } };
       const l = (m: Message): void => {
-        if (m.isDead) sub.error(new ChannelError(m.deadReason()));
-        else sub.next(m);
+        if (m.isDead) { release(); sub.error(new ChannelError(m.deadReason())); } else sub.next(m);
       };
       for (const m of this.queue.splice(0)) l(m);
+      if (this.closedReason && held) { release(); sub.error(new ChannelError(this.closedReason)); return undefined; }
       this.listeners.add(l);
-      return () => { this.listeners.delete(l); };
+      return () => { this.listeners.delete(l); release(); };
     });
   }
 
