@@ -26,6 +26,8 @@ export {
 } from './errors.js';
 export type { ExecOptions, ExecResult } from './exec.js';
 export { SpawnedProcess } from './spawn.js';
+export { fanOut } from './fan-out.js';
+export type { FanOut, FanOutEvent, FanOutFailure, FanOutOk, FanOutOptions, FanOutSummary, FanOutTarget } from './fan-out.js';
 export type { SpawnOptions, ProcessExit } from './spawn.js';
 export type { OutputStream, LineStream } from './spawn-output.js';
 export { Pool } from './pool.js';
