@@ -20,9 +20,10 @@ import type { SshOptions } from '../transports/ssh.js';
 
 const USAGE = `usage: mitogen-ts exec [TARGETS] [OPTIONS] -- COMMAND...
        mitogen-ts run  [TARGETS] [OPTIONS] -- MODULE [ARGS...]
-targets:  HOST... | -H "HOST HOST" | --hosts FILE (one per line, # comments)
+targets:  HOST... | -H HOST[,HOST...] | --hosts-file FILE (one per line, # comments)
 options:  -l USER  -p PORT  -i IDENTITY  -o SSH_OPTION  -F SSH_CONFIG  --client ssh2|openssh
-          -c, --concurrency N (32)  -t, --timeout SECONDS  --retries N (0)  --json  -q, --quiet`;
+          --parallel N (32)  -t, --timeout SECONDS  --retries N (0)  --json  -q, --quiet
+status:   0 all succeeded, 1 a command failed, 2 a target could not be reached (or a usage error)`;
 
 export interface CliArgs {
   command: 'exec' | 'run';
@@ -37,6 +38,9 @@ export interface CliArgs {
 }
 
 export class UsageError extends Error {}
+
+/** The target was reached and ran the command, which failed: status 1, where an unreachable target is 2. */
+class CommandFailed extends Error {}
 
 function number(flag: string, v: string | undefined): number {
   const n = Number(v);
@@ -59,7 +63,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     };
     if (a === '--') { out.rest = args.slice(i + 1); break; }
     else if (a === '-H') out.hosts.push(...value().split(/[\s,]+/).filter(Boolean));
-    else if (a === '--hosts') out.hosts.push(...readFileSync(value(), 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean));
+    else if (a === '--hosts-file') out.hosts.push(...readFileSync(value(), 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean));
     else if (a === '-l') out.ssh.username = value();
     else if (a === '-p') out.ssh.port = number(a, value());
     else if (a === '-i') out.ssh.identityFile = value();
@@ -69,7 +73,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       const c = value();
       if (c !== 'ssh2' && c !== 'openssh') throw new UsageError(`--client is ssh2 or openssh, not ${JSON.stringify(c)}`);
       out.ssh.client = c;
-    } else if (a === '-c' || a === '--concurrency') out.concurrency = number(a, value());
+    } else if (a === '--parallel' || a === '-c' || a === '--concurrency') out.concurrency = number(a, value());
     else if (a === '-t' || a === '--timeout') out.timeout = number(a, value());
     else if (a === '--retries') out.retries = number(a, value());
     else if (a === '--json') out.json = true;
@@ -99,7 +103,7 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     const width = Math.max(...args.hosts.map((h) => h.length));
     const line = (host: string, stream: 'stdout' | 'stderr', text: string): void => {
       if (args.json) io.out.write(`${JSON.stringify({ host, [stream]: text })}\n`);
-      else (stream === 'stdout' ? io.out : io.err).write(`${host.padEnd(width)}: ${text}\n`);
+      else (stream === 'stdout' ? io.out : io.err).write(`${host.padEnd(width)} | ${text}\n`);
     };
     const work = args.command === 'exec'
       ? async (ctx: Context, target: { hostname: string }): Promise<number> => {
@@ -107,13 +111,13 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
         const pump = (s: 'stdout' | 'stderr') => new Promise<void>((res, rej) => p.lines(s).subscribe({ next: (l) => line(target.hostname, s, l), error: rej, complete: res }));
         await Promise.all([pump('stdout'), pump('stderr')]);
         const exit = await p.exit;
-        if (exit.code !== 0) throw new Error(exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`);
+        if (exit.code !== 0) throw new CommandFailed(exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`);
         return 0;
       }
       : async (ctx: Context, target: { hostname: string }): Promise<unknown> => {
         const result = await ctx.call(fnRef(pathToFileURL(resolve(args.rest[0]!)).href, 'default'), ...args.rest.slice(1));
         if (args.json) io.out.write(`${JSON.stringify({ host: target.hostname, result })}\n`);
-        else io.out.write(`${target.hostname.padEnd(width)}: ${JSON.stringify(result)}\n`);
+        else io.out.write(`${target.hostname.padEnd(width)} | ${JSON.stringify(result)}\n`);
         return result;
       };
     const run = fanOut(router, targets, work, { concurrency: args.concurrency, timeout: args.timeout, retries: args.retries });
@@ -126,6 +130,7 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     });
     const summary = await run.done;
     io.err.write(`${summary.ok.length} ok, ${summary.failed.length} failed, ${(summary.ms / 1000).toFixed(2)} s${summary.failed.length ? `: ${summary.failed.map((f) => f.target.hostname).join(' ')}` : ''}\n`);
+    if (summary.failed.some((f) => !(f.error instanceof CommandFailed))) return 2;
     return summary.failed.length ? 1 : 0;
   } finally {
     await router.shutdown();
