@@ -63,3 +63,47 @@ test.serial('getFile: the sender stops one chunk past `window` until the receive
   t.true(readFileSync(join(dir, 'dst')).equals(data));
 });
 
+
+test.serial('putFile: the same, the other way: this process stops one chunk past `window` until the context acknowledges', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mt-window-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const data = randomBytes(64 * CHUNK);
+  writeFileSync(join(dir, 'src'), data);
+
+  const router = routerFor(t);
+  const ctx = await router.local();
+  // In the receiving context: hold every file write until released.
+  await ctx.call(async () => {
+    const { open: openFile } = await import('node:fs/promises');
+    const fh = await openFile('/dev/null');
+    const proto = Object.getPrototypeOf(fh) as { write: (...a: unknown[]) => Promise<unknown> };
+    await fh.close();
+    const g = globalThis as { release?: () => void };
+    const released = new Promise<void>((r) => { g.release = r; });
+    const write = proto.write;
+    proto.write = async function (this: unknown, ...a: unknown[]) { await released; return write.apply(this, a); };
+  });
+
+  // Here, the sender: count the chunk reads putFile makes.
+  const probe = await open('/dev/null');
+  const proto = Object.getPrototypeOf(probe) as FileHandle;
+  await probe.close();
+  const read = proto.read;
+  let reads = 0;
+  proto.read = function (this: FileHandle, ...a: unknown[]) {
+    reads++;
+    return (read as (...x: unknown[]) => ReturnType<FileHandle['read']>).apply(this, a);
+  } as FileHandle['read'];
+  t.teardown(() => { proto.read = read; });
+
+  const done = ctx.putFile(join(dir, 'src'), join(dir, 'dst'), { window: WINDOW, chunkSize: CHUNK });
+  // Bounded: one round trip a look (the context answers while its writes wait).
+  for (let i = 0; i < 20_000 && reads < WINDOW / CHUNK + 1; i++) await ctx.call(() => null);
+  t.true(reads >= WINDOW / CHUNK + 1, `putFile read ${reads} chunks`);
+  await ctx.call(() => null);
+  const atRelease = reads;
+  await ctx.call(() => (globalThis as { release?: () => void }).release!());
+  await done;
+  t.is(atRelease, WINDOW / CHUNK + 1, 'nothing more was read while no credit came back');
+  t.true(readFileSync(join(dir, 'dst')).equals(data));
+});
