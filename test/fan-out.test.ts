@@ -45,15 +45,17 @@ for (const client of ['ssh2', 'openssh'] as const) {
 
 test('a target that takes longer than timeout fails with TimeoutError naming it; the others are not held up', async (t) => {
   const router = routerFor(t);
-  const targets = ['a', 'stuck', 'b'].map((name) => Object.defineProperty(() => router.local({ name }), 'name', { value: name }));
+  // Connected beforehand, so the deadline bounds only fn: a call for the others, for ever for 'stuck'.
+  const contexts = await Promise.all(['a', 'stuck', 'b'].map((name) => router.local({ name })));
+  const targets = contexts.map((c) => Object.defineProperty(() => Promise.resolve(c), 'name', { value: c.name }));
   const summary = await fanOut(router, targets, async (ctx) => {
     if (ctx.name === 'stuck') await new Promise(() => {});
-    return ctx.name;
-  }, { timeout: 3 }).done;
+    return ctx.call((n: string) => n, ctx.name);
+  }, { timeout: 10 }).done;
   t.deepEqual(summary.ok.map((o) => o.result), ['a', 'b']);
   t.is(summary.failed.length, 1);
   t.true(summary.failed[0]!.error instanceof TimeoutError);
-  t.regex(summary.failed[0]!.error.message, /stuck took longer than 3 s/);
+  t.regex(summary.failed[0]!.error.message, /stuck took longer than 10 s/);
 });
 
 test('retries: a connection that fails once is tried again; without retries it is a failure', async (t) => {
