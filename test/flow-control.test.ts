@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import { lastValueFrom, map, materialize, take, toArray } from 'rxjs';
-import { CallError } from '../src/index.js';
+import { CallError, ChannelError } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
 import { start } from '../bench/lib/delay-proxy.js';
 import { routerFor } from './helpers.js';
@@ -233,4 +233,20 @@ test('over a 20 ms round trip a grown window still bounds the producer: emitted 
     if (taken === 320) break;
   }
   t.true(obs.stats.window > 8 * KIB_VALUE && obs.stats.window <= max, `window ${obs.stats.window}`);
+});
+
+test('a producer that sends a malformed batch ends the stream with ChannelError naming the context; the master carries on', async (t) => {
+  const router = routerFor(t);
+  const ctx = await router.local({ name: 'hostile-producer' });
+  // The child answers OBSERVE itself, with a batch whose fields are of the wrong types.
+  await ctx.call(async () => {
+    const { currentRouter, Message } = await import('../src/index.js');
+    const { OBSERVE } = await import('../src/handles.js');
+    const r = currentRouter()!;
+    r.delHandler(OBSERVE);
+    r.addHandler((msg) => { r.route(Message.encoded(['b', 'not a list', 'yes', 'many'], { dstId: msg.srcId, handle: msg.replyTo })); }, { handle: OBSERVE });
+  });
+  const err = await t.throwsAsync(lastValueFrom(ctx.observe(async function* () { yield 1; })), { instanceOf: ChannelError });
+  t.regex(err!.message, /malformed batch from hostile-producer/);
+  t.is(await ctx.call(() => 'still fine'), 'still fine');
 });
