@@ -37,8 +37,9 @@ export async function requireForwarded(
       const key = edgeKey('require', parent, s);
       let r = table.answer('require', parent, s);
       if (!r) {
-        r = await fetch({ spec: s, parent, kind: 'require' });
-        if (!('error' in r) && r.format !== 'builtin') table.absorbReply(r, Array.isArray(r.preload) ? r.preload : []);
+        const req: ModuleRequest = { spec: s, parent, kind: 'require' };
+        r = await fetch(req);
+        table.record(req, r);
       }
       if ('error' in r) { byEdge.set(key, notFound(s, parent, r.error)); return; }
       if (r.format === 'builtin') { byEdge.set(key, { url: r.url, format: 'builtin', text: '' }); return; }

@@ -14,9 +14,9 @@
  * keep a copy and stop asking.
  */
 import { pathToFileURL } from 'node:url';
-import { ModuleTable, targetOf } from './module-table.js';
+import { edgeKey, ModuleTable, targetOf } from './module-table.js';
 import type { ModuleEntry, ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
-import { isEntry, packPreload, unpackPreload } from './module-wire.js';
+import { packPreload, unpackPreload } from './module-wire.js';
 
 /** Where a context's modules come from. */
 export interface ModuleSource {
@@ -65,12 +65,7 @@ export class ModuleActor {
 
   /** Takes in a reply from the parent: the module, its edges and its preload. */
   absorbReply(r: ModuleFound): void {
-    const main = { url: r.url, format: r.format, source: r.source, exports: r.exports, deps: r.deps ?? [] };
-    if (isEntry(main)) this.table.absorb(main);
-    for (const e of unpackPreload(r.preload)) {
-      this.table.absorb(e);
-      this.preloaded++;
-    }
+    this.preloaded += this.table.absorbReply(r, unpackPreload(r.preload));
   }
 
   /** Answers `req` for `asker`, with what of its closure the asker was not sent yet. */
@@ -108,7 +103,7 @@ export class ModuleActor {
       this.hits++;
       return known;
     }
-    const key = `${req.kind}\0${req.parent}\0${req.spec}`;
+    const key = edgeKey(req.kind, req.parent, req.spec);
     let p = this.inflight.get(key);
     if (p) return p;
     this.misses++;

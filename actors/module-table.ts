@@ -7,7 +7,7 @@
  * and loaded without a message to anyone. Dependency-free: the ESM hooks
  * bundle includes it.
  */
-import type { DepEdge, ModuleEntry, ModuleFailure, ModuleFound, ModuleKind, ModuleReply } from './module-wire.js';
+import type { DepEdge, ModuleEntry, ModuleFailure, ModuleFound, ModuleKind, ModuleReply, ModuleRequest } from './module-wire.js';
 
 export function edgeKey(kind: ModuleKind, parent: string, spec: string): string {
   return `${kind}\0${parent}\0${spec}`;
@@ -44,13 +44,23 @@ export class ModuleTable {
     }
   }
 
-  /** Takes in a reply and the preload (already unpacked) that came with it; returns how many modules were preloaded. */
+  /**
+   * Takes in a reply and the preload (already unpacked) that came with it,
+   * keeping only well-formed modules; returns how many preloaded ones it took.
+   */
   absorbReply(r: ModuleFound, preload: readonly ModuleEntry[]): number {
-    if (r.format !== 'builtin' && r.source) {
-      this.absorb({ url: r.url, format: r.format, source: r.source, exports: r.exports, deps: r.deps ?? [] });
-    }
-    for (const e of preload) this.absorb(e);
-    return preload.length;
+    const main = { url: r.url, format: r.format, source: r.source, exports: r.exports, deps: r.deps ?? [] };
+    if (isEntry(main)) this.absorb(main);
+    let n = 0;
+    for (const e of preload) if (isEntry(e)) { this.absorb(e); n++; }
+    return n;
+  }
+
+  /** Keeps what a thread's broker answered to `req`: the module, the edge that led to it, and the preload. */
+  record(req: ModuleRequest, r: ModuleReply): void {
+    if ('error' in r || r.format === 'builtin') return;
+    this.absorbReply(r, Array.isArray(r.preload) ? r.preload : []);
+    this.setEdge(req.kind, req.parent, req.spec, r.url);
   }
 
   /** The reply this table alone gives `kind, parent, spec`, or undefined when someone must be asked. */
@@ -67,4 +77,18 @@ export class ModuleTable {
 /** Where an edge leads, when that is a module (not a builtin, not a failure). */
 export function targetOf(d: DepEdge): string | undefined {
   return d[2] !== null && !d[2].startsWith('node:') ? d[2] : undefined;
+}
+
+const FORMATS: ReadonlySet<unknown> = new Set(['module', 'commonjs', 'json']);
+
+export function isEntry(e: unknown): e is ModuleEntry {
+  const v = e as Partial<ModuleEntry> | null;
+  return typeof v === 'object' && v !== null && typeof v.url === 'string' && FORMATS.has(v.format)
+    && v.source instanceof Uint8Array && Array.isArray(v.deps) && v.deps.every(isEdge)
+    && (v.exports === undefined || (Array.isArray(v.exports) && v.exports.every((x) => typeof x === 'string')));
+}
+
+function isEdge(d: unknown): d is DepEdge {
+  if (!Array.isArray(d) || (d[0] !== 'import' && d[0] !== 'require') || typeof d[1] !== 'string') return false;
+  return d.length === 3 ? typeof d[2] === 'string' : d.length === 5 && d[2] === null && typeof d[3] === 'string' && typeof d[4] === 'string';
 }

@@ -12,6 +12,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeBody, encodeBody } from '../src/codec.js';
 import type { ModuleFormat } from '../src/module-resolver.js';
+import { isEntry } from './module-table.js';
 
 export type ModuleKind = 'import' | 'require';
 
@@ -67,18 +68,4 @@ export function unpackPreload(p: ModuleFound['preload']): ModuleEntry[] {
   if (!p) return [];
   const list = p instanceof Uint8Array ? decodeBody(inflateRawSync(p)) : p;
   return Array.isArray(list) ? list.filter(isEntry) : [];
-}
-
-const FORMATS: ReadonlySet<unknown> = new Set(['module', 'commonjs', 'json']);
-
-export function isEntry(e: unknown): e is ModuleEntry {
-  const v = e as Partial<ModuleEntry> | null;
-  return typeof v === 'object' && v !== null && typeof v.url === 'string' && FORMATS.has(v.format)
-    && v.source instanceof Uint8Array && Array.isArray(v.deps) && v.deps.every(isEdge)
-    && (v.exports === undefined || (Array.isArray(v.exports) && v.exports.every((x) => typeof x === 'string')));
-}
-
-function isEdge(d: unknown): d is DepEdge {
-  if (!Array.isArray(d) || (d[0] !== 'import' && d[0] !== 'require') || typeof d[1] !== 'string') return false;
-  return d.length === 3 ? typeof d[2] === 'string' : d.length === 5 && d[2] === null && typeof d[3] === 'string' && typeof d[4] === 'string';
 }

@@ -121,7 +121,7 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
   /** The literal specifiers of every file a scan has parsed, by URL. */
   const found = new Map<string, Found[]>();
   /** Whether a scan should parse `url` too: a module source this master would serve. */
-  const follow = (url: string): boolean => url.startsWith('file:') && SERVED_URL.test(url) && !refused(url, url);
+  const follow = (url: string): boolean => url.startsWith('file:') && SERVED_URL.test(url) && !refusal(o.policy(), url);
 
   let warmed = false;
   return {

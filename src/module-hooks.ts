@@ -9,14 +9,14 @@
 import { isBuiltin } from 'node:module';
 import type { MessagePort } from 'node:worker_threads';
 import { ModuleTable } from '../actors/module-table.js';
-import type { ModuleEntry } from '../actors/module-wire.js';
+import type { ModuleReply } from '../actors/module-wire.js';
 
 const PREFIX = 'mitogen-import:';
 const TS_FILE = /\.[cm]?tsx?$/;
 const LOCAL_MISS = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_UNKNOWN_FILE_EXTENSION']);
 
-type Format = 'module' | 'commonjs' | 'json' | 'builtin';
-type Reply = { url: string; format: Format; source?: Uint8Array; exports?: string[]; deps?: ModuleEntry['deps']; preload?: ModuleEntry[] | Uint8Array } | { error: string; code: string };
+type Reply = ModuleReply;
+type Format = Exclude<ModuleReply, { error: string }>['format'];
 
 interface ResolveContext { parentURL?: string; conditions?: string[]; importAttributes?: Record<string, string> }
 interface ResolveResult { url: string; format?: string; shortCircuit?: boolean }
@@ -62,13 +62,10 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
     }
   }
   const parent = parentURL ?? 'file:///';
-  let r = table.answer('import', parent, specifier) as Reply | undefined;
+  let r = table.answer('import', parent, specifier);
   if (!r) {
     r = await ask(specifier, parent);
-    if (!('error' in r) && r.format !== 'builtin') {
-      table.absorbReply({ ...r, format: r.format }, Array.isArray(r.preload) ? r.preload : []);
-      table.setEdge('import', parent, specifier, r.url);
-    }
+    table.record({ kind: 'import', parent, spec: specifier }, r);
   }
   if ('error' in r) {
     throw Object.assign(new Error(r.error), { code: r.code });

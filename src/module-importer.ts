@@ -145,10 +145,7 @@ export class ModuleImporter {
     const held = this.table.answer(req.kind, req.parent, req.spec);
     if (held) return held;
     const r = this.fetchSync(req);
-    if (!('error' in r) && r.format !== 'builtin') {
-      this.table.absorbReply(r, Array.isArray(r.preload) ? r.preload : []);
-      this.table.setEdge(req.kind, req.parent, req.spec, r.url);
-    }
+    this.table.record(req, r);
     return r;
   }
 
