@@ -1,21 +1,13 @@
 /** File transfer: putFile of a file of random bytes to a local child, against cp and Mitogen's FileService. */
-import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { FigureDef } from '../lib/figure.js';
+import { hostScratch, makeFile } from '../lib/host-scratch.js';
 import { marker, repeat, stat, within } from '../lib/measure.js';
 
 const MiB = 1 << 20;
-
-function makeFile(path: string, mib: number): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (let i = 0; i < mib; i += 16) writeSync(fd, randomBytes(Math.min(16, mib - i) * MiB));
-  } finally { closeSync(fd); }
-}
 
 const cp = (src: string, dst: string): Promise<void> => new Promise((resolve, reject) => {
   execFile('cp', [src, dst], (err) => (err ? reject(err) : resolve()));
@@ -98,14 +90,8 @@ export const filesSsh: FigureDef = {
     const sshArgs = ['-o', `UserKnownHostsFile ${tb.knownHosts}`, '-o', 'GlobalKnownHostsFile /dev/null'];
     const mib = env.quick ? 16 : 64;
     const reps = env.reps(3, 2);
-    const dir = mkdtempSync(join(os.tmpdir(), 'mitogen-ts-bench-files-ssh-'));
     // The test host shares this filesystem; its user writes into a directory of its own.
-    const out = join(dir, 'out');
-    chmodSync(dir, 0o755);
-    mkdirSync(out);
-    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
-    chownSync(out, uid, uid);
-    const src = join(dir, 'src.bin');
+    const { dir, out, src } = hostScratch('mitogen-ts-bench-files-ssh-', USER);
     try {
       makeFile(src, mib);
       const router = env.router();

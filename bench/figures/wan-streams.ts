@@ -7,17 +7,16 @@
  * proxy's raw TCP throughput (the link's own), and putFile/getFile against
  * scp through the same proxy.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import { join } from 'node:path';
 import type { Context, Router } from '../../src/index.js';
 import { start } from '../lib/delay-proxy.js';
 import type { DelayProxy } from '../lib/delay-proxy.js';
 import type { Env, FigureDef, Measured } from '../lib/figure.js';
+import { hostScratch, makeFile } from '../lib/host-scratch.js';
 import { marker, repeat, sleep, stat, within } from '../lib/measure.js';
 
 const HOSTS = '/var/tmp/mitogen-testbed/ssh/hosts.json';
@@ -204,16 +203,10 @@ export const wanFiles: FigureDef = {
     if (typeof addr !== 'string') { const none = marker('skipped', addr.skipped); return { mitogenTs: none, floor: none, mitogen: null }; }
     const mib = env.quick ? 8 : 64;
     const reps = env.reps(3, 1);
-    const dir = mkdtempSync(join(os.tmpdir(), 'mitogen-ts-bench-wan-'));
     // The test host shares this filesystem; its user writes into a directory of its own.
-    const out = join(dir, 'out');
-    chmodSync(dir, 0o755);
-    mkdirSync(out);
-    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
-    chownSync(out, uid, uid);
-    const src = join(dir, 'src.bin');
+    const { dir, out, src } = hostScratch('mitogen-ts-bench-wan-', USER);
     try {
-      writeFileSync(src, randomBytes(mib * MiB));
+      makeFile(src, mib);
       chmodSync(src, 0o644);
       const router = env.router();
       const { ctx, proxy } = await overWan(router, addr);
