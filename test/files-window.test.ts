@@ -1,9 +1,9 @@
 /**
- * getFile's `window`: the sending context may have at most `window` bytes
- * unacknowledged. The receiver here (this process) holds its file writes —
- * and so its acknowledgements — until the sender has read one chunk past
- * the window; with the window kept, the sender is then waiting for credit
- * and has read nothing further. Counted in the sender, never timed.
+ * putFile's and getFile's `window`: the sender may have at most `window`
+ * bytes unacknowledged. The receiver holds its file writes — and so its
+ * acknowledgements — until the sender has read one chunk past the window;
+ * with the window kept, the sender is then waiting for credit and has read
+ * nothing further. Counted in the sender, never timed.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,26 +12,38 @@ import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { routerFor } from './helpers.js';
 
 const CHUNK = 64 * 1024;
 const WINDOW = 4 * CHUNK;
 
-test.serial('getFile: the sender stops one chunk past `window` until the receiver acknowledges', async (t) => {
+/** A source file of 64 chunks in a fresh directory, and a local child to move it to or from. */
+async function setup(t: ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'mt-window-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const data = randomBytes(64 * CHUNK);
   writeFileSync(join(dir, 'src'), data);
+  const ctx = await routerFor(t).local();
+  return { dir, data, ctx };
+}
 
-  const router = routerFor(t);
-  const ctx = await router.local();
+/** The prototype of this thread's fs/promises FileHandle (what the transfer code reads and writes through). */
+async function fileHandlePrototype(): Promise<FileHandle> {
+  const probe = await open('/dev/null');
+  await probe.close();
+  return Object.getPrototypeOf(probe) as FileHandle;
+}
+
+test.serial('getFile: the sender stops one chunk past `window` until the receiver acknowledges', async (t) => {
+  const { dir, data, ctx } = await setup(t);
   // In the sender: count the chunk reads its file serving makes.
   await ctx.call(async () => {
     const { open: openFile } = await import('node:fs/promises');
     const fh = await openFile('/dev/null');
     const proto = Object.getPrototypeOf(fh) as { read: (...a: unknown[]) => Promise<unknown> };
     await fh.close();
-    const g = globalThis as { reads?: number; readsAtRelease?: number };
+    const g = globalThis as { reads?: number };
     g.reads = 0;
     const read = proto.read;
     proto.read = function (this: unknown, ...a: unknown[]) { g.reads!++; return read.apply(this, a); };
@@ -39,9 +51,7 @@ test.serial('getFile: the sender stops one chunk past `window` until the receive
   const reads = () => ctx.call(() => (globalThis as { reads?: number }).reads!);
 
   // In the receiver: hold every file write until released.
-  const probe = await open('/dev/null');
-  const proto = Object.getPrototypeOf(probe) as FileHandle;
-  await probe.close();
+  const proto = await fileHandlePrototype();
   const write = proto.write;
   let release!: () => void;
   const released = new Promise<void>((r) => { release = r; });
@@ -63,15 +73,8 @@ test.serial('getFile: the sender stops one chunk past `window` until the receive
   t.true(readFileSync(join(dir, 'dst')).equals(data));
 });
 
-
 test.serial('putFile: the same, the other way: this process stops one chunk past `window` until the context acknowledges', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'mt-window-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const data = randomBytes(64 * CHUNK);
-  writeFileSync(join(dir, 'src'), data);
-
-  const router = routerFor(t);
-  const ctx = await router.local();
+  const { dir, data, ctx } = await setup(t);
   // In the receiving context: hold every file write until released.
   await ctx.call(async () => {
     const { open: openFile } = await import('node:fs/promises');
@@ -85,9 +88,7 @@ test.serial('putFile: the same, the other way: this process stops one chunk past
   });
 
   // Here, the sender: count the chunk reads putFile makes.
-  const probe = await open('/dev/null');
-  const proto = Object.getPrototypeOf(probe) as FileHandle;
-  await probe.close();
+  const proto = await fileHandlePrototype();
   const read = proto.read;
   let reads = 0;
   proto.read = function (this: FileHandle, ...a: unknown[]) {
