@@ -79,13 +79,15 @@ export function fanOut<T extends FanOutTarget, R>(
     let ctx: Context | undefined;
     let gaveUp: Error | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const stop = new Promise<never>((_, reject) => {
       const fail = (e: Error): void => { gaveUp = e; reject(e); };
       if (opts.timeout !== undefined) {
         timer = setTimeout(() => fail(new TimeoutError(`fanOut: ${nameOf(target)} took longer than ${opts.timeout} s`)), opts.timeout * 1000);
       }
-      if (opts.signal?.aborted) fail(new CancelledError(`fanOut: ${nameOf(target)} cancelled`));
-      opts.signal?.addEventListener('abort', () => fail(new CancelledError(`fanOut: ${nameOf(target)} cancelled`)), { once: true });
+      onAbort = () => fail(new CancelledError(`fanOut: ${nameOf(target)} cancelled`));
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
     stop.catch(() => {});
     try {
@@ -111,6 +113,8 @@ export function fanOut<T extends FanOutTarget, R>(
       events.next({ type: 'failed', target, index, ms: ms(), error });
     } finally {
       clearTimeout(timer);
+      // One listener per target under way, not one per target ever started, on a signal that may be long-lived.
+      if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
       // A context given up on, or not kept, goes.
       if (ctx && (!opts.keep || gaveUp)) void ctx.shutdown().catch(() => {});
     }

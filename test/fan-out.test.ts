@@ -4,6 +4,7 @@
  * bounded concurrency counted from the events, per-target deadlines,
  * retries, cancellation, and kept contexts for a second round.
  */
+import { getEventListeners } from 'node:events';
 import test from 'ava';
 import { CancelledError, fanOut, StreamError, TimeoutError } from '../src/index.js';
 import type { Context, FanOutEvent } from '../src/index.js';
@@ -95,6 +96,14 @@ test('an aborted signal: nothing starts, every target fails with CancelledError'
   t.is(connects, 0);
   t.is(summary.failed.length, 3);
   t.true(summary.failed.every((f) => f.error instanceof CancelledError));
+});
+
+test('a signal that never fires is left with no listener once the targets are done', async (t) => {
+  const router = routerFor(t);
+  const controller = new AbortController();
+  const summary = await fanOut(router, [1, 2, 3].map(() => () => router.local()), (ctx) => ctx.call(() => 1), { signal: controller.signal }).done;
+  t.is(summary.ok.length, 3);
+  t.is(getEventListeners(controller.signal, 'abort').length, 0);
 });
 
 test('bad options are refused by name', (t) => {
