@@ -80,7 +80,7 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       // Native addons never travel; packages that require one treat the failure as optional (ssh2, cpu-features).
       return [f.kind, f.spec, null, 'ERR_MODULE_NOT_FOUND', `Cannot find module '${f.spec}': native addons are not forwarded (${url})`];
     }
-    return refused(url, f.spec) ? undefined : [f.kind, f.spec, url];
+    return refusal(o.policy(), url) ? undefined : [f.kind, f.spec, url];
   };
 
   const exportsOf = (lx: CjsLexer | undefined, text: string, url: string, depth = 0, seen = new Set<string>()): string[] | undefined => {
