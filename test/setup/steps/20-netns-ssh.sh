@@ -3,7 +3,7 @@
 # Idempotent; root on Debian 12 (run by test/setup/up.sh). Teardown: ../teardown/20-netns-ssh.sh
 # Adapted from ../shared/testbed/scripts/20-netns-ssh.sh; the project owns this copy.
 #
-#   MT_HOSTS=N   number of plain key-auth hosts h1..hN (default 3)
+#   MT_HOSTS=N   number of plain key-auth hosts h1..hN (default 100: the fan-out bench uses all; hosts already up are kept)
 #   MT_STATE=DIR state directory (default /var/tmp/mitogen-testbed/ssh)
 #   MT_NET=A.B.C IPv4 /24 prefix used only inside this machine (default 10.213.0)
 #
@@ -20,7 +20,7 @@
 # Needs 10-users-priv.sh first (for mitouser*).
 set -euo pipefail
 T0=$(date +%s%N)
-N=${MT_HOSTS:-20}
+N=${MT_HOSTS:-100}
 STATE=${MT_STATE:-/var/tmp/mitogen-testbed/ssh}
 NET=${MT_NET:-10.213.0}
 BR=mtbr0
