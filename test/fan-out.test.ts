@@ -29,7 +29,7 @@ for (const client of ['ssh2', 'openssh'] as const) {
     const router = routerFor(t);
     const targets = [
       ...Array.from({ length: 20 }, (_, i) => ({ ...asUser1(`h${i + 1}`), client })),
-      { ...asUser1('h1'), hostname: '10.213.0.99', connectTimeout: 10, client },
+      { ...asUser1('h1'), hostname: '10.213.0.250', connectTimeout: 10, client },
     ];
     const run = fanOut(router, targets, hostname, { concurrency: 5 });
     const seen: FanOutEvent<unknown, string>[] = [];

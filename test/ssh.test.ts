@@ -153,7 +153,7 @@ for (const client of ['openssh', 'ssh2'] as const) {
     let peak = 0;
     let settled = false;
     const sampler = (async () => { while (!settled) { peak = Math.max(peak, router.connectsInFlight); await new Promise((r) => setImmediate(r)); } })();
-    const attempts = [...names.map((n) => asUser1(n)), { ...asUser1('h1'), hostname: '10.213.0.99', connectTimeout: 10 }];
+    const attempts = [...names.map((n) => asUser1(n)), { ...asUser1('h1'), hostname: '10.213.0.250', connectTimeout: 10 }];
     const results = await Promise.allSettled(attempts.map((o) => ssh(router, o).then((c) => c.call(() => require('node:os').hostname() as string))));
     settled = true;
     await sampler;
