@@ -34,6 +34,7 @@ test('as another user: processTexts throws on a process it started but cannot re
     const sudo = spawn('sudo', ['-S', '-k', 'true'], { stdio: ['pipe', 'ignore', 'ignore'] });
     await h.waitUntil(() => { try { return statSync('/proc/' + sudo.pid).uid === 0; } catch { return false; } }, 20, 'sudo runs as root');
     try { h.processTexts(); console.log('read everything'); } catch (e) { console.log(e.message); }
-    sudo.kill();`);
+    // EOF on its stdin ends sudo even if it missed the signal (it may block SIGTERM while it sets up): else node waits on it.
+    sudo.stdin.end(); sudo.kill();`);
   t.regex(out, /^cannot read \/proc\/\d+\/(cmdline|environ) \(EACCES\): the secrecy check would not see this process$/);
 });
