@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { asUser1, sshTestbed } from './testbed.js';
+import { asUser1, deadAddress, sshTestbed } from './testbed.js';
 
 const cli = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
 const where = fileURLToPath(new URL('./fixtures/cli/where.ts', import.meta.url));
@@ -24,13 +24,15 @@ function mitogenTs(args: string[]): Promise<{ code: number; stdout: string; stde
 
 for (const client of ['ssh2', 'openssh']) {
   test(`${client}: exec on three aliases and a dead host: each line prefixed by its host, a summary naming it, status 2`, async (t) => {
-    const r = await mitogenTs(['exec', 'h1', 'h2', 'h3', '10.213.0.250', ...login, '--client', client, '-t', '8', '--', 'uname -n; echo oops >&2']);
+    const dead = deadAddress();
+    const r = await mitogenTs(['exec', 'h1', 'h2', 'h3', dead, ...login, '--client', client, '-t', '8', '--', 'uname -n; echo oops >&2']);
     t.is(r.code, 2, r.stderr);
-    // Names are padded to the widest target, the dead address (12 characters).
-    t.deepEqual(r.stdout.trim().split('\n').sort(), ['h1           | h1', 'h2           | h2', 'h3           | h3']);
-    for (const h of ['h1', 'h2', 'h3']) t.true(r.stderr.includes(`${h.padEnd(12)} | oops`), r.stderr);
-    t.regex(r.stderr, /\[\d\/4\] 10\.213\.0\.250 FAILED: /);
-    t.regex(r.stderr, /3 ok, 1 failed, [\d.]+ s: 10\.213\.0\.250\n$/);
+    // Names are padded to the widest target, the dead address.
+    t.deepEqual(r.stdout.trim().split('\n').sort(), ['h1', 'h2', 'h3'].map((h) => `${h.padEnd(dead.length)} | ${h}`));
+    for (const h of ['h1', 'h2', 'h3']) t.true(r.stderr.includes(`${h.padEnd(dead.length)} | oops`), r.stderr);
+    const deadRe = dead.replaceAll('.', '\\.');
+    t.regex(r.stderr, new RegExp(`\\[\\d/4\\] ${deadRe} FAILED: `));
+    t.regex(r.stderr, new RegExp(`3 ok, 1 failed, [\\d.]+ s: ${deadRe}\n$`));
   });
 }
 

@@ -9,7 +9,7 @@ import test from 'ava';
 import { CancelledError, fanOut, StreamError, TimeoutError } from '../src/index.js';
 import type { Context, FanOutEvent } from '../src/index.js';
 import { routerFor } from './helpers.js';
-import { asUser1 } from './testbed.js';
+import { asUser1, deadAddress } from './testbed.js';
 
 const hostname = (ctx: Context): Promise<string> => ctx.call(() => require('node:os').hostname() as string);
 
@@ -29,7 +29,7 @@ for (const client of ['ssh2', 'openssh'] as const) {
     const router = routerFor(t);
     const targets = [
       ...Array.from({ length: 20 }, (_, i) => ({ ...asUser1(`h${i + 1}`), client })),
-      { ...asUser1('h1'), hostname: '10.213.0.250', connectTimeout: 10, client },
+      { ...asUser1('h1'), hostname: deadAddress(), connectTimeout: 10, client },
     ];
     const run = fanOut(router, targets, hostname, { concurrency: 5 });
     const seen: FanOutEvent<unknown, string>[] = [];

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { ChannelError, currentRouter, EofError, HostKeyError, PasswordError, StreamError } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
 import { collectLogs, fixturesDir, hidingNodePath, routerFor, sampleProcesses } from './helpers.js';
-import { asUser1, host, sshTestbed } from './testbed.js';
+import { asUser1, deadAddress, host, sshTestbed } from './testbed.js';
 
 const whereAmI = (ctx: Context) => ctx.call(() => ({
   hostname: require('node:os').hostname() as string,
@@ -153,7 +153,7 @@ for (const client of ['openssh', 'ssh2'] as const) {
     let peak = 0;
     let settled = false;
     const sampler = (async () => { while (!settled) { peak = Math.max(peak, router.connectsInFlight); await new Promise((r) => setImmediate(r)); } })();
-    const attempts = [...names.map((n) => asUser1(n)), { ...asUser1('h1'), hostname: '10.213.0.250', connectTimeout: 10 }];
+    const attempts = [...names.map((n) => asUser1(n)), { ...asUser1('h1'), hostname: deadAddress(), connectTimeout: 10 }];
     const results = await Promise.allSettled(attempts.map((o) => ssh(router, o).then((c) => c.call(() => require('node:os').hostname() as string))));
     settled = true;
     await sampler;

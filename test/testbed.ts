@@ -31,3 +31,14 @@ export function asUser1(name: string): { hostname: string; username: string; ide
     sshArgs: ['-o', `UserKnownHostsFile ${sshTestbed().knownHosts}`, '-o', 'GlobalKnownHostsFile /dev/null'],
   };
 }
+
+/**
+ * An address on the testbed's bridge that no host has: a connect to it gets no answer and times out.
+ * Checked against hosts.json, so a larger testbed cannot quietly make the "dead host" a live one.
+ */
+export function deadAddress(): string {
+  const { hosts } = sshTestbed();
+  const addr = host('h1').addr.replace(/\.\d+$/, '.250');
+  if (hosts.some((h) => h.addr === addr)) throw new Error(`${addr} belongs to a test host; pick another dead address`);
+  return addr;
+}
