@@ -44,7 +44,7 @@ import type { StreamEvents } from './stream-actor.js';
 
 export type BrokerEvent =
   | { t: 'route-add'; id: number; name: string }
-  | { t: 'route-del'; ids: number[] }
+  | { t: 'route-del'; ids: number[]; why?: string }
   | { t: 'log'; level: LogLevel; name: string; text: string }
   | { t: 'exit'; reason: string };
 
@@ -131,7 +131,7 @@ const router = new RouterActor({
   toBroker: onBrokerFrame,
   onRoutesChanged(ev) {
     if (ev.type === 'add') emit({ t: 'route-add', id: ev.id, name: ev.name });
-    else emit({ t: 'route-del', ids: ev.ids });
+    else emit(ev.why === undefined ? { t: 'route-del', ids: ev.ids } : { t: 'route-del', ids: ev.ids, why: ev.why });
   },
   log,
 });
@@ -145,8 +145,18 @@ function routeSafely(frame: Uint8Array, h: Header, from: StreamActor | null): vo
   }
 }
 
+/**
+ * The module each child stream was last sent and has said nothing since: if
+ * it disconnects now, the import of that module is what broke, and the
+ * callers' errors say so (a cut mid-burst otherwise reads as a bare disconnect).
+ */
+const importing = new Map<StreamActor, string>();
+
 const streamEvents: StreamEvents = {
-  frame: (frame, h, stream) => routeSafely(frame, h, stream),
+  frame: (frame, h, stream) => {
+    if (importing.size !== 0) importing.delete(stream);
+    routeSafely(frame, h, stream);
+  },
   oversize: (h, stream) => {
     log('error', `${stream.name} sent a frame of ${h.length} bytes, over maxMessageSize ${router.maxMessageSize}`);
     routeSafely(new Uint8Array(0), h, stream);
@@ -159,9 +169,12 @@ const streamEvents: StreamEvents = {
     }
     // An ordinary end is debug news; corruption or an IO error is worth seeing by default.
     const ordinary = reason === 'EOF on stream' || reason === 'stream closed' || reason.startsWith('the fork');
-    log(ordinary ? 'debug' : 'error', `${stream.name} disconnected: ${reason}`);
-    router.onChildClosed(stream);
-    failRequestsVia(stream);
+    const module = importing.get(stream);
+    importing.delete(stream);
+    const why = module === undefined ? undefined : `while importing ${module} (the last module it asked for; it sent nothing after)`;
+    log(ordinary ? 'debug' : 'error', `${stream.name} disconnected${why ? ` ${why}` : ''}: ${reason}`);
+    router.onChildClosed(stream, why);
+    failRequestsVia(stream, why);
   },
 };
 
@@ -179,11 +192,11 @@ function request(dstId: number, handle: number, body: unknown): Promise<unknown>
   });
 }
 
-function failRequestsVia(stream: StreamActor): void {
+function failRequestsVia(stream: StreamActor, why?: string): void {
   for (const [h, p] of pending) {
     if (router.streamFor(p.dstId) === stream || stream.remoteId === p.dstId) {
       pending.delete(h);
-      p.reject(new ChannelError(`context ${p.dstId} disconnected`));
+      p.reject(new ChannelError(`context ${p.dstId} disconnected${why ? ` ${why}` : ''}`));
     }
   }
 }
@@ -243,6 +256,7 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
         if (debug) log('debug', `GET_MODULE ${b.value.kind} ${b.value.spec} from ${b.value.parent} for ${from?.name ?? 'this context'}: ${'error' in r ? r.code : `${r.url}${r.preload ? ' with a preload' : ''}`}`);
         // Refusals are the policy at work: worth a line naming who asked.
         if ('code' in r && r.code === 'ERR_MODULE_REFUSED') log('warn', `refused module ${b.value.spec} to ${from?.name ?? 'this context'} (context ${h.srcId}): ${r.error}`);
+        else if (from && from !== router.parent && !from.isClosed) importing.set(from, JSON.stringify(b.value.spec));
         reply(h, r);
       });
       return;

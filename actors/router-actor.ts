@@ -27,7 +27,7 @@ export interface RouterActorOptions {
   /** Delivers a frame addressed to a handle the broker answers itself. */
   toBroker(frame: Uint8Array, header: Header, from: StreamActor | null): void;
   /** Tells the main thread about route changes. */
-  onRoutesChanged(event: { type: 'add'; id: number; name: string } | { type: 'del'; ids: number[] }): void;
+  onRoutesChanged(event: { type: 'add'; id: number; name: string } | { type: 'del'; ids: number[]; why?: string }): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', text: string): void;
 }
 
@@ -150,14 +150,15 @@ export class RouterActor {
   }
 
   /** A child stream ended: every id behind it is gone. */
-  onChildClosed(stream: StreamActor): number[] {
+  /** `why`, when known, says what the stream was doing (e.g. being sent a module): it reaches the callers that fail. */
+  onChildClosed(stream: StreamActor, why?: string): number[] {
     this.children.delete(stream);
     const ids = [stream.remoteId, ...stream.addedIds].filter((id) => this.routes.get(id) === stream);
-    this.forget(ids, stream);
+    this.forget(ids, stream, why);
     return ids;
   }
 
-  private forget(ids: number[], via: StreamActor): void {
+  private forget(ids: number[], via: StreamActor, why?: string): void {
     if (!ids.length) return;
     for (const id of ids) {
       this.routes.delete(id);
@@ -172,7 +173,7 @@ export class RouterActor {
         child.talkedTo.delete(id); // told once; a context that comes and goes leaves nothing behind
       }
     }
-    this.opts.onRoutesChanged({ type: 'del', ids });
+    this.opts.onRoutesChanged(why === undefined ? { type: 'del', ids } : { type: 'del', ids, why });
   }
 
   /** A DEL_ROUTE from our parent: a context we talked to is gone. */

@@ -415,8 +415,8 @@ export class Router implements MessageRouter {
     }
   }
 
-  private deadFor(ctx: Context, handle: number): Message {
-    const m = Message.dead(`the respondent context ${ctx.name} (id ${ctx.contextId}) has disconnected`, { dstId: this.myId, srcId: ctx.contextId, handle });
+  private deadFor(ctx: Context, handle: number, why?: string): Message {
+    const m = Message.dead(`the respondent context ${ctx.name} (id ${ctx.contextId}) has disconnected${why ? ` ${why}` : ''}`, { dstId: this.myId, srcId: ctx.contextId, handle });
     m.router = this;
     return m;
   }
@@ -428,7 +428,7 @@ export class Router implements MessageRouter {
         this.contextFor(ev.id, ev.name);
         return;
       case 'route-del':
-        for (const id of ev.ids) this.onDisconnect(id);
+        for (const id of ev.ids) this.onDisconnect(id, ev.why);
         return;
       case 'log':
         if (this.myId === 0) emitLog({ name: ev.name, level: ev.level, text: ev.text });
@@ -449,13 +449,13 @@ export class Router implements MessageRouter {
     this.route(Message.encoded([name, level, text], { dstId: 0, handle: FORWARD_LOG }));
   }
 
-  private onDisconnect(id: number): void {
+  private onDisconnect(id: number, why?: string): void {
     if (this.gone.has(id)) return;
     this.gone.add(id);
     const ctx = this.contexts.get(id) ?? this.contextFor(id);
     const handles = this.respondents.get(id);
     this.respondents.delete(id);
-    if (handles) for (const h of handles) if (this.handlers.has(h)) this.deliver(this.deadFor(ctx, h));
+    if (handles) for (const h of handles) if (this.handlers.has(h)) this.deliver(this.deadFor(ctx, h, why));
     this.events$.next({ type: 'disconnect', context: ctx });
     ctx.onDisconnect();
   }

@@ -1,7 +1,7 @@
 /**
  * Preloading over a slow link that breaks: a real sshd (test host h1) behind
  * the userspace delay proxy (10 ms each way), cut while a burst is on the
- * wire. The call fails with a typed error naming the context, the master
+ * wire. The call fails with a typed error naming the context and the module, the master
  * carries on, and a new connection is sent the package again, in full.
  */
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,8 @@ for (const client of ['ssh2', 'openssh'] as const) {
     t.is(cuts, 1, 'the link was cut once, mid-burst');
     t.is(await requests(router) - before, 1, 'the burst was being sent for the one request');
     t.true(err!.message.includes(ctx.name), err!.message);
+    // What broke is named: the import under way when the link went (the first module the call asked for).
+    t.regex(err!.message, /while importing "rxjs"/);
 
     // The master is fine, and the new stream starts with nothing sent: the whole package comes again.
     const again = await connect();
