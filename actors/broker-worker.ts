@@ -171,8 +171,9 @@ const streamEvents: StreamEvents = {
     const ordinary = reason === 'EOF on stream' || reason === 'stream closed' || reason.startsWith('the fork');
     const module = importing.get(stream);
     importing.delete(stream);
-    const why = module === undefined ? undefined : `while importing ${module} (the last module it asked for; it sent nothing after)`;
-    log(ordinary ? 'debug' : 'error', `${stream.name} disconnected${why ? ` ${why}` : ''}: ${reason}`);
+    const why = stream.booting ? `before its runtime started (${reason})`
+      : module === undefined ? undefined : `while importing ${module} (the last module it asked for; it sent nothing after)`;
+    log(ordinary ? 'debug' : 'error', stream.booting ? `${stream.name} disconnected ${why}` : `${stream.name} disconnected${why ? ` ${why}` : ''}: ${reason}`);
     router.onChildClosed(stream, why);
     failRequestsVia(stream, why);
   },

@@ -5,7 +5,8 @@
  * Stages, each marked by a line the child prints on stdout:
  *   spawned     the command started (a shell, sudo, ssh... may print first)
  *   MITO000     the first stage runs and waits for the runtime on stdin
- *   MITO001     the runtime was read and is being started
+ *   MITO001     the runtime was read and is being started: the connect resolves,
+ *               and what the caller sends waits in the child's stdin
  *   MITO002     the child's broker owns its fds: binary frames follow
  * A failure names the last stage reached and quotes what the target printed.
  */
@@ -139,6 +140,8 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     const tail = new LineTail();
     const stderrTail = new LineTail();
     let booted = false;
+    /** The stream handed out at MITO001, written to but not read until MITO002. */
+    let early: StreamActor | undefined;
 
     const fail = (err: Error): void => {
       if (settled) return;
@@ -150,6 +153,8 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       try {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       } catch { /* EPERM: it runs as another user */ }
+      // Past MITO001 the connect has resolved: the stream carries the failure to its callers.
+      if (early) early.close(err.message);
       reject(err);
     };
 
@@ -235,22 +240,34 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
         stage = m + 1;
         // A tool that reads its password from our pipe (su) gets the runtime only once the first stage runs.
         if (m === 0 && answerOn === 'stdin') sendPayload();
+        if (m === 1) onRuntimeRead();
         if (m === 2) { onBooted(); return; }
       }
     };
     child.stdout!.on('data', onPreludeData);
+
+    // The first stage has read the runtime and its config with exact-length reads, so
+    // whatever we write now waits in its stdin for the broker: the connect resolves here,
+    // and the caller's first messages travel while the runtime starts (one round trip
+    // fewer than waiting for MITO002). The stream is read only from MITO002 on.
+    const onRuntimeRead = (): void => {
+      early = new StreamActor(child.stdout!, child.stdin!, {
+        remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, deferReading: true,
+      }, deps.streamEvents);
+      early.pid = child.pid;
+      resolve({ stream: early, child, result: { contextId: spec.contextId, name, pid: child.pid ?? 0 } });
+    };
 
     const onBooted = (): void => {
       child.stdout!.off('data', onPreludeData);
       settled = true;
       booted = true;
       clearTimeout(timer);
-      const stream = new StreamActor(child.stdout!, child.stdin!, {
-        remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize,
-      }, deps.streamEvents);
-      stream.pid = child.pid;
+      if (!early) onRuntimeRead();
+      const stream = early!;
       if (prelude.length) stream.feed(prelude);
-      resolve({ stream, child, result: { contextId: spec.contextId, name, pid: child.pid ?? 0 } });
+      // In this tick: a flowing stdout with no 'data' listener would drop what comes next.
+      stream.startReading();
     };
 
     const sendPayload = (): void => {

@@ -50,13 +50,28 @@ export class StreamActor {
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
-    opts: { remoteId: number; name: string; maxMessageSize: number },
+    opts: { remoteId: number; name: string; maxMessageSize: number; deferReading?: boolean },
     private readonly events: StreamEvents,
   ) {
     this.remoteId = opts.remoteId;
     this.name = opts.name;
     this.maxMessageSize = opts.maxMessageSize;
     this.inbox = new Mailbox((chunk) => this.feed(chunk));
+    this.booting = opts.deferReading === true;
+    if (!this.booting) this.startReading();
+  }
+
+  /**
+   * True while the stream may be written but not yet read: the child has read
+   * its runtime but still prints its last bootstrap line, so frames sent now
+   * wait in its pipe (and the first call rides ahead of that line).
+   */
+  booting: boolean;
+
+  /** Starts taking the input as frames (and watching both ends); call in the tick the bootstrap's own reader lets go. */
+  startReading(): void {
+    this.booting = false;
+    const { input, output } = this;
     input.on('data', (chunk: Buffer) => this.inbox.post(chunk));
     input.on('end', () => this.close('EOF on stream'));
     input.on('error', (e: Error) => this.close(`read error: ${e.message}`));

@@ -44,7 +44,8 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     if (!o.moduleBase) return undefined;
     const req = createRequire(o.moduleBase);
     try {
-      const dir = dirname(req.resolve('cjs-module-lexer/package.json'));
+      // The package's `exports` hide package.json; its default entry (lexer.js) sits at the package root.
+      const dir = dirname(req.resolve('cjs-module-lexer'));
       const wasm = await import(pathToFileURL(`${dir}/dist/lexer.mjs`).href) as CjsLexer & { init(): Promise<void> };
       await wasm.init();
       return wasm;
@@ -199,7 +200,8 @@ async function scanGraph(esbuild: Esbuild | undefined, roots: string[], found: M
       if (path.includes(':')) continue; // esbuild's own namespaces
       const from = pathToFileURL(`/${path}`).href;
       mark(from);
-      for (const i of input.imports) record(from, i.kind, i.original ?? i.path);
+      // `<runtime>` is esbuild's own helper module, imported by its output, not by the file.
+      for (const i of input.imports) if (i.path !== '<runtime>') record(from, i.kind, i.original ?? i.path);
     }
   } catch {
     // Slower, and sure: every specifier resolved by the master's resolver as esbuild finds it.

@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { EofError, StreamError, TimeoutError } from '../src/index.js';
+import { ChannelError, EofError, StreamError, TimeoutError } from '../src/index.js';
 import { bootstrapPid, pidAlive, routerFor, waitUntil } from './helpers.js';
 
 test('a missing node binary fails fast with StreamError naming the path', async (t) => {
@@ -27,6 +28,28 @@ test('a first stage that runs but dies reading the runtime names that stage', as
   const err = await t.throwsAsync(router.local({ nodePath }), { instanceOf: EofError });
   t.regex(err!.message, /EOF while reading the runtime/);
   t.regex(err!.message, /stage 1: the first stage ran but the runtime was not read/);
+});
+
+const holdAfterRuntime = fileURLToPath(new URL('./fixtures/bootstrap/hold-after-runtime.cjs', import.meta.url));
+
+test('the connect resolves once the runtime is read: the first call is on its way before the child says MITO002', async (t) => {
+  t.timeout(60_000);
+  const router = routerFor(t);
+  // The relay passes on MITO002 only after our first frame reached the child's stdin: waiting for it would time out.
+  const ctx = await router.local({ nodePath: [process.execPath, holdAfterRuntime], connectTimeout: 30 });
+  t.is(await ctx.call((a: number, b: number) => a * b, 6, 7), 42);
+  t.is(await ctx.call(() => process.argv.length > 0), true, 'later calls are read as usual');
+});
+
+test('a child that dies after its runtime was read, before MITO002, fails the call with ChannelError naming the stage', async (t) => {
+  t.timeout(60_000);
+  const router = routerFor(t);
+  const ctx = await router.local({ nodePath: ['env', 'HOLD_THEN_EXIT=3', process.execPath, holdAfterRuntime], connectTimeout: 30 });
+  const err = await t.throwsAsync(ctx.call(() => 1), { instanceOf: ChannelError });
+  t.regex(err!.message, /has disconnected before its runtime started/);
+  t.regex(err!.message, /exited with status 3; bootstrap stopped at stage 2: the runtime was read but did not start/);
+  // The router carries on.
+  t.is(await (await router.local()).call(() => 5), 5);
 });
 
 // Without connectTimeout these bootstraps never end: the test's own timeout is the bound.
