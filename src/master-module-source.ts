@@ -37,7 +37,7 @@ export interface MasterSourceOptions {
 
 export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
   // esbuild is resolved by the master's main thread; this worker was eval'd, so require by path.
-  const esbuild = (): Esbuild | undefined => (o.esbuildPath ? require(o.esbuildPath) as Esbuild : undefined);
+  const esbuild = (): Esbuild | undefined => (o.esbuildPath ? createRequire(o.esbuildPath)(o.esbuildPath) as Esbuild : undefined);
   // Node's own CommonJS export lexer: its WebAssembly build (the ESM entry), else the JavaScript one.
   let lexer: Promise<CjsLexer | undefined> | undefined;
   const cjsLexer = (): Promise<CjsLexer | undefined> => (lexer ??= (async () => {
@@ -68,14 +68,26 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     return why ? { error: `Refusing to serve ${url} (${spec}): ${why}`, code: 'ERR_MODULE_REFUSED' } : undefined;
   };
 
+  /** Where each edge resolves (or why not), kept: the closure and the entries both ask. The policy is applied at each use. */
+  const resolved = new Map<string, string | { code: string; message: string }>();
+  const resolveEdge = (from: string, f: Found): string | { code: string; message: string } => {
+    const key = `${f.kind}\0${from}\0${f.spec}`;
+    let r = resolved.get(key);
+    if (r === undefined) {
+      try {
+        r = resolveModule(f.spec, from, f.kind).url;
+      } catch (e) {
+        r = { code: (e as { code?: string }).code ?? 'ERR_MODULE_NOT_FOUND', message: (e as Error).message };
+      }
+      resolved.set(key, r);
+    }
+    return r;
+  };
+
   /** One edge out of `from`, as the child would ask for it. Refused modules are left out: the child asks, and is told. */
   const edge = (from: string, f: Found): DepEdge | undefined => {
-    let url: string;
-    try {
-      url = resolveModule(f.spec, from, f.kind).url;
-    } catch (e) {
-      return [f.kind, f.spec, null, (e as { code?: string }).code ?? 'ERR_MODULE_NOT_FOUND', (e as Error).message];
-    }
+    const url = resolveEdge(from, f);
+    if (typeof url !== 'string') return [f.kind, f.spec, null, url.code, url.message];
     if (url.startsWith('node:')) return undefined;
     if (url.endsWith('.node')) {
       // Native addons never travel; packages that require one treat the failure as optional (ssh2, cpu-features).
@@ -141,6 +153,23 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       const r = resolveModule(req.spec, parent, req.kind);
       if (r.format === 'builtin') return r.url;
       return refused(r.url, req.spec) ?? r.url;
+    },
+    async closure(root) {
+      const order: string[] = [];
+      const seen = new Set([root]);
+      for (let level = [root]; level.length;) {
+        const unscanned = level.filter((u) => !found.has(u));
+        if (unscanned.length) await scanGraph(esbuild(), unscanned, found, follow);
+        const next: string[] = [];
+        for (const u of level) {
+          for (const f of found.get(u) ?? []) {
+            const t = edge(u, f)?.[2];
+            if (t && follow(t) && !seen.has(t)) { seen.add(t); next.push(t); order.push(t); }
+          }
+        }
+        level = next;
+      }
+      return order;
     },
     async entries(urls) {
       const unscanned = urls.filter((u) => !found.has(u));
