@@ -60,7 +60,11 @@ export interface BrokerApi {
   setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number; preloadBytes?: number }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
-  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; routes: number; talkedTo: number };
+  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; routes: number; talkedTo: number };
+  /** Master only: a call of this function source, made from `caller`, is on its way: gather its imports. */
+  prefetch(source: string, caller: string): void;
+  /** Resolves once every prefetch begun so far has ended (for tests and the bench). */
+  prefetchesSettled(): Promise<void>;
   /** A port the ESM loader hooks use for module requests. */
   addModulePort(port: MessagePort): void;
 }
@@ -444,7 +448,11 @@ const api: BrokerApi = {
     if (l.warnBudget !== undefined) warnBudget = l.warnBudget;
     if (l.maxUnsentBytes !== undefined) setMaxUnsentBytes(l.maxUnsentBytes);
   },
-  stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, ...router.sizes }),
+  stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, ...router.sizes }),
+  prefetch(source, caller) {
+    if (init.isMaster) void modules.prefetch(source, caller).catch(() => { /* the child's own request reports it */ });
+  },
+  prefetchesSettled: () => modules.prefetchesSettled(),
   addModulePort(p) { serveModulePort(p, false); },
 };
 

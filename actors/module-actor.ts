@@ -28,6 +28,8 @@ export interface ModuleSource {
   warm?(): void;
   /** Every URL `url` reaches by static edges, breadth first, when the source can tell without loading them. */
   closure?(url: string): Promise<string[]>;
+  /** The literal imports and requires of a function's source, as its call will make them from `caller`. */
+  callImports?(source: string, caller: string): Promise<ModuleRequest[]>;
 }
 
 /** Modules loaded at once while a closure is gathered (bounded, so a huge package stops near the burst bound). */
@@ -66,6 +68,47 @@ export class ModuleActor {
 
   warm(): void {
     this.source.warm?.();
+  }
+
+  /** Functions whose imports were gathered ahead of their call (counted when begun); modules they found ready (counted when done). */
+  prefetches = 0;
+  prefetched = 0;
+
+  /**
+   * A call is on its way: gathers what the function will import (resolved,
+   * loaded, with its closure) while the call travels and the child starts
+   * it, so the child's request finds it all ready. Nothing is sent; a
+   * failure here is found again, and reported, when the child asks.
+   */
+  prefetch(source: string, caller: string): Promise<void> {
+    if (!this.source.callImports) return Promise.resolve();
+    this.prefetches++;
+    const p = this.gather(source, caller).finally(() => this.prefetching.delete(p));
+    this.prefetching.add(p);
+    return p;
+  }
+
+  /** Resolves when every prefetch begun so far has ended. */
+  async prefetchesSettled(): Promise<void> {
+    await Promise.all([...this.prefetching]);
+  }
+
+  private readonly prefetching = new Set<Promise<void>>();
+
+  private async gather(source: string, caller: string): Promise<void> {
+    if (!this.source.callImports) return;
+    const reqs = await this.source.callImports(source, caller).catch((): ModuleRequest[] => []);
+    const ready = new Set<string>();
+    await Promise.all(reqs.map(async (req) => {
+      const url = await this.resolve(req);
+      if (typeof url !== 'string' || url.startsWith('node:')) return;
+      const [e] = await this.entriesOf([url]);
+      if (!e || 'error' in e) return;
+      await this.loadClosure(e);
+      // Counted as held, whoever loaded them: a request may have arrived first and shared the work.
+      for (const u of [url, ...await this.source.closure?.(url) ?? []]) if (this.table.entry(u)) ready.add(u);
+    }));
+    this.prefetched += ready.size;
   }
 
   /** Takes in a reply from the parent: the module, its edges and its preload. */

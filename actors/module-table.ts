@@ -17,6 +17,9 @@ export class ModuleTable {
   private readonly edges = new Map<string, string | ModuleFailure>();
   private readonly entries = new Map<string, ModuleEntry>();
 
+  /** Modules held. */
+  get size(): number { return this.entries.size; }
+
   clear(): void {
     this.edges.clear();
     this.entries.clear();

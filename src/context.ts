@@ -31,6 +31,8 @@ type Args<F> = F extends AnyFunction ? Parameters<F> : unknown[];
 export class Context {
   /** The context this one was started through, if any. */
   via?: Context;
+  /** @internal A child of the master that reads the master's own files (a fork, a plain local child): nothing is gathered ahead for its calls. */
+  seesMasterFiles = false;
   private disconnectWaiters: (() => void)[] = [];
 
   constructor(readonly router: Router, readonly contextId: number, public name: string) {}
@@ -93,7 +95,10 @@ export class Context {
     if (fn instanceof FnRef) return [null, fn.url, fn.exportName, args, null];
     if (typeof fn !== 'function') throw new TypeError(`call() takes a function or fnRef(), not ${typeof fn}`);
     const src = functionSource(fn);
-    return [src, null, null, args, needsCaller(src) ? callerUrl() : null];
+    const caller = needsCaller(src) ? callerUrl() : null;
+    // After this turn: the call itself reaches the broker (and the wire) first.
+    if (caller && !this.seesMasterFiles) setImmediate(() => this.router.prefetchCall(src, caller));
+    return [src, null, null, args, caller];
   }
 
   private callMessage(fn: AnyFunction | FnRef, args: unknown[]): Message {

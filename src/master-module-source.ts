@@ -136,6 +136,20 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
   /** Whether a scan should parse `url` too: a module source this master would serve. */
   const follow = (url: string): boolean => url.startsWith('file:') && SERVED_URL.test(url) && !refusal(o.policy(), url);
 
+  // Scans run one at a time: a request that arrives while a prefetch scans the
+  // same graph waits for it and finds its files parsed, instead of parsing them again.
+  let scans: Promise<unknown> = Promise.resolve();
+  const scan = (urls: string[], call?: CallSource): Promise<Found[]> => {
+    const run = scans.then(() => {
+      const unscanned = urls.filter((u) => !found.has(u));
+      return unscanned.length || call ? scanGraph(esbuild(), unscanned, found, follow, call) : [];
+    });
+    scans = run.catch(() => {});
+    return run;
+  };
+  /** Modules being loaded (read, transpiled), so a prefetch and a request share the work. */
+  const loading = new Map<string, Promise<ModuleEntry | ModuleFailure>>();
+
   let warmed = false;
   return {
     warm() {
@@ -158,8 +172,7 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       const order: string[] = [];
       const seen = new Set([root]);
       for (let level = [root]; level.length;) {
-        const unscanned = level.filter((u) => !found.has(u));
-        if (unscanned.length) await scanGraph(esbuild(), unscanned, found, follow);
+        if (level.some((u) => !found.has(u))) await scan(level);
         const next: string[] = [];
         for (const u of level) {
           for (const f of found.get(u) ?? []) {
@@ -172,16 +185,27 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       return order;
     },
     async entries(urls) {
-      const unscanned = urls.filter((u) => !found.has(u));
-      if (unscanned.length) await scanGraph(esbuild(), unscanned, found, follow);
+      if (urls.some((u) => !found.has(u))) await scan(urls);
       const lx = await cjsLexer();
-      return Promise.all(urls.map(async (u) => {
-        try {
-          return entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []);
-        } catch (e) {
-          return { error: (e as Error).message, code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING' };
+      return Promise.all(urls.map((u) => {
+        let p = loading.get(u);
+        if (!p) {
+          p = (async (): Promise<ModuleEntry | ModuleFailure> => {
+            try {
+              return entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []);
+            } catch (e) {
+              return { error: (e as Error).message, code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING' };
+            }
+          })().finally(() => loading.delete(u));
+          loading.set(u, p);
         }
+        return p;
       }));
+    },
+    async callImports(source, caller) {
+      if (!caller.startsWith('file:')) return [];
+      const imports = await scan([], { source, caller });
+      return imports.map((f) => ({ kind: f.kind, spec: f.spec, parent: caller }));
     },
   };
 }
@@ -203,7 +227,8 @@ const TYPESCRIPT_URL = /\.[cm]?ts$/;
  * of something missing) is scanned again file by file, each specifier
  * followed by the resolver.
  */
-async function scanGraph(esbuild: Esbuild | undefined, roots: string[], found: Map<string, Found[]>, follow: (url: string) => boolean): Promise<void> {
+async function scanGraph(esbuild: Esbuild | undefined, roots: string[], found: Map<string, Found[]>, follow: (url: string) => boolean, call?: CallSource): Promise<Found[]> {
+  const fromCall: Found[] = [];
   const mark = (u: string): Found[] => {
     let list = found.get(u);
     if (!list) found.set(u, list = []);
@@ -218,21 +243,35 @@ async function scanGraph(esbuild: Esbuild | undefined, roots: string[], found: M
     return kind;
   };
   const files = roots.filter((u) => u.startsWith('file:') && SERVED_URL.test(u));
-  if (!esbuild || !files.length) { roots.forEach(mark); return; }
+  if (!esbuild || (!files.length && !call)) { roots.forEach(mark); return fromCall; }
   const common = {
     bundle: true, write: false, outdir: '/mitogen-ts-scan', platform: 'node', format: 'esm', target: 'esnext',
     logLevel: 'silent', tsconfigRaw: {}, absWorkingDir: '/', loader: { '.node': 'empty' },
   } as const;
   try {
-    const r = await esbuild.build({ ...common, entryPoints: files.map((u) => fileURLToPath(u)), metafile: true });
+    const r = await esbuild.build({
+      ...common, metafile: true,
+      // A call's source alone: its specifiers are resolved by our resolver, then scanned as any request's are.
+      ...(call
+        ? { stdin: { contents: `(${call.source});`, resolveDir: dirname(fileURLToPath(call.caller)), sourcefile: CALL_INPUT, loader: 'js' }, external: ['*'] }
+        : { entryPoints: files.map((u) => fileURLToPath(u)) }),
+    });
     for (const [path, input] of Object.entries(r.metafile.inputs)) {
+      // `<runtime>` is esbuild's own helper module, imported by its output, not by the file.
+      const imports = input.imports.filter((i) => i.path !== '<runtime>');
+      // esbuild names the call's source by its resolve directory: `dir/<mitogen-ts call>`.
+      if (call && (path === CALL_INPUT || path.endsWith(`/${CALL_INPUT}`))) {
+        for (const i of imports) { const kind = KINDS[i.kind]; if (kind) fromCall.push({ kind, spec: i.original ?? i.path }); }
+        continue;
+      }
       if (path.includes(':')) continue; // esbuild's own namespaces
       const from = pathToFileURL(`/${path}`).href;
       mark(from);
-      // `<runtime>` is esbuild's own helper module, imported by its output, not by the file.
-      for (const i of input.imports) if (i.path !== '<runtime>') record(from, i.kind, i.original ?? i.path);
+      for (const i of imports) record(from, i.kind, i.original ?? i.path);
     }
   } catch {
+    // A call's imports are found again when the child asks for them.
+    if (call) return fromCall;
     // Slower, and sure: every specifier resolved by the master's resolver as esbuild finds it.
     for (const u of files) found.delete(u);
     await esbuild.build({
@@ -257,4 +296,10 @@ async function scanGraph(esbuild: Esbuild | undefined, roots: string[], found: M
     }).catch(() => {});
   }
   roots.forEach(mark);
+  return fromCall;
 }
+
+/** A function's source about to be called, and the module that calls it (against which its imports resolve). */
+interface CallSource { source: string; caller: string }
+/** The name esbuild gives a scanned call's source. */
+const CALL_INPUT = '<mitogen-ts call>';

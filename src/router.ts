@@ -552,8 +552,29 @@ export class Router implements MessageRouter {
     // As Mitogen's proxy_connect: a context built through another is named by its path, `<via name>.<name>`.
     ctx.name = opts.via ? `${opts.via.name}.${result.name}` : result.name;
     ctx.via = opts.via;
+    // A plain local child or a fork reads our files; one run through another interpreter (a mount namespace, say) may not.
+    ctx.seesMasterFiles = this.myId === 0 && !opts.via
+      && (transport.method === 'fork' || (transport.method === 'local' && (opts as LocalOptions).nodePath === undefined));
     this.events$.next({ type: 'connect', context: ctx });
     return ctx;
+  }
+
+  /** Function sources (with their caller) whose imports the master has begun gathering. */
+  private readonly prefetchedCalls = new Set<string>();
+
+  /**
+   * @internal A call of `src` made from `caller` is being sent: the master's
+   * broker gathers what it imports while the call travels (once per function),
+   * so the child's first request for it is answered at once.
+   */
+  prefetchCall(src: string, caller: string): void {
+    if (this.myId !== 0 || this.broker.isShutdown) return;
+    const key = `${caller}\0${src}`;
+    if (this.prefetchedCalls.has(key)) return;
+    // Bounded: functions made at run time (new Function) each have a source of their own.
+    if (this.prefetchedCalls.size >= 4096) this.prefetchedCalls.clear();
+    this.prefetchedCalls.add(key);
+    void this.broker.control((api) => api.prefetch(src, caller)).catch(() => { /* the child's request says what is wrong */ });
   }
 
   private connectVia(via: Context, spec: ConnectSpec): Promise<ConnectResult> {

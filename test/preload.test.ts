@@ -178,3 +178,33 @@ test('ssh2 required by a via context arrives in a few requests and prints no war
   t.true(n <= 3, `${n} requests`);
   t.deepEqual(logs.filter((r) => r.level === 'warn' && /ssh2|\.node\b|cpu-features/.test(r.text)).map((r) => r.text), []);
 });
+
+test('the master gathers what a called function imports while the call travels: once per function, never for a child that reads our files', async (t) => {
+  const router = routerFor(t);
+  const stats = () => router.broker.control((api) => api.stats());
+  const useMsgpack = async (): Promise<number> => {
+    const m = await import('@msgpack/msgpack');
+    return m.decode(m.encode([1, 2, 3])) instanceof Array ? 3 : 0;
+  };
+  const hidden = await router.local({ nodePath: hidingNodePath(nodeModules) });
+  const before = await stats();
+  t.is(await hidden.call(useMsgpack), 3);
+  await router.broker.control((api) => api.prefetchesSettled());
+  const after = await stats();
+  t.is(after.modulePrefetches - before.modulePrefetches, 1, 'the function was looked at once');
+  // @msgpack/msgpack's CommonJS build: its index and the 15 files it requires.
+  t.true(after.modulesPrefetched - before.modulesPrefetched >= 16, `${after.modulesPrefetched - before.modulesPrefetched} modules were ready for the call`);
+  t.is(after.moduleRequests - before.moduleRequests, 1, 'the child still asked once, and was sent the whole closure');
+
+  // The same function again, to a second child that lacks the files: served from the table, not looked at again.
+  const second = await router.local({ nodePath: hidingNodePath(nodeModules) });
+  t.is(await second.call(useMsgpack), 3);
+  await router.broker.control((api) => api.prefetchesSettled());
+  t.is((await stats()).modulePrefetches, after.modulePrefetches);
+
+  // A plain local child reads the master's node_modules itself: its calls are not looked at.
+  const plain = await router.local();
+  t.is(await plain.call(async () => (await import('@msgpack/msgpack')).encode(1).length), 1);
+  await router.broker.control((api) => api.prefetchesSettled());
+  t.is((await stats()).modulePrefetches, after.modulePrefetches);
+});
