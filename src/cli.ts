@@ -68,7 +68,7 @@ async function fan(args: CliArgs, io: CliIo): Promise<number> {
       const host = e.target.target.text;
       let r: HostResult;
       if (e.type === 'done') {
-        r = { host, status: 'ok', exitCode: null, signal: null, ms: e.ms };
+        r = { host, status: 'ok', exitCode: null, signal: null, ms: Math.round(e.ms) };
         if (args.command === 'exec') {
           const x = e.result as ExecResult;
           r = { ...r, exitCode: x.exitCode, ...(args.json ? { stdout: x.stdout ?? '', stderr: x.stderr ?? '' } : {}) };
@@ -76,7 +76,7 @@ async function fan(args: CliArgs, io: CliIo): Promise<number> {
       } else {
         const err = e.error;
         const status = err instanceof CommandFailed || err instanceof CallError ? 'failed' : connected.has(e.index) ? 'error' : 'unreachable';
-        r = { host, status, exitCode: err instanceof CommandFailed ? err.exitCode : null, signal: err instanceof CommandFailed ? err.signal : null, ms: e.ms, error: { type: err.name, message: err.message } };
+        r = { host, status, exitCode: err instanceof CommandFailed ? err.exitCode : null, signal: err instanceof CommandFailed ? err.signal : null, ms: Math.round(e.ms), error: { type: err.name, message: err.message } };
         if (err instanceof CommandFailed && args.json) r = { ...r, stdout: err.output.stdout ?? '', stderr: err.output.stderr ?? '' };
       }
       results[e.index] = r;
