@@ -1,0 +1,118 @@
+/**
+ * The `mitogen-ts` bin against the real sshd test hosts: reruns from
+ * --failed-file, explicit user@host:port targets, --json in full, become
+ * with a password, `run` with a package only the master has, and --via.
+ */
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { asUser1, deadAddress, host, sshTestbed } from './testbed.js';
+import { login, mitogenTs, tableRows } from './fixtures/cli-run.js';
+
+const scratch = (t: { teardown(fn: () => void): void }): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'mitogen-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+test('--failed-file names a failed command\'s host and an unreachable one; a rerun with --hosts-file of it tries exactly those', async (t) => {
+  const dead = deadAddress();
+  const failed = join(scratch(t), 'failed');
+  const first = await mitogenTs(['exec', 'h13', 'h14', dead, 'h15', ...login(), '-t', '4', '--failed-file', failed, '--',
+    'sh', '-c', 'uname -n; test "$(uname -n)" != h14']);
+  t.is(first.code, 2, first.stderr);
+  // The live hosts' output is complete, whatever the dead one did.
+  t.deepEqual(first.stdout.trim().split('\n').sort(), ['h13', 'h14', 'h15'].map((h) => `${h.padEnd(dead.length)} | ${h}`));
+  t.is(readFileSync(failed, 'utf8'), `h14\n${dead}\n`);
+  t.deepEqual(tableRows(first.stderr).map((r) => r.slice(0, 3)), [['h13', 'ok', '0'], ['h14', 'failed', '1'], [dead, 'unreachable', '-'], ['h15', 'ok', '0']]);
+  t.regex(first.stderr, new RegExp(`\n2 ok, 2 failed, [\\d.]+ s: h14 ${dead.replaceAll('.', '\\.')}\n$`));
+
+  const again = await mitogenTs(['exec', '--hosts-file', failed, ...login(), '-t', '4', '--failed-file', failed, '--', 'uname -n']);
+  t.is(again.code, 2, again.stderr);
+  t.is(again.stdout, `${'h14'.padEnd(dead.length)} | h14\n`);
+  t.deepEqual(tableRows(again.stderr).map((r) => r.slice(0, 2)), [['h14', 'ok'], [dead, 'unreachable']]);
+  t.is(readFileSync(failed, 'utf8'), `${dead}\n`);
+});
+
+test('user@host:port targets: the user and port given in the target are the ones used (a closed port is unreachable)', async (t) => {
+  const { addr } = host('h16');
+  const keys = ['-i', asUser1('h16').identityFile, '-o', `UserKnownHostsFile ${sshTestbed().knownHosts}`, '-o', 'GlobalKnownHostsFile /dev/null'];
+  // -l root would win if the target's own user were ignored.
+  const r = await mitogenTs(['exec', `mitouser1@${addr}:22`, `mitouser1@${addr}:1`, '-l', 'root', ...keys, '-t', '20', '--', 'echo "$(id -un)@$(uname -n)"']);
+  t.is(r.code, 2, r.stderr);
+  const w = `mitouser1@${addr}:22`.length;
+  t.is(r.stdout, `${`mitouser1@${addr}:22`.padEnd(w)} | mitouser1@h16\n`);
+  const rows = tableRows(r.stderr);
+  t.deepEqual(rows.map((x) => x.slice(0, 2)), [[`mitouser1@${addr}:22`, 'ok'], [`mitouser1@${addr}:1`, 'unreachable']]);
+  t.regex(rows[1]![4]!, /refused/i);
+});
+
+interface HostJson { host: string; status: string; exitCode: number | null; signal: string | null; ms: number; stdout?: string; stderr?: string; error?: { type: string; message: string } }
+
+test('--json: stdout is one NDJSON object per host, with its whole output, exit status, timing and error', async (t) => {
+  const dead = deadAddress();
+  const r = await mitogenTs(['exec', 'h17', dead, 'h18', ...login(), '--json', '-t', '4', '--',
+    'sh', '-c', 'uname -n; printf "two\\nlines" >&2; test "$(uname -n)" = h17']);
+  t.is(r.code, 2, r.stderr);
+  t.true(r.stdout.endsWith('\n'));
+  const objects = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as HostJson);
+  for (const o of objects) {
+    t.true(Number.isInteger(o.ms) && o.ms >= 0 && o.ms < 60_000, String(o.ms));
+    o.ms = 0;
+  }
+  const deadOne = objects.find((o) => o.host === dead);
+  // Timed out, or (once the bridge's ARP gives up) "No route to host": either way typed, and naming the host.
+  t.true(deadOne?.error?.message.includes(dead), deadOne?.error?.message);
+  t.regex(deadOne?.error?.type ?? '', /^[A-Z]\w*Error$/);
+  t.deepEqual(objects.sort((a, b) => a.host.localeCompare(b.host)), [
+    { host: dead, status: 'unreachable', exitCode: null, signal: null, ms: 0, error: deadOne!.error! },
+    { host: 'h17', status: 'ok', exitCode: 0, signal: null, ms: 0, stdout: 'h17\n', stderr: 'two\nlines' },
+    { host: 'h18', status: 'failed', exitCode: 1, signal: null, ms: 0, stdout: 'h18\n', stderr: 'two\nlines', error: { type: 'CommandFailed', message: 'exit status 1' } },
+  ].sort((a, b) => a.host.localeCompare(b.host)));
+});
+
+test('--sudo=mitouser2 after ssh as mitouser1, the password from MITOGEN_BECOME_PASSWORD; a wrong one is a PasswordError, status 2', async (t) => {
+  const ok = await mitogenTs(['exec', 'h19', 'h20', ...login(), '--sudo=mitouser2', '-t', '30', '--', 'echo "$(id -un)@$(uname -n)"'],
+    { ...process.env, MITOGEN_BECOME_PASSWORD: 'mitouser1_password' });
+  t.is(ok.code, 0, ok.stderr);
+  t.deepEqual(ok.stdout.trim().split('\n').sort(), ['h19 | mitouser2@h19', 'h20 | mitouser2@h20']);
+  const bad = await mitogenTs(['exec', 'h19', ...login(), '--sudo=mitouser2', '-t', '30', '--', 'id -un'],
+    { ...process.env, MITOGEN_BECOME_PASSWORD: 'wrong' });
+  t.is(bad.code, 2, bad.stderr);
+  t.is(bad.stdout, '');
+  t.deepEqual(tableRows(bad.stderr).map((r) => r.slice(0, 2)), [['h19', 'unreachable']]);
+  t.regex(bad.stderr, /PasswordError: sudo password is incorrect/);
+});
+
+test('run: a TypeScript module importing a package that only the master can read (a root-only 0700 directory) is forwarded with it', async (t) => {
+  const dir = scratch(t);
+  t.is(statSync(dir).mode & 0o777, 0o700, 'mkdtemp makes it private to root');
+  const fixtures = fileURLToPath(new URL('./fixtures/cli-hidden/', import.meta.url));
+  cpSync(join(fixtures, 'task.ts'), join(dir, 'task.ts'));
+  // An ESM project, as this one is: without it the module would be CommonJS, which cannot require() an ES package on Node 20.
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  mkdirSync(join(dir, 'node_modules'));
+  cpSync(join(fixtures, 'pkg'), join(dir, 'node_modules', 'cli-hidden-pkg'), { recursive: true });
+  chmodSync(dir, 0o700);
+  const pkgDir = join(dir, 'node_modules', 'cli-hidden-pkg');
+  const r = await mitogenTs(['run', 'h21', 'h22', ...login(), '--json', '-t', '30', '--', join(dir, 'task.ts'), pkgDir]);
+  t.is(r.code, 0, r.stderr);
+  const results = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { host: string; status: string; result: unknown }).sort((a, b) => a.host.localeCompare(b.host));
+  t.deepEqual(results.map(({ host: h, status, result }) => ({ host: h, status, result })), ['h21', 'h22'].map((h) => ({
+    host: h, status: 'ok', result: { user: 'mitouser1', secret: 'hidden-x', packageOnDisk: false },
+  })));
+});
+
+test('--via: every target is reached through the jump host (its address is the ssh client they see); a dead jump host fails them all, status 2', async (t) => {
+  const jump = host('h23').addr;
+  const r = await mitogenTs(['exec', 'h24', 'h25', '--via', 'h23', ...login(), '-t', '30', '--', 'sh', '-c', 'echo "${SSH_CLIENT%% *}"']);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(r.stdout.trim().split('\n').sort(), [`h24 | ${jump}`, `h25 | ${jump}`]);
+  const direct = await mitogenTs(['exec', 'h24', ...login(), '-t', '30', '--', 'sh', '-c', 'echo "${SSH_CLIENT%% *}"']);
+  t.not(direct.stdout, `h24 | ${jump}\n`, 'without --via the client is not the jump host');
+  const dead = await mitogenTs(['exec', 'h24', 'h25', '--via', deadAddress(), ...login(), '-t', '4', '--', 'true']);
+  t.is(dead.code, 2, dead.stderr);
+  t.deepEqual(tableRows(dead.stderr).map((x) => x.slice(0, 2)), [['h24', 'unreachable'], ['h25', 'unreachable']]);
+});
