@@ -89,10 +89,15 @@ export class Output {
     if (r.status !== 'ok') this.failed++;
     const held = this.held.get(r.host) ?? [];
     this.held.delete(r.host);
+    const progress = !this.opts.tty && !this.opts.quiet;
+    if (!held.length && !this.opts.json && !progress) {
+      if (this.timer) this.draw();
+      return;
+    }
     this.above(() => {
       for (const l of held) (l.stream === 'stdout' ? this.io.out : this.io.err).write(this.prefixed(r.host, l.text));
       if (this.opts.json) this.io.out.write(`${JSON.stringify(r)}\n`);
-      if (!this.opts.tty && !this.opts.quiet) {
+      if (progress) {
         const what = r.status === 'ok' ? 'ok' : `FAILED: ${r.error?.message ?? r.status}`;
         this.io.err.write(`[${this.done}/${this.hosts.length}] ${r.host} ${what} (${(r.ms / 1000).toFixed(2)} s)\n`);
       }

@@ -16,9 +16,10 @@ export function promptHidden(prompt: string): Promise<string> {
     throw new UsageError(`--ask-become-pass needs a terminal (${(e as Error).message}); set MITOGEN_BECOME_PASSWORD instead`);
   }
   const out = openSync('/dev/tty', 'w');
-  writeSync(out, prompt);
   const input = new ReadStream(fd);
+  // Echo off before the prompt shows: whatever is typed after seeing it is never echoed.
   input.setRawMode(true);
+  writeSync(out, prompt);
   return new Promise<string>((resolve, reject) => {
     let typed = '';
     const finish = (err?: Error): void => {

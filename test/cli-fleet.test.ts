@@ -116,3 +116,19 @@ test('--via: every target is reached through the jump host (its address is the s
   t.is(dead.code, 2, dead.stderr);
   t.deepEqual(tableRows(dead.stderr).map((x) => x.slice(0, 2)), [['h24', 'unreachable'], ['h25', 'unreachable']]);
 });
+
+test('--group: each host\'s lines come out together when it ends, where live output interleaves them', async (t) => {
+  const dir = scratch(t);
+  chmodSync(dir, 0o777); // the hosts share this filesystem; mitouser1 writes the flag there
+  // h36 prints "one", then waits (bounded by -t) until h37 has printed "other" and raised the flag; then "two".
+  const cmd = (flag: string) => `case "$(uname -n)" in h36) echo one; while [ ! -e ${flag} ]; do sleep 0.05; done; echo two;; *) echo other; touch ${flag};; esac`;
+  const live = await mitogenTs(['exec', 'h36', 'h37', ...login(), '-q', '-t', '30', '--', cmd(join(dir, 'live'))]);
+  t.is(live.code, 0, live.stderr);
+  t.deepEqual(live.stdout.trim().split('\n'), ['h36 | one', 'h37 | other', 'h36 | two']);
+  const grouped = await mitogenTs(['exec', 'h36', 'h37', ...login(), '-q', '--group', '-t', '30', '--', cmd(join(dir, 'grouped'))]);
+  t.is(grouped.code, 0, grouped.stderr);
+  // Whichever host ends first comes first; each one's lines are together.
+  const blocks = [['h36 | one', 'h36 | two'], ['h37 | other']];
+  t.deepEqual(grouped.stdout.trim().split('\n').sort(), blocks.flat().sort());
+  t.true([blocks.flat(), [...blocks[1]!, ...blocks[0]!]].some((order) => order.join('\n') === grouped.stdout.trim()), grouped.stdout);
+});
