@@ -120,7 +120,8 @@ export class Output {
 export function table(results: readonly HostResult[]): string {
   const rows = [['HOST', 'STATUS', 'EXIT', 'TIME', ''], ...results.map((r) => [
     r.host, r.status, r.exitCode !== null ? String(r.exitCode) : r.signal ?? '-', `${(r.ms / 1000).toFixed(2)} s`,
-    r.error ? `${r.error.type}: ${r.error.message}` : '',
+    // One row per host: a multi-line message (docker's, ssh's) is joined onto it.
+    r.error ? `${r.error.type}: ${r.error.message}`.replace(/\s*\n\s*/g, ' ') : '',
   ])];
   const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((row) => row[c]!.length)));
   return rows.map((row) => row.map((cell, c) => (c === 2 || c === 3 ? cell.padStart(widths[c]!) : c < 4 ? cell.padEnd(widths[c]!) : cell)).join('  ').trimEnd()).join('\n') + '\n';

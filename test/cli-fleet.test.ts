@@ -4,7 +4,7 @@
  * with a password, `run` with a package only the master has, and --via.
  */
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
@@ -131,4 +131,15 @@ test('--group: each host\'s lines come out together when it ends, where live out
   const blocks = [['h36 | one', 'h36 | two'], ['h37 | other']];
   t.deepEqual(grouped.stdout.trim().split('\n').sort(), blocks.flat().sort());
   t.true([blocks.flat(), [...blocks[1]!, ...blocks[0]!]].some((order) => order.join('\n') === grouped.stdout.trim()), grouped.stdout);
+});
+
+test('--local and --docker targets: a local child and a container; a missing container fails, and the failed file says how to rerun it', async (t) => {
+  const failed = join(scratch(t), 'failed');
+  const r = await mitogenTs(['exec', '--local', '--docker', 'mito-docker1,nosuch', '-t', '30', '--failed-file', failed, '--', 'uname -n']);
+  t.is(r.code, 2, r.stderr);
+  const w = 'docker:mito-docker1'.length;
+  t.deepEqual(r.stdout.trim().split('\n').sort(), [`${'docker:mito-docker1'.padEnd(w)} | mito-docker1`, `${'local'.padEnd(w)} | ${hostname()}`]);
+  t.deepEqual(tableRows(r.stderr).map((x) => x.slice(0, 2)), [['local', 'ok'], ['docker:mito-docker1', 'ok'], ['docker:nosuch', 'unreachable']]);
+  t.regex(r.stderr, /No such container: nosuch/);
+  t.is(readFileSync(failed, 'utf8'), '# docker:nosuch (rerun with --docker nosuch)\n');
 });
