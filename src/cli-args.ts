@@ -12,7 +12,7 @@ export const USAGE = `usage: mitogen-ts exec [TARGETS] [OPTIONS] -- COMMAND...
        mitogen-ts run  [TARGETS] [OPTIONS] -- MODULE [ARGS...]
 targets:  [USER@]HOST[:PORT] | [USER@][V6ADDR]:PORT | ALIAS ...  -H HOST[,HOST...]  --hosts-file FILE (one per line, # comments)
           --docker CONTAINER  --local  --via HOST (repeatable: a chain, each hop through the one before)
-become:   --sudo[=USER]  --su[=USER]  --doas[=USER]  --ask-become-pass (or MITOGEN_BECOME_PASSWORD)
+become:   --sudo[=USER]  --su[=USER]  --doas[=USER]  -K, --ask-become-pass (or MITOGEN_BECOME_PASSWORD)
 ssh:      -l USER  -p PORT  -i IDENTITY  -o SSH_OPTION  -F SSH_CONFIG  --client ssh2|openssh
 options:  --parallel N (32)  -t, --timeout SECONDS  --retries N (0)  --json  --group  --failed-file FILE  -q, --quiet
 status:   0 all succeeded, 1 a command failed, 2 a target could not be reached (or a usage error)`;
