@@ -37,9 +37,9 @@ function inPty(args: readonly string[], env: NodeJS.ProcessEnv = process.env): S
   };
 }
 
-test('on a terminal: a progress line redrawn in place, done counts rising to the total, output above it, then the summary table', async (t) => {
+test.serial('on a terminal: a progress line redrawn in place, done counts rising to the total, output above it, then the summary table', async (t) => {
   const dead = deadAddress();
-  const s = inPty(['exec', 'h26', 'h27', 'h28', dead, ...login(), '-t', '4', '--', 'sh', '-c', 'uname -n; test "$(uname -n)" != h27']);
+  const s = inPty(['exec', 'h26', 'h27', 'h28', dead, ...login(), '-t', '20', '--', 'sh', '-c', 'uname -n; test "$(uname -n)" != h27']);
   const code = await s.exit;
   const out = s.output();
   t.is(code, 2, out);
@@ -64,7 +64,7 @@ test('on a terminal: a progress line redrawn in place, done counts rising to the
   t.false(screen.slice(head).some((l) => /\] done, /.test(l)), 'no progress line left after the summary');
 });
 
-test('--ask-become-pass: asked once on the terminal, not echoed, and used for every host\'s sudo', async (t) => {
+test.serial('--ask-become-pass: asked once on the terminal, not echoed, and used for every host\'s sudo', async (t) => {
   const env = { ...process.env };
   delete env.MITOGEN_BECOME_PASSWORD;
   const s = inPty(['exec', 'h29', 'h30', ...login(), '--sudo=mitouser2', '--ask-become-pass', '-t', '30', '--', 'echo "$(id -un)@$(uname -n)"'], env);
