@@ -59,7 +59,12 @@ async function fan(args: CliArgs, io: CliIo): Promise<number> {
         for (const b of c.below) void b.shutdown().catch(() => {});
       }
     };
-    const run = fanOut(router, targets, work, { concurrency: args.concurrency, timeout: args.timeout, retries: args.retries });
+    // ^C gives up the targets under way (CancelledError) and still prints the summary and writes --failed-file,
+    // so the rest can be rerun; a second ^C is node's default, at once.
+    const interrupted = new AbortController();
+    const onInterrupt = (): void => interrupted.abort();
+    process.once('SIGINT', onInterrupt);
+    const run = fanOut(router, targets, work, { concurrency: args.concurrency, timeout: args.timeout, retries: args.retries, signal: interrupted.signal });
     const connected = new Set<number>();
     const results: HostResult[] = [];
     run.events.subscribe((e) => {
@@ -83,6 +88,7 @@ async function fan(args: CliArgs, io: CliIo): Promise<number> {
       output.finished(r);
     });
     const summary = await run.done;
+    process.off('SIGINT', onInterrupt);
     const all = results.filter(Boolean);
     output.close(all, summary.ms);
     if (args.failedFile !== undefined) writeFileSync(args.failedFile, failedFile(args, all));

@@ -2,14 +2,24 @@
  * The command line on a terminal: run in a real PTY (node-pty), it redraws a
  * progress line in place (`\r\x1b[2K`) with the done count rising, prints
  * host output above it and ends with the summary table; --ask-become-pass
- * prompts once on the terminal without echo.
+ * prompts once on the terminal without echo; ^C still ends with the summary.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import pty from 'node-pty';
 import { deadAddress } from './testbed.js';
 import { cli, login } from './fixtures/cli-run.js';
 
 const ERASE = '\r\x1b[2K';
+
+/** The environment without a become password: the PTY tests must not pick one up from the caller. */
+function env(): NodeJS.ProcessEnv {
+  const e = { ...process.env };
+  delete e.MITOGEN_BECOME_PASSWORD;
+  return e;
+}
 
 interface Session { output: () => string; exit: Promise<number>; write(s: string): void; when(text: string): Promise<void> }
 
@@ -65,9 +75,7 @@ test.serial('on a terminal: a progress line redrawn in place, done counts rising
 });
 
 test.serial('--ask-become-pass: asked once on the terminal, not echoed, and used for every host\'s sudo', async (t) => {
-  const env = { ...process.env };
-  delete env.MITOGEN_BECOME_PASSWORD;
-  const s = inPty(['exec', 'h29', 'h30', ...login(), '--sudo=mitouser2', '--ask-become-pass', '-t', '30', '--', 'echo "$(id -un)@$(uname -n)"'], env);
+  const s = inPty(['exec', 'h29', 'h30', ...login(), '--sudo=mitouser2', '--ask-become-pass', '-t', '30', '--', 'echo "$(id -un)@$(uname -n)"'], env());
   await s.when('become password: ');
   s.write('mitouser1_password\r');
   const code = await s.exit;
@@ -78,4 +86,22 @@ test.serial('--ask-become-pass: asked once on the terminal, not echoed, and used
   const screen = out.replaceAll('\r\n', '\n').split('\n').map((l) => l.split(ERASE).at(-1)!);
   t.true(screen.includes('h29 | mitouser2@h29'), out);
   t.true(screen.includes('h30 | mitouser2@h30'), out);
+});
+
+test('^C on a terminal gives up the hosts still running, yet prints the summary and writes --failed-file for a rerun', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mitogen-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const failed = join(dir, 'failed');
+  // h40's command would run for ten minutes; the test interrupts it once h39 has finished and h40 has started.
+  const s = inPty(['exec', 'h39', 'h40', ...login(), '--failed-file', failed, '--', 'sh', '-c', 'echo started; [ "$(uname -n)" = h39 ] || exec sleep 600'], env());
+  await s.when(`h40 | started`);
+  await s.when('[1/2] done');
+  s.write('\x03');
+  const code = await s.exit;
+  const out = s.output();
+  t.is(code, 2, out);
+  const screen = out.replaceAll('\r\n', '\n').split('\n').map((l) => l.split(ERASE).at(-1)!);
+  const head = screen.findIndex((l) => /^HOST +STATUS +EXIT +TIME$/.test(l));
+  t.deepEqual(screen.slice(head + 1, head + 3).map((l) => l.split(/ {2,}/).slice(0, 2)), [['h39', 'ok'], ['h40', 'error']], out);
+  t.is(readFileSync(failed, 'utf8'), 'h40\n');
 });
