@@ -115,6 +115,10 @@ test.serial('--via: every target is reached through the jump host (its address i
   const r = await mitogenTs(['exec', 'h24', 'h25', '--via', 'h23', ...login(), '-t', '30', '--', 'sh', '-c', 'echo "${SSH_CLIENT%% *}"']);
   t.is(r.code, 0, r.stderr);
   t.deepEqual(r.stdout.trim().split('\n').sort(), [`h24 | ${jump}`, `h25 | ${jump}`]);
+  // Two hops: h23, then h38 through it; the target sees the last hop.
+  const two = await mitogenTs(['exec', 'h24', '--via', 'h23', '--via', 'h38', ...login(), '-t', '30', '--', 'sh', '-c', 'echo "${SSH_CLIENT%% *}"']);
+  t.is(two.code, 0, two.stderr);
+  t.is(two.stdout, `h24 | ${host('h38').addr}\n`);
   const direct = await mitogenTs(['exec', 'h24', ...login(), '-t', '30', '--', 'sh', '-c', 'echo "${SSH_CLIENT%% *}"']);
   t.not(direct.stdout, `h24 | ${jump}\n`, 'without --via the client is not the jump host');
   const dead = await mitogenTs(['exec', 'h24', 'h25', '--via', deadAddress(), ...login(), '-t', '20', '--', 'true']);
@@ -159,6 +163,16 @@ test.serial('--group: each host\'s lines come out together when it ends, where l
   });
   t.is(grouped.code, 0, grouped.stderr);
   t.deepEqual(grouped.lines, ['h37 | other', 'h36 | one', 'h36 | two']);
+});
+
+test.serial('run: a module that throws on one host makes that host failed (CallError, naming the remote error) and the status 1', async (t) => {
+  const module = fileURLToPath(new URL('./fixtures/cli-fails.ts', import.meta.url));
+  const r = await mitogenTs(['run', 'h41', 'h42', ...login(), '-t', '30', '--', module, 'h42']);
+  t.is(r.code, 1, r.stderr);
+  t.is(r.stdout, 'h41 | "h41"\n');
+  const rows = tableRows(r.stderr);
+  t.deepEqual(rows.map((x) => x.slice(0, 3)), [['h41', 'ok', '-'], ['h42', 'failed', '-']]);
+  t.regex(rows[1]![4]!, /^CallError: .*RangeError.*not on h42/);
 });
 
 test.serial('--local and --docker targets: a local child and a container; a missing container fails, and the failed file says how to rerun it', async (t) => {
