@@ -7,14 +7,14 @@
  *
  * The pieces: cli-args.ts reads the command line, cli-target.ts the target
  * syntax, cli-connect.ts turns targets into connect functions (ssh, via,
- * become), cli-work.ts is what runs in each target and cli-output.ts what is
- * printed. The status is 0 when every target succeeded, 1 when a command
+ * become), cli-work.ts is what runs in each target, cli-result.ts what came
+ * of it and cli-output.ts what is printed. The status is 0 when every target succeeded, 1 when a command
  * failed, 2 when a target could not be reached.
  */
 import { realpathSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 // The package's entry, not its parts: importing it sets the master up (the broker, the runtime payload).
-import { CallError, fanOut, Router } from './index.js';
+import { fanOut, Router } from './index.js';
 import type { Context } from './index.js';
 import { parseArgs, UsageError, USAGE } from './cli-args.js';
 import type { CliArgs } from './cli-args.js';
@@ -23,78 +23,55 @@ import type { Connect } from './cli-connect.js';
 import { Output } from './cli-output.js';
 import type { HostResult, Out } from './cli-output.js';
 import { becomePassword } from './cli-password.js';
-import { CommandFailed, execIn, runIn } from './cli-work.js';
-import type { ExecResult } from './cli-work.js';
+import { exitStatus, failed, failedFile, succeeded } from './cli-result.js';
+import type { Outcome } from './cli-result.js';
+import { execIn, runIn } from './cli-work.js';
 
 export { parseArgs, UsageError } from './cli-args.js';
 export type { CliArgs } from './cli-args.js';
 
 export interface CliIo { out: Out; err: Out & { isTTY?: boolean } }
 
-/** The hosts that failed, one a line, for a rerun with --hosts-file; targets a hosts file cannot name are comments. */
-function failedFile(args: CliArgs, results: readonly HostResult[]): string {
-  const byText = new Map(args.targets.map((t) => [t.text, t]));
-  return results.filter((r) => r.status !== 'ok').map((r) => {
-    const t = byText.get(r.host);
-    if (t?.kind === 'docker') return `# ${r.host} (rerun with --docker ${t.container})\n`;
-    if (t?.kind === 'local') return `# ${r.host} (rerun with --local)\n`;
-    return `${r.host}\n`;
-  }).join('');
-}
-
 async function fan(args: CliArgs, io: CliIo): Promise<number> {
   const password = args.become ? await becomePassword(args.askBecomePass) : undefined;
   const router = new Router();
+  // ^C gives up the targets under way (CancelledError) and still prints the summary and writes --failed-file,
+  // so the rest can be rerun; a second ^C is node's default, at once.
+  const interrupted = new AbortController();
+  const onInterrupt = (): void => interrupted.abort();
+  process.once('SIGINT', onInterrupt);
   try {
     const targets = connectors(router, args, password);
     const output = new Output(io, targets.map((t) => t.target.text), { json: args.json, group: args.group, quiet: args.quiet, tty: io.err.isTTY === true });
-    const work = async (ctx: Context, c: Connect): Promise<unknown> => {
+    const work = async (ctx: Context, c: Connect): Promise<Outcome> => {
       const host = c.target.text;
       try {
-        if (args.command === 'exec') return await execIn(ctx, args.rest, args.json ? undefined : (s, l) => output.line(host, s, l));
+        if (args.command === 'exec') return { kind: 'exec', exec: await execIn(ctx, args.rest, args.json ? undefined : (s, l) => output.line(host, s, l)) };
         const result = await runIn(ctx, args.rest[0]!, args.rest.slice(1));
         if (!args.json) output.line(host, 'stdout', JSON.stringify(result) ?? 'undefined');
-        return result;
+        return { kind: 'run', result };
       } finally {
         for (const b of c.below) void b.shutdown().catch(() => {});
       }
     };
-    // ^C gives up the targets under way (CancelledError) and still prints the summary and writes --failed-file,
-    // so the rest can be rerun; a second ^C is node's default, at once.
-    const interrupted = new AbortController();
-    const onInterrupt = (): void => interrupted.abort();
-    process.once('SIGINT', onInterrupt);
     const run = fanOut(router, targets, work, { concurrency: args.concurrency, timeout: args.timeout, retries: args.retries, signal: interrupted.signal });
     const connected = new Set<number>();
-    const results: HostResult[] = [];
+    // By target index: the table and --failed-file are in target order, whatever order hosts finish in.
+    const results: HostResult[] = new Array(targets.length);
     run.events.subscribe((e) => {
       if (e.type === 'connected') connected.add(e.index);
       if (e.type !== 'done' && e.type !== 'failed') return;
       const host = e.target.target.text;
-      let r: HostResult;
-      if (e.type === 'done') {
-        r = { host, status: 'ok', exitCode: null, signal: null, ms: Math.round(e.ms) };
-        if (args.command === 'exec') {
-          const x = e.result as ExecResult;
-          r = { ...r, exitCode: x.exitCode, ...(args.json ? { stdout: x.stdout ?? '', stderr: x.stderr ?? '' } : {}) };
-        } else r.result = e.result;
-      } else {
-        const err = e.error;
-        const status = err instanceof CommandFailed || err instanceof CallError ? 'failed' : connected.has(e.index) ? 'error' : 'unreachable';
-        r = { host, status, exitCode: err instanceof CommandFailed ? err.exitCode : null, signal: err instanceof CommandFailed ? err.signal : null, ms: Math.round(e.ms), error: { type: err.name, message: err.message } };
-        if (err instanceof CommandFailed && args.json) r = { ...r, stdout: err.output.stdout ?? '', stderr: err.output.stderr ?? '' };
-      }
+      const r = e.type === 'done' ? succeeded(host, e.ms, e.result, args.json) : failed(host, e.ms, e.error, connected.has(e.index), args.json);
       results[e.index] = r;
       output.finished(r);
     });
     const summary = await run.done;
-    process.off('SIGINT', onInterrupt);
-    const all = results.filter(Boolean);
-    output.close(all, summary.ms);
-    if (args.failedFile !== undefined) writeFileSync(args.failedFile, failedFile(args, all));
-    if (all.some((r) => r.status === 'unreachable' || r.status === 'error')) return 2;
-    return all.some((r) => r.status === 'failed') ? 1 : 0;
+    output.close(results, summary.ms);
+    if (args.failedFile !== undefined) writeFileSync(args.failedFile, failedFile(args.targets, results));
+    return exitStatus(results);
   } finally {
+    process.off('SIGINT', onInterrupt);
     await router.shutdown();
   }
 }
