@@ -4,6 +4,7 @@
  * host output above it and ends with the summary table; --ask-become-pass
  * prompts once on the terminal without echo; ^C still ends with the summary.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,4 +105,14 @@ test('^C on a terminal gives up the hosts still running, yet prints the summary 
   const head = screen.findIndex((l) => /^HOST +STATUS +EXIT +TIME$/.test(l));
   t.deepEqual(screen.slice(head + 1, head + 3).map((l) => l.split(/ {2,}/).slice(0, 2)), [['h39', 'ok'], ['h40', 'error']], out);
   t.is(readFileSync(failed, 'utf8'), 'h40\n');
+});
+
+test('--ask-become-pass without a terminal (setsid: no controlling tty) is a usage error pointing at MITOGEN_BECOME_PASSWORD, before any login', async (t) => {
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    execFile('setsid', ['-w', process.execPath, cli, 'exec', 'h1', '--sudo', '-K', '--', 'true'], { env: env(), timeout: 60_000 }, (err, _stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr }));
+  });
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /^mitogen-ts: --ask-become-pass needs a terminal \(.*\); set MITOGEN_BECOME_PASSWORD instead\n/);
+  t.notRegex(r.stderr, /^HOST +STATUS/m, 'no target was tried');
 });
