@@ -91,6 +91,14 @@ test.serial('--sudo=mitouser2 after ssh as mitouser1, the password from MITOGEN_
   t.regex(bad.stderr, /PasswordError: sudo password is incorrect/);
 });
 
+test.serial('--su=mitouser2 (the target user\'s password) and --doas=mitouser2 (the caller\'s) after ssh as mitouser1', async (t) => {
+  for (const [flag, password] of [['--su=mitouser2', 'mitouser2_password'], ['--doas=mitouser2', 'mitouser1_password']] as const) {
+    const r = await mitogenTs(['exec', 'h43', ...login(), flag, '-t', '30', '--', 'id -un'], { ...process.env, MITOGEN_BECOME_PASSWORD: password });
+    t.is(r.code, 0, `${flag}: ${r.stderr}`);
+    t.is(r.stdout, 'h43 | mitouser2\n', flag);
+  }
+});
+
 test.serial('run: a TypeScript module importing a package that only the master can read (a root-only 0700 directory) is forwarded with it', async (t) => {
   const dir = scratch(t);
   t.is(statSync(dir).mode & 0o777, 0o700, 'mkdtemp makes it private to root');
