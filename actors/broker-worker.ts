@@ -32,6 +32,7 @@ import { requireForwarded } from './forwarded-require.js';
 import type { Ssh2Loader } from './ssh2-session.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
 import { ModuleActor, parentModuleSource } from './module-actor.js';
+import type { CallToCome } from './module-actor.js';
 import { masterModuleSource } from '../src/master-module-source.js';
 import type { ModulePolicy } from '../src/module-policy.js';
 import { DEFAULT_WARNINGS_PER_SECOND } from '../src/log.js';
@@ -61,8 +62,8 @@ export interface BrokerApi {
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
   stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; routes: number; talkedTo: number };
-  /** Master only: a call of this function source, made from `caller`, is on its way: gather its imports. */
-  prefetch(source: string, caller: string): void;
+  /** Master only: a call is on its way (a function's source and its caller, or a module's export): gather its imports. */
+  prefetch(call: CallToCome): void;
   /** Resolves once every prefetch begun so far has ended (for tests and the bench). */
   prefetchesSettled(): Promise<void>;
   /** A port the ESM loader hooks use for module requests. */
@@ -449,8 +450,8 @@ const api: BrokerApi = {
     if (l.maxUnsentBytes !== undefined) setMaxUnsentBytes(l.maxUnsentBytes);
   },
   stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, ...router.sizes }),
-  prefetch(source, caller) {
-    if (init.isMaster) void modules.prefetch(source, caller).catch(() => { /* the child's own request reports it */ });
+  prefetch(call) {
+    if (init.isMaster) void modules.prefetch(call).catch(() => { /* the child's own request reports it */ });
   },
   prefetchesSettled: () => modules.prefetchesSettled(),
   addModulePort(p) { serveModulePort(p, false); },

@@ -32,6 +32,9 @@ export interface ModuleSource {
   callImports?(source: string, caller: string): Promise<ModuleRequest[]>;
 }
 
+/** A call on its way: a function's source and the module that calls it, or an exported function's module. */
+export type CallToCome = { source: string; caller: string } | { url: string };
+
 /** Modules loaded at once while a closure is gathered (bounded, so a huge package stops near the burst bound). */
 const CLOSURE_BATCH = 64;
 
@@ -80,10 +83,10 @@ export class ModuleActor {
    * it, so the child's request finds it all ready. Nothing is sent; a
    * failure here is found again, and reported, when the child asks.
    */
-  prefetch(source: string, caller: string): Promise<void> {
+  prefetch(call: CallToCome): Promise<void> {
     if (!this.source.callImports) return Promise.resolve();
     this.prefetches++;
-    const p = this.gather(source, caller).finally(() => this.prefetching.delete(p));
+    const p = this.gather(call).finally(() => this.prefetching.delete(p));
     this.prefetching.add(p);
     return p;
   }
@@ -95,9 +98,12 @@ export class ModuleActor {
 
   private readonly prefetching = new Set<Promise<void>>();
 
-  private async gather(source: string, caller: string): Promise<void> {
+  private async gather(call: CallToCome): Promise<void> {
     if (!this.source.callImports) return;
-    const reqs = await this.source.callImports(source, caller).catch((): ModuleRequest[] => []);
+    // A module's export is imported by its own URL; a function's source, by what it names.
+    const reqs: ModuleRequest[] = 'url' in call
+      ? [{ kind: 'import', spec: call.url, parent: call.url }]
+      : await this.source.callImports(call.source, call.caller).catch((): ModuleRequest[] => []);
     const ready = new Set<string>();
     await Promise.all(reqs.map(async (req) => {
       const url = await this.resolve(req);

@@ -563,18 +563,19 @@ export class Router implements MessageRouter {
   private readonly prefetchedCalls = new Set<string>();
 
   /**
-   * @internal A call of `src` made from `caller` is being sent: the master's
-   * broker gathers what it imports while the call travels (once per function),
+   * @internal A call is being sent (a function's source made from `caller`, or
+   * a module's export): the master's broker gathers what it imports while the
+   * call travels (once per function or module),
    * so the child's first request for it is answered at once.
    */
-  prefetchCall(src: string, caller: string): void {
+  prefetchCall(call: { source: string; caller: string } | { url: string }): void {
     if (this.myId !== 0 || this.broker.isShutdown) return;
-    const key = `${caller}\0${src}`;
+    const key = 'url' in call ? call.url : `${call.caller}\0${call.source}`;
     if (this.prefetchedCalls.has(key)) return;
     // Bounded: functions made at run time (new Function) each have a source of their own.
     if (this.prefetchedCalls.size >= 4096) this.prefetchedCalls.clear();
     this.prefetchedCalls.add(key);
-    void this.broker.control((api) => api.prefetch(src, caller)).catch(() => { /* the child's request says what is wrong */ });
+    void this.broker.control((api) => api.prefetch(call)).catch(() => { /* the child's request says what is wrong */ });
   }
 
   private connectVia(via: Context, spec: ConnectSpec): Promise<ConnectResult> {

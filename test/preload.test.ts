@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import test from 'ava';
 import type { Router } from '../src/index.js';
-import { CallError } from '../src/index.js';
+import { CallError, fnRef } from '../src/index.js';
 import { collectLogs, hidingNodePath, routerFor } from './helpers.js';
 
 const nodeModules = fileURLToPath(new URL('../node_modules', import.meta.url));
@@ -207,4 +207,17 @@ test('the master gathers what a called function imports while the call travels: 
   t.is(await plain.call(async () => (await import('@msgpack/msgpack')).encode(1).length), 1);
   await router.broker.control((api) => api.prefetchesSettled());
   t.is((await stats()).modulePrefetches, after.modulePrefetches);
+});
+
+test('a module\'s exported function called by fnRef has its module and closure gathered ahead too', async (t) => {
+  const { router, ctx, url } = await hiddenTree(t, {
+    'task.mjs': "import { helper } from './lib.mjs';\nexport function run(n) { return helper() + n; }\n",
+    'lib.mjs': 'export const helper = () => 40;\n',
+  });
+  const before = await router.broker.control((api) => api.stats());
+  t.is(await ctx.call(fnRef(url('task.mjs'), 'run'), 2), 42);
+  await router.broker.control((api) => api.prefetchesSettled());
+  const after = await router.broker.control((api) => api.stats());
+  t.is(after.modulePrefetches - before.modulePrefetches, 1);
+  t.is(after.modulesPrefetched - before.modulesPrefetched, 2, 'task.mjs and lib.mjs');
 });
