@@ -22,11 +22,13 @@ import { PACKAGE_PARENT } from '../actors/forwarded-require.js';
 import { refusal } from './module-policy.js';
 import type { ModulePolicy } from './module-policy.js';
 import { formatOf, loadModule, resolveModule } from './module-resolver.js';
+import { cjsRenditionOf, fileUrlOf, isCjsRendition } from './esm-as-cjs.js';
 
 type Esbuild = typeof import('esbuild');
 interface CjsLexer { parse(source: string, name?: string): { exports: string[]; reexports: string[] } }
 
-interface Found { kind: ModuleKind; spec: string }
+/** A literal specifier in a file; `dynamic` for import(), which stays an import when the file is made CommonJS. */
+interface Found { kind: ModuleKind; spec: string; dynamic?: true }
 
 export interface MasterSourceOptions {
   esbuildPath?: string;
@@ -63,6 +65,20 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     return out.code;
   };
 
+  /** An ES module's source as CommonJS (for require() on a Node that cannot require ES modules). */
+  const toCommonJs = async (source: string, url: string): Promise<string> => {
+    const e = esbuild();
+    if (!e) throw new Error(`cannot convert ${url} to CommonJS: esbuild was not found in the master`);
+    try {
+      // platform node: esbuild annotates the export names, which cjs-module-lexer reads.
+      const out = await e.transform(source, { loader: 'js', format: 'cjs', platform: 'node', target: 'node18', sourcefile: url, sourcemap: 'inline' });
+      return out.code;
+    } catch (err) {
+      const why = /top-level await/i.test((err as Error).message) ? 'it uses top-level await' : (err as Error).message.split('\n')[0];
+      throw Object.assign(new Error(`require() of ES module ${url} is not possible here (Node ${process.versions.node.split('.')[0]} cannot require ES modules, and converting it failed: ${why}); import() it instead`), { code: 'ERR_REQUIRE_ESM' });
+    }
+  };
+
   const refused = (url: string, spec: string): ModuleFailure | undefined => {
     const why = refusal(o.policy(), url);
     return why ? { error: `Refusing to serve ${url} (${spec}): ${why}`, code: 'ERR_MODULE_REFUSED' } : undefined;
@@ -75,7 +91,9 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     let r = resolved.get(key);
     if (r === undefined) {
       try {
-        r = resolveModule(f.spec, from, f.kind).url;
+        const to = resolveModule(f.spec, fileUrlOf(from), f.kind);
+        // require() of an ES module source: its CommonJS rendition.
+        r = f.kind === 'require' && to.format === 'module' && SERVED_URL.test(to.url) ? cjsRenditionOf(to.url) : to.url;
       } catch (e) {
         r = { code: (e as { code?: string }).code ?? 'ERR_MODULE_NOT_FOUND', message: (e as Error).message };
       }
@@ -134,14 +152,21 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
   /** The literal specifiers of every file a scan has parsed, by URL. */
   const found = new Map<string, Found[]>();
   /** Whether a scan should parse `url` too: a module source this master would serve. */
-  const follow = (url: string): boolean => url.startsWith('file:') && SERVED_URL.test(url) && !refusal(o.policy(), url);
+  const follow = (url: string): boolean => url.startsWith('file:') && SERVED_URL.test(fileUrlOf(url)) && !refusal(o.policy(), url);
+  /** The edges of a CommonJS rendition: its file's, with static imports become require(). */
+  const foundIn = (url: string): Found[] | undefined => {
+    if (!isCjsRendition(url)) return found.get(url);
+    return found.get(fileUrlOf(url))?.map((f) => (f.kind === 'import' && !f.dynamic ? { kind: 'require', spec: f.spec } : f));
+  };
+  /** Whether `url`'s edges are known (a rendition's are its file's). */
+  const scanned = (url: string): boolean => found.has(fileUrlOf(url));
 
   // Scans run one at a time: a request that arrives while a prefetch scans the
   // same graph waits for it and finds its files parsed, instead of parsing them again.
   let scans: Promise<unknown> = Promise.resolve();
   const scan = (urls: string[], call?: CallSource): Promise<Found[]> => {
     const run = scans.then(() => {
-      const unscanned = urls.filter((u) => !found.has(u));
+      const unscanned = [...new Set(urls.filter((u) => !scanned(u)).map(fileUrlOf))];
       return unscanned.length || call ? scanGraph(esbuild(), unscanned, found, follow, call) : [];
     });
     scans = run.catch(() => {});
@@ -172,10 +197,10 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       const order: string[] = [];
       const seen = new Set([root]);
       for (let level = [root]; level.length;) {
-        if (level.some((u) => !found.has(u))) await scan(level);
+        if (level.some((u) => !scanned(u))) await scan(level);
         const next: string[] = [];
         for (const u of level) {
-          for (const f of found.get(u) ?? []) {
+          for (const f of foundIn(u) ?? []) {
             const t = edge(u, f)?.[2];
             if (t && follow(t) && !seen.has(t)) { seen.add(t); next.push(t); order.push(t); }
           }
@@ -185,14 +210,18 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       return order;
     },
     async entries(urls) {
-      if (urls.some((u) => !found.has(u))) await scan(urls);
+      if (urls.some((u) => !scanned(u))) await scan(urls);
       const lx = await cjsLexer();
       return Promise.all(urls.map((u) => {
         let p = loading.get(u);
         if (!p) {
           p = (async (): Promise<ModuleEntry | ModuleFailure> => {
             try {
-              return entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []);
+              if (!isCjsRendition(u)) return entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []);
+              const file = fileUrlOf(u);
+              const m = await loadModule(file, transpile);
+              const code = await toCommonJs(Buffer.from(m.source).toString('utf8'), file);
+              return entry(lx, u, { url: u, format: 'commonjs', source: new TextEncoder().encode(code) }, foundIn(u) ?? []);
             } catch (e) {
               return { error: (e as Error).message, code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING' };
             }
@@ -239,7 +268,7 @@ async function scanGraph(esbuild: Esbuild | undefined, roots: string[], found: M
     if (!kind) return undefined;
     // TypeScript transpiled to CommonJS runs its static imports as require().
     if (esbuildKind === 'import-statement' && TYPESCRIPT_URL.test(from) && formatOf(from) === 'commonjs') kind = 'require';
-    mark(from).push({ kind, spec });
+    mark(from).push(esbuildKind === 'dynamic-import' ? { kind, spec, dynamic: true } : { kind, spec });
     return kind;
   };
   const files = roots.filter((u) => u.startsWith('file:') && SERVED_URL.test(u));

@@ -15,7 +15,6 @@ import nodeModule from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import vm from 'node:vm';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { ModuleTable } from '../actors/module-table.js';
 import type { ModuleReply, ModuleRequest } from '../actors/module-wire.js';
@@ -130,8 +129,7 @@ export class ModuleImporter {
     const m: CjsModule = { exports: {}, id: url, filename, loaded: false };
     this.cjs.set(url, m);
     try {
-      const fn = vm.compileFunction(text, ['exports', 'require', 'module', '__filename', '__dirname'], { filename });
-      fn.call(m.exports, m.exports, this.requireFrom(url), m, filename, dirname(filename));
+      compileCommonJs(text, filename).call(m.exports, m.exports, this.requireFrom(url), m, filename, dirname(filename));
       m.loaded = true;
     } catch (e) {
       this.cjs.delete(url);
@@ -181,4 +179,22 @@ export class ModuleImporter {
       });
     })());
   }
+}
+
+type CommonJsWrapper = (exports: unknown, require: unknown, module: unknown, filename: string, dirname: string) => void;
+
+/**
+ * A forwarded CommonJS module's source as the function Node would wrap it
+ * in, compiled by Node's own CommonJS loader (Module#_compile) so that an
+ * `import()` inside it works as in any CommonJS file: a function compiled
+ * by vm cannot import() on Node 20 without --experimental-vm-modules. The
+ * wrapper's head shares the first line, so line numbers are the file's.
+ */
+function compileCommonJs(text: string, filename: string): CommonJsWrapper {
+  // A hashbang is only allowed at the very start of a script.
+  const body = text.startsWith('#!') ? `//${text.slice(2)}` : text;
+  const holder = new nodeModule(filename) as nodeModule & { _compile(content: string, filename: string): unknown };
+  holder.filename = filename;
+  holder._compile(`module.exports = function (exports, require, module, __filename, __dirname) {${body}\n};`, filename);
+  return holder.exports as CommonJsWrapper;
 }

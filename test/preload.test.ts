@@ -221,3 +221,20 @@ test('a module\'s exported function called by fnRef has its module and closure g
   t.is(after.modulePrefetches - before.modulePrefetches, 1);
   t.is(after.modulesPrefetched - before.modulesPrefetched, 2, 'task.mjs and lib.mjs');
 });
+
+test('TypeScript that is CommonJS (no "type": "module") imports an ES-only package: the child is sent it as CommonJS, converted, as tsx runs it', async (t) => {
+  const { ctx, url } = await hiddenTree(t, {
+    'node_modules/esm-only/package.json': '{"name":"esm-only","type":"module","exports":"./index.js"}',
+    'node_modules/esm-only/index.js': "import { part } from './part.js';\nexport const v = part * 2;\nexport default function greet(n) { return `hi ${n}`; }\nexport const later = () => import('./part.js').then((m) => m.part);\n",
+    'node_modules/esm-only/part.js': 'export const part = 21;\n',
+    'node_modules/esm-tla/package.json': '{"name":"esm-tla","type":"module","exports":"./index.js"}',
+    'node_modules/esm-tla/index.js': 'export const x = await Promise.resolve(1);\n',
+    'task.ts': "import greet, { v, later } from 'esm-only';\nexport const value: string = `${greet('you')} ${v}`;\nexport const viaImport = (): Promise<number> => later();\n",
+    'tla.ts': "import { x } from 'esm-tla';\nexport const value: number = x;\n",
+  });
+  t.is(await ctx.call(importValue, url('task.ts')), 'hi you 42');
+  // A dynamic import() inside the converted module stays an import of the ES module.
+  t.is(await ctx.call(async (u: string) => (await import(u)).viaImport(), url('task.ts')), 21);
+  const err = await t.throwsAsync(ctx.call(importValue, url('tla.ts')), { instanceOf: CallError });
+  t.regex(err!.message, /require\(\) of ES module .*esm-tla\/index\.js is not possible here .*top-level await/);
+});
