@@ -246,9 +246,9 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
       if (!b.ok) { malformed('DEL_ROUTE', b.why); return; }
       if (from && from === router.parent) {
         // Only an ancestor may say a context is gone; a sibling's frame also arrives on the parent stream.
-        if (router.hasParentAuthority(h.authId)) router.onParentDelRoute(b.value);
-        else log('warn', `refusing DEL_ROUTE(${b.value}) from context ${h.authId}: no parent authority`);
-      } else router.onDelRoute(from, h, b.value);
+        if (router.hasParentAuthority(h.authId)) router.onParentDelRoute(b.value.id, b.value.why);
+        else log('warn', `refusing DEL_ROUTE(${b.value.id}) from context ${h.authId}: no parent authority`);
+      } else router.onDelRoute(from, h, b.value.id, b.value.why);
       return;
     }
     case GET_MODULE: {

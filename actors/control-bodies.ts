@@ -33,10 +33,19 @@ export function addRouteBody(body: Uint8Array): Checked<[number, string]> {
 }
 
 /** DEL_ROUTE: `id`. */
-export function delRouteBody(body: Uint8Array): Checked<number> {
+/** The most of a DEL_ROUTE's reason that is kept (it ends up in callers' error messages). */
+const MAX_WHY = 2000;
+
+/** DEL_ROUTE: `id`, or `[id, why]` when the context that saw the route end knows what was under way. */
+export function delRouteBody(body: Uint8Array): Checked<{ id: number; why?: string }> {
   const d = decoded(body);
   if (!d.ok) return d;
-  return isContextId(d.value) ? { ok: true, value: d.value } : { ok: false, why: 'expected a context id' };
+  if (isContextId(d.value)) return { ok: true, value: { id: d.value } };
+  const v = d.value;
+  if (Array.isArray(v) && v.length === 2 && isContextId(v[0]) && typeof v[1] === 'string') {
+    return { ok: true, value: { id: v[0], why: v[1].slice(0, MAX_WHY) } };
+  }
+  return { ok: false, why: 'expected a context id, or [id, reason]' };
 }
 
 /** GET_MODULE: `{spec, parent, kind}`. */

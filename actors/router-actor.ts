@@ -141,16 +141,19 @@ export class RouterActor {
    * own id is gone when its stream closes, not when it says so (else it could
    * leave its stream open with every frame on it failing the auth check).
    */
-  onDelRoute(from: StreamActor | null, h: Header, id: number): void {
+  onDelRoute(from: StreamActor | null, h: Header, id: number, why?: string): void {
     if (!from || h.srcId !== from.remoteId || this.routes.get(id) !== from || id === from.remoteId) {
       this.opts.log('warn', `refusing DEL_ROUTE(${id}) from ${from?.name ?? 'this context'}: it does not own that route`);
       return;
     }
-    this.forget([id], from);
+    this.forget([id], from, why);
   }
 
-  /** A child stream ended: every id behind it is gone. */
-  /** `why`, when known, says what the stream was doing (e.g. being sent a module): it reaches the callers that fail. */
+  /**
+   * A child stream ended: every id behind it is gone. `why`, when known, says
+   * what the stream was doing (being sent a module, say): it travels with
+   * DEL_ROUTE and reaches the callers that fail.
+   */
   onChildClosed(stream: StreamActor, why?: string): number[] {
     this.children.delete(stream);
     const ids = [stream.remoteId, ...stream.addedIds].filter((id) => this.routes.get(id) === stream);
@@ -165,7 +168,7 @@ export class RouterActor {
       via.addedIds.delete(id);
     }
     for (const id of ids) {
-      const body = encodeBody(id);
+      const body = encodeBody(why === undefined ? id : [id, why]);
       // Up to our parent, and down to every other child that talked to the dead context.
       if (this.parent) this.sendControl(this.parent, DEL_ROUTE, body);
       for (const child of this.children) {
@@ -177,15 +180,15 @@ export class RouterActor {
   }
 
   /** A DEL_ROUTE from our parent: a context we talked to is gone. */
-  onParentDelRoute(id: number): void {
+  onParentDelRoute(id: number, why?: string): void {
     if (this.routes.has(id)) return; // it is ours: we know better.
     // Our parent tells us only because someone below us talked to `id`; which
     // child it was is not kept (upward ids are not remembered, so made-up ids
     // grow nothing), so every child is told, one frame each: a grandchild
     // waiting on a far sibling learns it is gone (Mitogen's far-sibling case).
-    const body = encodeBody(id);
+    const body = encodeBody(why === undefined ? id : [id, why]);
     for (const child of this.children) this.sendControl(child, DEL_ROUTE, body, child.remoteId);
-    this.opts.onRoutesChanged({ type: 'del', ids: [id] });
+    this.opts.onRoutesChanged(why === undefined ? { type: 'del', ids: [id] } : { type: 'del', ids: [id], why });
   }
 
   private announce(id: number, name: string): void {

@@ -61,3 +61,33 @@ for (const client of ['ssh2', 'openssh'] as const) {
     t.true(preloaded >= 100, `${preloaded} modules came preloaded on the new connection`);
   });
 }
+
+test('a link cut mid-burst two hops down: the master\'s caller hears which module, carried up by DEL_ROUTE', async (t) => {
+  let armed = false;
+  let sent = 0;
+  let cuts = 0;
+  const proxy = await startProxy({
+    target: { host: host('h1').addr, port: 22 }, delayMs: 10,
+    tap: (dir, n) => {
+      if (!armed || dir !== 'up') return;
+      sent += n;
+      if (sent > 16 * 1024 && cuts === 0) { cuts++; proxy.cut(); }
+    },
+  });
+  t.teardown(() => proxy.close());
+  const router = routerFor(t);
+  // The intermediate reads the master's files; the grandchild, behind the slow link, does not.
+  const middle = await router.local();
+  const far = await router.ssh({
+    via: middle, hostname: '127.0.0.1', port: proxy.port, username: 'root', identityFile: sshTestbed().key,
+    checkHostKeys: 'ignore', sshArgs: ['-o', 'UserKnownHostsFile /dev/null', '-o', 'GlobalKnownHostsFile /dev/null'],
+    nodePath: hidingNodePath(nodeModules),
+  });
+  armed = true;
+  const err = await t.throwsAsync(far.call(useRxjs), { instanceOf: ChannelError });
+  t.is(cuts, 1);
+  t.true(err!.message.includes(far.name), err!.message);
+  t.regex(err!.message, /while importing "rxjs"/);
+  // The intermediate is untouched.
+  t.is(await middle.call(() => 7), 7);
+});
