@@ -61,7 +61,7 @@ export interface BrokerApi {
   setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number; preloadBytes?: number }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
-  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; routes: number; talkedTo: number };
+  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; modulePacks: number; routes: number; talkedTo: number };
   /** Master only: a call is on its way (a function's source and its caller, or a module's export): gather its imports. */
   prefetch(call: CallToCome): void;
   /** Resolves once every prefetch begun so far has ended (for tests and the bench). */
@@ -449,7 +449,7 @@ const api: BrokerApi = {
     if (l.warnBudget !== undefined) warnBudget = l.warnBudget;
     if (l.maxUnsentBytes !== undefined) setMaxUnsentBytes(l.maxUnsentBytes);
   },
-  stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, ...router.sizes }),
+  stats: () => ({ children: router.children.size, forkThreads: forkThreadCount(), moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, modulePacks: modules.packs, ...router.sizes }),
   prefetch(call) {
     if (init.isMaster) void modules.prefetch(call).catch(() => { /* the child's own request reports it */ });
   },

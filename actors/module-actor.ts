@@ -35,6 +35,9 @@ export interface ModuleSource {
 /** A call on its way: a function's source and the module that calls it, or an exported function's module. */
 export type CallToCome = { source: string; caller: string } | { url: string };
 
+/** Fresh-stream bursts kept packed, at most. */
+const FRESH_BURSTS = 64;
+
 /** Modules loaded at once while a closure is gathered (bounded, so a huge package stops near the burst bound). */
 const CLOSURE_BATCH = 64;
 
@@ -63,7 +66,17 @@ export class ModuleActor {
   clear(): void {
     this.table.clear();
     this.inflight.clear();
+    this.freshBursts.clear();
   }
+
+  /** Bursts packed for the wire (a fresh stream's burst from a root is packed once and shared). */
+  packs = 0;
+  /**
+   * A new stream's burst from a root, packed once: the hundred children of a
+   * fan-out asking for the same module are sent the same bytes, not deflated
+   * a hundred times.
+   */
+  private readonly freshBursts = new Map<string, Promise<{ urls: string[]; packed?: ModuleEntry[] | Uint8Array }>>();
 
   entry(url: string): ModuleEntry | undefined {
     return this.table.entry(url);
@@ -145,10 +158,36 @@ export class ModuleActor {
     if (!e) return { error: `module ${url} (${req.spec} from ${req.parent}) is not held by this context`, code: 'ERR_MODULE_FORWARDING' };
     if ('error' in e) return e;
     const reply: ModuleFound = { url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps };
+    if (remote && sentTo.size === 0) {
+      const fresh = await this.freshBurst(e);
+      sentTo.add(e.url);
+      for (const u of fresh.urls) sentTo.add(u);
+      if (fresh.packed) reply.preload = fresh.packed;
+      return reply;
+    }
     sentTo.add(e.url);
     const { burst, bytes } = await this.burst(e, sentTo);
-    if (burst.length) reply.preload = remote ? packPreload(burst, bytes) : burst;
+    if (burst.length) reply.preload = remote ? this.pack(burst, bytes) : burst;
     return reply;
+  }
+
+  private freshBurst(root: ModuleEntry): Promise<{ urls: string[]; packed?: ModuleEntry[] | Uint8Array }> {
+    const key = `${root.url}\0${this.burstBytes}`;
+    let p = this.freshBursts.get(key);
+    if (!p) {
+      p = this.burst(root, new Set([root.url])).then(({ burst, bytes }) => (
+        { urls: burst.map((b) => b.url), packed: burst.length ? this.pack(burst, bytes) : undefined }));
+      p.catch(() => this.freshBursts.delete(key));
+      // Bounded: roots are the modules children ask for first, few in practice.
+      if (this.freshBursts.size >= FRESH_BURSTS) this.freshBursts.clear();
+      this.freshBursts.set(key, p);
+    }
+    return p;
+  }
+
+  private pack(burst: ModuleEntry[], bytes: number): ModuleEntry[] | Uint8Array {
+    this.packs++;
+    return packPreload(burst, bytes);
   }
 
   private resolve(req: ModuleRequest): Promise<string | ModuleFailure> | string | ModuleFailure {

@@ -238,3 +238,16 @@ test('TypeScript that is CommonJS (no "type": "module") imports an ES-only packa
   const err = await t.throwsAsync(ctx.call(importValue, url('tla.ts')), { instanceOf: CallError });
   t.regex(err!.message, /require\(\) of ES module .*esm-tla\/index\.js is not possible here .*top-level await/);
 });
+
+test('children of a fan-out asking for the same module are sent one burst, packed once', async (t) => {
+  const router = routerFor(t);
+  const kids = await Promise.all([1, 2, 3].map(() => router.local({ nodePath: hidingNodePath(nodeModules) })));
+  const before = await router.broker.control((api) => api.stats());
+  const got = await Promise.all(kids.map((k) => k.call(async () => (await import('rxjs')).firstValueFrom((await import('rxjs')).of(5)))));
+  const after = await router.broker.control((api) => api.stats());
+  t.deepEqual(got, [5, 5, 5]);
+  t.is(after.moduleRequests - before.moduleRequests, 3, 'each child asked once');
+  t.is(after.modulePacks - before.modulePacks, 1, 'the burst was packed once for the three');
+  const preloaded = await Promise.all(kids.map((k) => k.call(async () => (await (await import('../src/index.js')).currentRouter()!.broker.control((api) => api.stats())).modulesPreloaded)));
+  t.true(preloaded.every((n) => n >= 100 && n === preloaded[0]), `each child was preloaded the whole package: ${preloaded.join(', ')}`);
+});
