@@ -64,6 +64,8 @@ export interface BrokerApi {
   stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; modulePacks: number; routes: number; talkedTo: number };
   /** Master only: a call is on its way (a function's source and its caller, or a module's export): gather its imports. */
   prefetch(call: CallToCome): void;
+  /** A thread of this context is about to ask for `req` (its hooks thread is starting): ask now, keep the answer. */
+  warmModule(req: ModuleRequest): void;
   /** Resolves once every prefetch begun so far has ended (for tests and the bench). */
   prefetchesSettled(): Promise<void>;
   /** A port the ESM loader hooks use for module requests. */
@@ -454,6 +456,9 @@ const api: BrokerApi = {
     if (init.isMaster) void modules.prefetch(call).catch(() => { /* the child's own request reports it */ });
   },
   prefetchesSettled: () => modules.prefetchesSettled(),
+  warmModule(req) {
+    void modules.serve(req, { key: modules, remote: false }).catch(() => { /* the thread's own request reports it */ });
+  },
   addModulePort(p) { serveModulePort(p, false); },
 };
 

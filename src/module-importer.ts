@@ -72,6 +72,11 @@ export class ModuleImporter {
   /** import() as seen from `parent`: local if the disk has it, else forwarded. */
   async importFrom(spec: string, parent: string | null): Promise<Record<string, unknown>> {
     if (isBuiltin(spec)) return this.deps.dynamicImport(spec);
+    // The first import() starts Node's hooks thread (tens of ms): meanwhile the broker
+    // already asks for what this disk cannot supply, so that thread's request finds it held.
+    if (!this.hooksReady && !this.resolvesHere(spec, parent ?? this.cwdUrl)) {
+      void this.deps.broker.control((api) => api.warmModule({ kind: 'import', spec, parent: parent ?? this.cwdUrl })).catch(() => { /* the import itself reports it */ });
+    }
     await this.ensureHooks();
     return this.deps.dynamicImport(`${IMPORT_PREFIX}${encodeURIComponent(JSON.stringify([spec, parent ?? this.cwdUrl]))}`);
   }
@@ -83,6 +88,17 @@ export class ModuleImporter {
     if (f === undefined && ns.default && typeof ns.default === 'object') f = (ns.default as Record<string, unknown>)[name];
     if (typeof f !== 'function') throw new TypeError(`${url} has no exported function named ${name}`);
     return f as (...args: unknown[]) => unknown;
+  }
+
+  /** Whether this disk has `spec` as seen from `parent` (Node's CommonJS resolution: close enough to skip a request; TypeScript always comes from the master). */
+  private resolvesHere(spec: string, parent: string): boolean {
+    if (TS_FILE.test(spec)) return false;
+    try {
+      if (spec.startsWith('file:')) return existsSync(fileURLToPath(spec));
+      return !TS_FILE.test(createRequire(fileURLToPath(parent)).resolve(spec));
+    } catch {
+      return false;
+    }
   }
 
   private isLocal(url: string): boolean {
