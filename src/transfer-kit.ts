@@ -62,6 +62,8 @@ export interface KitStats {
   waits: number;
   /** The most bytes any Outlet had sent and not yet had acknowledged. */
   maxInflight: number;
+  /** The largest window an Inlet granted (0: none grew). */
+  maxGranted: number;
 }
 
 /** Why a transfer stopped, as plain data that travels: an errno name, 'CANCELLED' or 'ECHANNEL'. */
@@ -165,7 +167,7 @@ export interface TransferKit {
 
 export function transferKit(env: KitEnv): TransferKit {
   const { router, Message, Sender, fs, path, os, childProcess, Grantor } = env;
-  const stats: KitStats = { chunksSent: 0, chunksReceived: 0, creditsSent: 0, creditsReceived: 0, waits: 0, maxInflight: 0 };
+  const stats: KitStats = { chunksSent: 0, chunksReceived: 0, creditsSent: 0, creditsReceived: 0, waits: 0, maxInflight: 0, maxGranted: 0 };
   const HEADER = 26; // frame header: codec.ts HEADER_SIZE
   const BIN = 5; // msgpack bin32: 0xc6 and a 32-bit length
 
@@ -432,6 +434,7 @@ export function transferKit(env: KitEnv): TransferKit {
       const g = this.grantor.due();
       if (!g) return;
       stats.creditsSent++;
+      if (g.window !== undefined) stats.maxGranted = Math.max(stats.maxGranted, g.window);
       this.post(g.window === undefined ? ['a', g.bytes] : ['a', g.bytes, g.window]);
     }
   }
