@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import type { Context, Router } from '../../src/index.js';
+import type { Context, FlowStats, Router } from '../../src/index.js';
 import { start } from '../lib/delay-proxy.js';
 import type { DelayProxy } from '../lib/delay-proxy.js';
 import type { Env, FigureDef, Measured } from '../lib/figure.js';
@@ -45,6 +45,9 @@ async function overWan(router: Router, addr: string): Promise<{ ctx: Context; pr
 
 type Mode = 'await' | 'subscribe';
 
+/** What flow control did in the latest stream (for the notes). */
+let lastFlow: FlowStats | undefined;
+
 /** Values/s of an endless remote stream of small integers (size 0) or of `size`-byte values, over `ms` milliseconds. */
 async function valuesPerSecond(ctx: Context, mode: Mode, size: number, ms: number): Promise<number> {
   const obs = size
@@ -66,6 +69,7 @@ async function valuesPerSecond(ctx: Context, mode: Mode, size: number, ms: numbe
       });
     });
   }
+  lastFlow = { ...obs.stats };
   return n / ((performance.now() - t) / 1000);
 }
 
@@ -117,19 +121,22 @@ function streamFigure(id: string, mode: Mode, size: number): FigureDef {
       // Untimed: the functions compiled and the JIT warm at both ends.
       await within(valuesPerSecond(ctx, mode, size, env.quick ? 150 : 300), 60_000, 'warm-up');
       await within(valuesPerSecond(local, mode, size, env.quick ? 150 : 300), 60_000, 'warm-up');
+      let flow: FlowStats | undefined;
       await repeat(reps, env.deadline(), async () => {
         wan.push(scale(await within(valuesPerSecond(ctx, mode, size, ms), ms + 60_000, 'stream over the proxy')));
+        flow = lastFlow;
         near.push(scale(await within(valuesPerSecond(local, mode, size, ms), ms + 60_000, 'stream to a local child')));
       });
       const raw = size ? await rawTcp(env.quick ? 32 : 256) : Number.NaN;
+      const flowNote = flow ? ` The last stream over the proxy: ${flow.values} values in ${flow.frames} frames, ${flow.credits} credit messages, window ${(flow.window / MiB).toFixed(0)} MiB at the end.` : '';
       const localStat = stat(near, unit);
       return {
         mitogenTs: stat(wan, unit),
         floor: size ? stat([raw], 'MiB/s') : localStat,
         mitogen: null,
         notes: [size
-          ? `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless stream of one ${size}-byte Uint8Array, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is raw TCP written through the same proxy to a local sink (${env.quick ? 32 : 256} MiB); the same stream to a local child: median ${localStat?.kind === 'stat' ? localStat.median.toFixed(0) : '?'} MiB/s.`
-          : `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless async generator of integers, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is the same stream to a local child.`],
+          ? `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless stream of one ${size}-byte Uint8Array, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is raw TCP written through the same proxy to a local sink (${env.quick ? 32 : 256} MiB); the same stream to a local child: median ${localStat?.kind === 'stat' ? localStat.median.toFixed(0) : '?'} MiB/s.${flowNote}`
+          : `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless async generator of integers, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is the same stream to a local child.${flowNote}`],
       };
     },
   };
