@@ -10,7 +10,8 @@
  * it — so a slow consumer holds at most one window in this process, whatever
  * the stream's length. A consumer that runs dry while the producer waits for
  * credit, and then waits longer than it worked (twice running), is held back by the link's
- * round trip, not by itself: the window doubles, up to its maximum.
+ * round trip, not by itself: the window doubles, up to its maximum. That
+ * grant policy is flow-credit.ts's, shared with file transfers and fakessh.
  * Unsubscribing tears the source down in the producer.
  *
  * Protocol (bodies are [kind, ...]): producer -> us: ['s', ctrlHandle]
