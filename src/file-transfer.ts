@@ -124,6 +124,8 @@ function failure(op: string, kit: TransferKit, e: unknown, farInfo: FailInfo | n
 
 /** ctx.putFile: sends `localPath` here to `remotePath` in `ctx`. */
 export async function putFile(ctx: Context, localPath: string, remotePath: string, opts: FileTransferOptions = {}): Promise<void> {
+  // Checked before anything is opened: a bad setting leaves nothing behind.
+  const window = transferWindow(opts.window);
   const kit = localKit(ctx.router);
   const progress = progressReporter(opts.progress);
   try {
@@ -135,7 +137,6 @@ export async function putFile(ctx: Context, localPath: string, remotePath: strin
       throw publicError('putFile', kit.failInfo(e));
     }
     const total = src.meta.size;
-    const window = transferWindow(opts.window);
     const out = new kit.Outlet(ctx, window, (bytes) => progress.next({ bytes, total }));
     const unhook = onAbort(opts.signal, kit, (i) => out.fail(i));
     const finish: FinishOptions = { mode: opts.mode, uid: opts.uid, gid: opts.gid, preserveTimes: opts.preserveTimes, fsync: opts.fsync };
@@ -163,6 +164,7 @@ export async function putFile(ctx: Context, localPath: string, remotePath: strin
 
 /** ctx.getFile: fetches `remotePath` in `ctx` to `localPath` here. */
 export async function getFile(ctx: Context, remotePath: string, localPath: string, opts: FileTransferOptions = {}): Promise<void> {
+  const window = transferWindow(opts.window);
   const kit = localKit(ctx.router);
   const progress = progressReporter(opts.progress);
   try {
@@ -173,7 +175,6 @@ export async function getFile(ctx: Context, remotePath: string, localPath: strin
     } catch (e) {
       throw publicError('getFile', kit.failInfo(e));
     }
-    const window = transferWindow(opts.window);
     const inl = new kit.Inlet(ctx, window);
     const unhook = onAbort(opts.signal, kit, (i) => inl.fail(i));
     const far = watch(remoteOp(ctx, 'serveFile', remotePath, inl.sender(), window, opts.chunkSize ?? DEFAULT_CHUNK),

@@ -7,7 +7,7 @@
  * own stats: here (localKit) and in the other context (the kit it compiled).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -87,6 +87,16 @@ test('a window smaller than a chunk still flows: one chunk at a time, each grant
   // One chunk in flight at a time: never more than the one chunk.
   t.true(here(router).maxInflight <= 64 * KiB);
   t.true((await statsIn(child)).maxInflight <= 64 * KiB);
+});
+
+test('a bad window is refused by name with a RangeError, before any file is opened or created', async (t) => {
+  const router = routerFor(t);
+  const child = await router.local();
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'src'), 'x');
+  await t.throwsAsync(child.putFile(join(dir, 'src'), join(dir, 'put'), { window: 0 }), { instanceOf: RangeError, message: /window\.bytes must be a whole number >= 1, got 0/ });
+  await t.throwsAsync(child.getFile(join(dir, 'src'), join(dir, 'got'), { window: { bytes: 1024, maxBytes: 512 } }), { instanceOf: RangeError, message: /window\.maxBytes \(512\) must be >= window\.bytes \(1024\)/ });
+  t.deepEqual(readdirSync(dir), ['src'], 'no file or temporary file was left');
 });
 
 test('fakessh: stdin and stdout relays grant credit a few times a window, not per chunk', async (t) => {
