@@ -301,7 +301,7 @@ export function transferKit(env: KitEnv): TransferKit {
     private inflight = 0;
     private acked = 0;
     private acksSeen = 0;
-    /** acksSeen when the Inlet was last told we wait (-1: not since). */
+    /** acksSeen when the Inlet was last told we wait (-1: never): one notice per grant seen. */
     private toldWaitingAt = -1;
     private bytes: number;
     private readonly maxBytes: number;
