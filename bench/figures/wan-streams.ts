@@ -152,7 +152,7 @@ export const wanKibSub = streamFigure('wan_kib_sub', 'subscribe', 1024);
  * stream to a consumer that takes one value per 10 ms: it is slower than the
  * link, so the window, not the stream's length, bounds what waits here.
  */
-async function rssGrowth(ctx: Context, mib: number): Promise<{ base: number; peak: number }> {
+async function rssGrowth(ctx: Context, mib: number): Promise<{ base: number; peak: number; window: number }> {
   const obs = ctx.observe<Uint8Array>(async function* (count: number) { const b = new Uint8Array(1 << 20).fill(3); for (let i = 0; i < count; i++) yield b; }, mib);
   const base = process.memoryUsage().rss;
   let peak = base;
@@ -164,7 +164,7 @@ async function rssGrowth(ctx: Context, mib: number): Promise<{ base: number; pea
     await sleep(10);
   }
   if (n !== mib) throw new Error(`${n} values of ${mib}`);
-  return { base: base / MiB, peak: peak / MiB };
+  return { base: base / MiB, peak: peak / MiB, window: obs.stats.window / MiB };
 }
 
 export const wanMemory: FigureDef = {
@@ -189,7 +189,7 @@ export const wanMemory: FigureDef = {
     const near = await within(rssGrowth(local, mib), mib * 1000 + 120_000, 'stream to a local child');
     return {
       mitogenTs: stat([wan.peak], 'MiB'), floor: stat([wan.base], 'MiB'), mitogen: null,
-      notes: [`wan_memory: ${mib} MiB as 1 MiB values, for await with a 10 ms pause per value, through the delay proxy to ${USER}@h1 (ssh2 client), default window; RSS sampled at every value, no forced GC; growth over the proxy ${(wan.peak - wan.base).toFixed(2)} MiB, and ${(near.peak - near.base).toFixed(2)} MiB for the same stream to a local child.`],
+      notes: [`wan_memory: ${mib} MiB as 1 MiB values, for await with a 10 ms pause per value, through the delay proxy to ${USER}@h1 (ssh2 client), default window; RSS sampled at every value, no forced GC; growth over the proxy ${(wan.peak - wan.base).toFixed(2)} MiB (the window ended at ${wan.window} MiB), and ${(near.peak - near.base).toFixed(2)} MiB for the same stream to a local child.`],
     };
   },
 };
