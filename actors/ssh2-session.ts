@@ -33,6 +33,38 @@ import type { Ssh2Module } from './ssh2-auth.js';
 /** ProxyJump hops one connection may take, at most (a config may loop). */
 const MAX_HOPS = 16;
 
+/**
+ * The receive window this client keeps open on a session channel. ssh2 fixes
+ * its own at 2 MiB, which holds a 20 ms round trip to about 50 MiB/s (a
+ * tenth of what the link carries); a long link needs more in flight.
+ */
+const CHANNEL_WINDOW = 16 * 1024 * 1024;
+
+/** The ssh2 internals widenWindow touches: not public API, so each is checked before use. */
+interface ChannelInternals { incoming?: { window?: unknown }; outgoing?: { id?: unknown } }
+interface ClientInternals { _protocol?: { channelWindowAdjust?: (id: number, bytes: number) => void } }
+
+/**
+ * Keeps `channel`'s receive window near `bytes` by granting more as data is
+ * taken from it: 'data' stops while our reader holds the pipe back, so no more
+ * than the window waits here. ssh2's own top-up (to 2 MiB once below 1 MiB)
+ * then never fires. Without the internals (another ssh2), ssh2's window stays.
+ */
+function widenWindow(conn: Client, channel: ClientChannel, bytes: number): void {
+  const incoming = (channel as unknown as ChannelInternals).incoming;
+  const id = (channel as unknown as ChannelInternals).outgoing?.id;
+  const protocol = (conn as unknown as ClientInternals)._protocol;
+  if (!incoming || typeof incoming.window !== 'number' || typeof id !== 'number' || typeof protocol?.channelWindowAdjust !== 'function') return;
+  const topUp = (): void => {
+    const w = incoming.window as number;
+    if (w >= bytes / 2) return;
+    incoming.window = bytes;
+    protocol.channelWindowAdjust!(id, bytes - w);
+  };
+  topUp();
+  channel.on('data', topUp);
+}
+
 /** How to get the ssh2 package here: the master's own copy, or one brought by module forwarding. */
 export type Ssh2Loader = () => Promise<Ssh2Module>;
 
@@ -127,6 +159,7 @@ export class Ssh2Session extends EventEmitter {
       conn.exec(this.command, (err, channel) => {
         if (err) { this.failWith(`ssh2: exec on ${cfg.hostname} refused: ${err.message}`); return; }
         this.channel = channel;
+        widenWindow(conn, channel, CHANNEL_WINDOW);
         this.stdin.pipe(channel);
         channel.pipe(this.stdout);
         channel.stderr.pipe(this.stderr);

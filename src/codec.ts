@@ -264,6 +264,15 @@ export function encodeFrameBody(value: unknown, ctx: CodecContext = NO_REFS): Ui
   return frame;
 }
 
+/**
+ * Encodes a value into this thread's encoder buffer: the view is valid only
+ * until the next encode, so the caller copies it at once (observe-frame.ts
+ * packs many values this way without an allocation each).
+ */
+export function encodeBodyShared(value: unknown, ctx: CodecContext = NO_REFS): Uint8Array {
+  return encoderFor(ctx).encodeSharedRef(value);
+}
+
 /** Encodes a value to a standalone msgpack body. */
 export function encodeBody(value: unknown, ctx: CodecContext = NO_REFS): Uint8Array {
   return encoderFor(ctx).encode(value);

@@ -20,6 +20,7 @@ import { functionSource } from './call.js';
 import type { Context } from './context.js';
 import { StreamError } from './errors.js';
 import { fakesshClient, FRAME_EXIT, FRAME_STDERR, FRAME_STDOUT } from './fakessh-client.js';
+import type { CreditWindow } from './flow-credit.js';
 import { localKit, remoteOp } from './kit-remote.js';
 import { parseSshArgs } from './ssh-args.js';
 import type { ExitStatus, Inlet, Outlet, TransferKit } from './transfer-kit.js';
@@ -42,8 +43,8 @@ export interface FakesshResult {
   stderr: string;
 }
 
-/** Bytes each stream may have in flight between the contexts. */
-const WINDOW = 4 * 1024 * 1024;
+/** Bytes each stream may have in flight between the contexts: 4 MiB to start, growing while the link is the limit (flow-credit.ts). */
+const WINDOW: CreditWindow = { bytes: 4 * 1024 * 1024, messages: 0, maxBytes: 64 * 1024 * 1024 };
 
 /**
  * Runs `argv` here with an `ssh` on its PATH that reaches `context` (the host
@@ -193,8 +194,8 @@ async function serveSession(ctx: Context, sock: Socket): Promise<void> {
   }
   const kit = localKit(ctx.router);
   const stdin = new kit.Outlet(ctx, WINDOW);
-  const stdout = new kit.Inlet(ctx);
-  const stderr = new kit.Inlet(ctx);
+  const stdout = new kit.Inlet(ctx, WINDOW);
+  const stderr = new kit.Inlet(ctx, WINDOW);
   const endpoints = [stdin, stdout, stderr];
   const far = remoteOp(ctx, 'runCommand', command, subsystem ? command : null, stdin.sender(), stdout.sender(), stderr.sender(), WINDOW);
   far.catch((e: unknown) => {

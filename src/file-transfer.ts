@@ -9,6 +9,9 @@
 import type { Observer } from 'rxjs';
 import type { Context } from './context.js';
 import { CancelledError, ChannelError, FileTransferError, MitogenError } from './errors.js';
+import type { CreditWindow } from './flow-credit.js';
+import { checkWindow } from './flow-window.js';
+import type { FlowWindow } from './flow-window.js';
 import { localKit, remoteOp } from './kit-remote.js';
 import type { FailInfo, FileMeta, FinishOptions, TempFile, TransferKit } from './transfer-kit.js';
 
@@ -34,12 +37,25 @@ export interface FileTransferOptions extends FinishOptions {
   signal?: AbortSignal;
   /** Bytes per message (default 1 MiB). */
   chunkSize?: number;
-  /** Bytes sent ahead of the receiver's acknowledgements (default 8 MiB). */
-  window?: number;
+  /**
+   * Bytes sent ahead of the receiver's acknowledgements: a number (the
+   * starting window, default 8 MiB) or `{ bytes, maxBytes }`. The window
+   * grows, doubling, up to `maxBytes` (default max(bytes, 64 MiB)) while the
+   * receiver keeps up and the link's round trip is the limit; `{ bytes: n,
+   * maxBytes: n }` pins it. The same settings and checks as
+   * router.observeWindow (a RangeError names a bad field).
+   */
+  window?: number | FlowWindow;
 }
 
 const DEFAULT_CHUNK = 1024 * 1024;
 const DEFAULT_WINDOW = 8 * 1024 * 1024;
+
+/** The checked window of a transfer (the message cap means nothing for bytes). */
+function transferWindow(w: number | FlowWindow | undefined): CreditWindow {
+  const c = checkWindow(typeof w === 'object' ? w : { bytes: w ?? DEFAULT_WINDOW }, 'window');
+  return { bytes: c.bytes, messages: 0, maxBytes: c.maxBytes };
+}
 
 const WHAT: Record<string, string> = {
   ENOENT: 'no such file or directory',
@@ -108,6 +124,8 @@ function failure(op: string, kit: TransferKit, e: unknown, farInfo: FailInfo | n
 
 /** ctx.putFile: sends `localPath` here to `remotePath` in `ctx`. */
 export async function putFile(ctx: Context, localPath: string, remotePath: string, opts: FileTransferOptions = {}): Promise<void> {
+  // Checked before anything is opened: a bad setting leaves nothing behind.
+  const window = transferWindow(opts.window);
   const kit = localKit(ctx.router);
   const progress = progressReporter(opts.progress);
   try {
@@ -119,10 +137,10 @@ export async function putFile(ctx: Context, localPath: string, remotePath: strin
       throw publicError('putFile', kit.failInfo(e));
     }
     const total = src.meta.size;
-    const out = new kit.Outlet(ctx, opts.window ?? DEFAULT_WINDOW, (bytes) => progress.next({ bytes, total }));
+    const out = new kit.Outlet(ctx, window, (bytes) => progress.next({ bytes, total }));
     const unhook = onAbort(opts.signal, kit, (i) => out.fail(i));
     const finish: FinishOptions = { mode: opts.mode, uid: opts.uid, gid: opts.gid, preserveTimes: opts.preserveTimes, fsync: opts.fsync };
-    const far = watch(remoteOp(ctx, 'acceptFile', remotePath, src.meta, finish, out.sender()), (i) => out.fail(i), ctx);
+    const far = watch(remoteOp(ctx, 'acceptFile', remotePath, src.meta, finish, out.sender(), window, opts.progress !== undefined), (i) => out.fail(i), ctx);
     try {
       await out.hello();
       progress.next({ bytes: 0, total });
@@ -146,6 +164,7 @@ export async function putFile(ctx: Context, localPath: string, remotePath: strin
 
 /** ctx.getFile: fetches `remotePath` in `ctx` to `localPath` here. */
 export async function getFile(ctx: Context, remotePath: string, localPath: string, opts: FileTransferOptions = {}): Promise<void> {
+  const window = transferWindow(opts.window);
   const kit = localKit(ctx.router);
   const progress = progressReporter(opts.progress);
   try {
@@ -156,9 +175,9 @@ export async function getFile(ctx: Context, remotePath: string, localPath: strin
     } catch (e) {
       throw publicError('getFile', kit.failInfo(e));
     }
-    const inl = new kit.Inlet(ctx);
+    const inl = new kit.Inlet(ctx, window);
     const unhook = onAbort(opts.signal, kit, (i) => inl.fail(i));
-    const far = watch(remoteOp(ctx, 'serveFile', remotePath, inl.sender(), opts.window ?? DEFAULT_WINDOW, opts.chunkSize ?? DEFAULT_CHUNK),
+    const far = watch(remoteOp(ctx, 'serveFile', remotePath, inl.sender(), window, opts.chunkSize ?? DEFAULT_CHUNK),
       (i) => inl.fail(i), ctx);
     try {
       const meta = await inl.hello() as FileMeta;

@@ -1,5 +1,5 @@
 /**
- * The credit window of a remote stream (ctx.observe): what a user may set,
+ * The credit window of a remote stream (ctx.observe, and putFile/getFile's `window`): what a user may set,
  * its defaults, and the check that turns a bad setting into a RangeError
  * naming the field instead of a stream that never moves.
  */
@@ -22,17 +22,17 @@ const DEFAULT_MAX = DEFAULT_WINDOW.maxBytes!;
 
 function positiveInt(v: unknown, what: string, zeroOk: boolean): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < (zeroOk ? 0 : 1)) {
-    throw new RangeError(`observeWindow.${what} must be ${zeroOk ? 'a whole number >= 0' : 'a whole number >= 1'}, got ${String(v)}`);
+    throw new RangeError(`${what} must be ${zeroOk ? 'a whole number >= 0' : 'a whole number >= 1'}, got ${String(v)}`);
   }
   return v;
 }
 
-/** Fills in the defaults; throws a RangeError naming a field that is not a usable count. */
-export function checkWindow(w: FlowWindow): Window {
-  if (typeof w !== 'object' || w === null) throw new RangeError(`observeWindow must be an object like { bytes: 4194304 }, got ${String(w)}`);
-  const bytes = positiveInt(w.bytes, 'bytes', false);
-  const messages = w.messages === undefined ? 0 : positiveInt(w.messages, 'messages', true);
-  const maxBytes = w.maxBytes === undefined ? Math.max(bytes, DEFAULT_MAX) : positiveInt(w.maxBytes, 'maxBytes', false);
-  if (maxBytes < bytes) throw new RangeError(`observeWindow.maxBytes (${maxBytes}) must be >= observeWindow.bytes (${bytes})`);
+/** Fills in the defaults; throws a RangeError naming a field (of `name`: the setting) that is not a usable count. */
+export function checkWindow(w: FlowWindow, name = 'observeWindow'): Window {
+  if (typeof w !== 'object' || w === null) throw new RangeError(`${name} must be an object like { bytes: 4194304 }, got ${String(w)}`);
+  const bytes = positiveInt(w.bytes, `${name}.bytes`, false);
+  const messages = w.messages === undefined ? 0 : positiveInt(w.messages, `${name}.messages`, true);
+  const maxBytes = w.maxBytes === undefined ? Math.max(bytes, DEFAULT_MAX) : positiveInt(w.maxBytes, `${name}.maxBytes`, false);
+  if (maxBytes < bytes) throw new RangeError(`${name}.maxBytes (${maxBytes}) must be >= ${name}.bytes (${bytes})`);
   return { bytes, messages, maxBytes };
 }

@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { functionSource } from './call.js';
 import type { Context } from './context.js';
+import { creditPolicy } from './flow-credit.js';
+import type { CreditGrantorClass } from './flow-credit.js';
 import { Message as MessageClass } from './message.js';
 import type { Router } from './router.js';
 import { Sender as SenderClass } from './sender.js';
@@ -23,38 +25,47 @@ declare const Message: typeof MessageClass;
 declare const Sender: typeof SenderClass;
 declare const require: (id: string) => unknown;
 
-/** Shipped to a target: compiles the kit once per source text, then runs one of its operations. */
-async function runKitOp(kitSrc: string, op: RemoteOp, ...args: unknown[]): Promise<unknown> {
+/**
+ * Shipped to a target: compiles the kit (and the grant policy it shares with
+ * ctx.observe, flow-credit.ts: neither can import) once per source text,
+ * then runs one of its operations.
+ */
+async function runKitOp(kitSrc: string, creditSrc: string, op: RemoteOp, ...args: unknown[]): Promise<unknown> {
   const g = globalThis as unknown as Record<symbol, Map<string, TransferKit> | undefined>;
   const key = Symbol.for('mitogen-ts.transferKit');
   const cache = (g[key] ??= new Map<string, TransferKit>());
-  let kit = cache.get(kitSrc);
+  const cacheKey = `${creditSrc}\n${kitSrc}`;
+  let kit = cache.get(cacheKey);
   if (!kit) {
     const setName = <T>(f: T, value: string): T => {
       try { Object.defineProperty(f, 'name', { value, configurable: true }); } catch { /* frozen */ }
       return f;
     };
-    const make = new Function('__name', `return (${kitSrc}\n)`)(setName) as (env: KitEnv) => TransferKit;
+    const compile = <F>(src: string): F => new Function('__name', `return (${src}\n)`)(setName) as F;
+    const make = compile<(env: KitEnv) => TransferKit>(kitSrc);
+    const policy = compile<() => CreditGrantorClass>(creditSrc);
     kit = make({
       router: currentRouter()!, Message, Sender,
       fs: require('node:fs') as KitEnv['fs'],
       path: require('node:path') as KitEnv['path'],
       os: require('node:os') as KitEnv['os'],
       childProcess: require('node:child_process') as KitEnv['childProcess'],
+      Grantor: policy(),
     });
-    cache.set(kitSrc, kit);
+    cache.set(cacheKey, kit);
   }
   return (kit[op] as (...a: unknown[]) => Promise<unknown>)(...args);
 }
 
 let kitSrc: string | undefined;
+let creditSrc: string | undefined;
 const localKits = new WeakMap<Router, TransferKit>();
 
 /** The kit bound to this context's router and modules. */
 export function localKit(router: Router): TransferKit {
   let kit = localKits.get(router);
   if (!kit) {
-    kit = transferKit({ router, Message: MessageClass, Sender: SenderClass, fs, path, os, childProcess });
+    kit = transferKit({ router, Message: MessageClass, Sender: SenderClass, fs, path, os, childProcess, Grantor: creditPolicy() });
     localKits.set(router, kit);
   }
   return kit;
@@ -63,6 +74,7 @@ export function localKit(router: Router): TransferKit {
 /** Runs `kit[op](...args)` in `ctx`; Senders among the args arrive working. */
 export function remoteOp<K extends RemoteOp>(ctx: Context, op: K, ...args: Parameters<TransferKit[K]>): Promise<Awaited<ReturnType<TransferKit[K]>>> {
   kitSrc ??= functionSource(transferKit);
+  creditSrc ??= functionSource(creditPolicy);
   // An operation lasts as long as its transfer or command: router.callTimeout does not bound it.
-  return ctx.callWith({ timeout: Infinity }, runKitOp, kitSrc, op, ...args) as Promise<Awaited<ReturnType<TransferKit[K]>>>;
+  return ctx.callWith({ timeout: Infinity }, runKitOp, kitSrc, creditSrc, op, ...args) as Promise<Awaited<ReturnType<TransferKit[K]>>>;
 }

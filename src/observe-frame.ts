@@ -8,12 +8,30 @@
  * values). A large byte string is kept as it is and copied once, into the
  * frame.
  */
-import { encodeBody, HEADER_SIZE } from './codec.js';
+import { encodeBodyShared, HEADER_SIZE } from './codec.js';
 import type { CodecContext } from './codec.js';
 import { Message } from './message.js';
 
 /** From this size up, a Uint8Array value skips the encoder (written as bin32 straight into the frame). */
 const LARGE_BIN = 1 << 16;
+
+/**
+ * Where small encoded values live: slices of a shared block, handed out in
+ * order and never reused (a block goes when the last piece in it does), so a
+ * stream of small values costs an allocation per block, not per value.
+ */
+const BLOCK = 256 * 1024;
+let block = new Uint8Array(BLOCK);
+let blockAt = 0;
+
+/** `n` bytes of fresh memory: a slice of the current block, or (a quarter block and up) an allocation of its own. */
+function room(n: number): Uint8Array {
+  if (n * 4 > BLOCK) return new Uint8Array(n);
+  if (blockAt + n > BLOCK) { block = new Uint8Array(BLOCK); blockAt = 0; }
+  const r = block.subarray(blockAt, blockAt + n);
+  blockAt += n;
+  return r;
+}
 
 /** One encoded value: its msgpack bytes, or a large byte string written as bin32 when the frame is built. */
 export class Piece {
@@ -26,8 +44,19 @@ export class Piece {
    * referenced (the producer may reuse its buffer).
    */
   static of(v: unknown, ctx: CodecContext, keep: boolean): Piece {
-    if (v instanceof Uint8Array && v.byteLength >= LARGE_BIN) return new Piece(undefined, keep ? v.slice() : v, 5 + v.byteLength, keep);
-    const e = encodeBody(v, ctx);
+    if (v instanceof Uint8Array) {
+      const n = v.byteLength;
+      if (n >= LARGE_BIN) return new Piece(undefined, keep ? v.slice() : v, 5 + n, keep);
+      // What the encoder writes for a byte string (bin8 or bin16), without its per-value set-up.
+      const head = n < 0x100 ? 2 : 3;
+      const e = room(head + n);
+      if (head === 2) { e[0] = 0xc4; e[1] = n; } else { e[0] = 0xc5; e[1] = n >>> 8; e[2] = n & 0xff; }
+      e.set(v, head);
+      return new Piece(e, undefined, e.byteLength);
+    }
+    const shared = encodeBodyShared(v, ctx);
+    const e = room(shared.byteLength);
+    e.set(shared);
     return new Piece(e, undefined, e.byteLength);
   }
 

@@ -178,8 +178,16 @@ class Production {
   private scheduleFlush(): void {
     if (this.flushScheduled || !this.batch.length) return;
     this.flushScheduled = true;
+    const framesAt = this.frames;
     // setImmediate, not a microtask: an async generator resumes in microtasks, so a whole run of values lands in one batch.
-    setImmediate(() => { this.flushScheduled = false; if (!this.done) this.flush(false); });
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.done) return;
+      // A full batch went out meanwhile: what is here now is the start of the next, which the run may still be filling.
+      // Without this, every full batch was followed by a frame of one value (half the frames).
+      if (this.frames !== framesAt) this.scheduleFlush();
+      else this.flush(false);
+    });
   }
 
   /**

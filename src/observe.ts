@@ -10,7 +10,8 @@
  * it — so a slow consumer holds at most one window in this process, whatever
  * the stream's length. A consumer that runs dry while the producer waits for
  * credit, and then waits longer than it worked (twice running), is held back by the link's
- * round trip, not by itself: the window doubles, up to its maximum.
+ * round trip, not by itself: the window doubles, up to its maximum. That
+ * grant policy is flow-credit.ts's, shared with file transfers and fakessh.
  * Unsubscribing tears the source down in the producer.
  *
  * Protocol (bodies are [kind, ...]): producer -> us: ['s', ctrlHandle]
@@ -26,6 +27,8 @@ import type { Context } from './context.js';
 import { ChannelError } from './errors.js';
 import { OBSERVE } from './handles.js';
 import { Message } from './message.js';
+import { creditPolicy } from './flow-credit.js';
+import type { CreditGrantor } from './flow-credit.js';
 import { checkWindow, DEFAULT_WINDOW } from './flow-window.js';
 import type { FlowWindow, Window } from './flow-window.js';
 
@@ -44,6 +47,8 @@ export interface FlowStats {
   window: number;
 }
 
+const Grantor = creditPolicy();
+
 type Frame = ['s', number] | ['b', unknown[], boolean, number] | ['c'] | ['e', Error];
 
 interface Sink<T> {
@@ -59,26 +64,13 @@ class Session<T> {
   private ended = false;
   private cancelled = false;
   private readonly window: Window;
-  /** Received and not yet taken. */
-  private untaken = 0;
-  /** Taken since the last credit message: values, and their bytes (a batch's size shared among its values). */
-  private takenMsgs = 0;
-  private takenBytes = 0;
-  private acksSent = 0;
-  /** What the latest batch said: the producer waits for credit, having seen this many credit messages. */
-  private producerBlocked = false;
-  private producerAcks = 0;
-  /** Window tuning: when the consumer last ran dry with the producer blocked, and when it last started work after a wait. */
-  private idleSince: number | undefined;
-  private busySince = 0;
-  /** Batches in a row that found this consumer waiting longer than it had worked. */
-  private starved = 0;
-  /** The next credit message doubles the window. */
-  private growNext = false;
+  /** When credit goes back, and how much (shared with the transfer kit: flow-credit.ts). */
+  private readonly grantor: CreditGrantor;
 
   constructor(private readonly ctx: Context, private readonly body: CallBody, window: Window,
     private readonly stats: FlowStats, private readonly sink: Sink<T>) {
-    this.window = { ...window };
+    this.window = window;
+    this.grantor = new Grantor(window);
     stats.window = window.bytes;
   }
 
@@ -114,12 +106,9 @@ class Session<T> {
           return;
         }
         const values = frame[1];
-        this.tune();
-        this.producerBlocked = frame[2];
-        this.producerAcks = frame[3];
+        this.grantor.received(values.length, frame[2], frame[3]);
         this.stats.frames++;
         this.stats.values += values.length;
-        this.untaken += values.length;
         const each = values.length ? msg.data.byteLength / values.length : 0;
         for (const v of values) {
           if (this.ended) return;
@@ -142,55 +131,18 @@ class Session<T> {
   /** The consumer took a value of about `bytes` bytes. */
   consumed(bytes: number): void {
     if (this.ended) return;
-    this.untaken--;
-    this.takenMsgs++;
-    this.takenBytes += bytes;
+    this.grantor.taken(1, bytes);
     this.maybeAck();
   }
 
-  /**
-   * A batch arrived. If we had run dry while the producer waited for credit,
-   * and waited longer than we had worked, twice in a row, the link's round
-   * trip and not this consumer is the limit: the window grows (a slow
-   * consumer, or one whose next batch was already queued here, does not wait
-   * longer than it works).
-   */
-  private tune(): void {
-    const now = performance.now();
-    if (this.idleSince !== undefined) {
-      // Twice running, so one late batch (a busy machine, a hiccup on the link) does not grow it.
-      this.starved = now - this.idleSince > this.idleSince - this.busySince ? this.starved + 1 : 0;
-      if (this.starved >= 2) { this.growNext = true; this.starved = 0; }
-      this.busySince = now;
-      this.idleSince = undefined;
-    } else if (this.busySince === 0) {
-      this.busySince = now;
-    }
-  }
-
-  /**
-   * Credit goes back once half a window (of bytes, or of values when capped)
-   * has been taken, or at once when the producer waits for it, has seen all
-   * our credit so far and nothing is left here to take (no threshold can
-   * leave both ends waiting).
-   */
+  /** Sends the credit the grant policy says is due: ['a', values] or, when the window grew, ['a', values, newBytes]. */
   private maybeAck(): void {
     if (this.ended) return;
-    const drained = this.producerBlocked && this.untaken === 0;
-    if (drained && this.idleSince === undefined) this.idleSince = performance.now();
-    if (this.takenMsgs === 0) return;
-    const w = this.window;
-    const stalled = drained && this.producerAcks === this.acksSent;
-    if (!stalled && this.takenBytes * 2 < w.bytes && !(w.messages && this.takenMsgs * 2 >= w.messages)) return;
-    const grow = this.growNext && w.bytes < w.maxBytes;
-    this.growNext = false;
-    if (grow) w.bytes = Math.min(w.bytes * 2, w.maxBytes);
-    this.sendCtrl(grow ? ['a', this.takenMsgs, w.bytes] : ['a', this.takenMsgs]);
-    this.acksSent++;
+    const g = this.grantor.due();
+    if (!g) return;
+    this.sendCtrl(g.window === undefined ? ['a', g.values] : ['a', g.values, g.window]);
     this.stats.credits++;
-    this.stats.window = w.bytes;
-    this.takenMsgs = 0;
-    this.takenBytes = 0;
+    this.stats.window = this.grantor.bytes;
   }
 
   cancel(): void {

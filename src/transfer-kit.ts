@@ -13,18 +13,27 @@
  *   to the Inlet:  ['h', outletSender, meta]  hello, when the Outlet came second
  *                  Uint8Array                  a chunk (bin32, built in place)
  *                  ['e']                       end of stream
+ *                  ['w', acksSeen]             the Outlet waits for credit, having seen acksSeen grants
  *   to the Outlet: ['h', inletSender, null]    hello, when the Inlet came second
  *                  ['a', bytes]                credit back: bytes written
+ *                  ['a', bytes, windowBytes]   the same, and the window grew
+ *                  ['p', bytes]                progress, only when asked for: bytes written so far
  *   either way:    ['x', FailInfo]             the other end failed or cancelled
  * Every message carries replyTo = the sender's own handle: if the peer's
  * endpoint is gone, the router bounces it back dead, so no end waits forever.
- * The Outlet keeps at most `window` bytes unacknowledged; the Inlet
- * acknowledges a chunk once it has written it, so memory is bounded on every
- * hop whatever the stream's length.
+ * The Outlet keeps at most a window of bytes unacknowledged; the Inlet
+ * counts a chunk taken once it has written it, and grants credit by the
+ * policy every stream shares (flow-credit.ts, which arrives in `env` for the
+ * same reason this file cannot import): half a window at a time, at once
+ * when the Outlet waits and everything here is written, and with the window
+ * doubled (up to its maximum) while the writer keeps up and the link's round
+ * trip is the limit. So memory is bounded on every hop whatever the stream's
+ * length, and acknowledgements are a few per window, not one per chunk.
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { Context } from './context.js';
+import type { CreditGrantor, CreditGrantorClass, CreditWindow } from './flow-credit.js';
 import type { Message as MessageClass } from './message.js';
 import type { Router } from './router.js';
 import type { Sender as SenderClass } from './sender.js';
@@ -37,6 +46,24 @@ export interface KitEnv {
   path: typeof import('node:path');
   os: typeof import('node:os');
   childProcess: typeof import('node:child_process');
+  /** The grant policy (flow-credit.ts's creditPolicy()). */
+  Grantor: CreditGrantorClass;
+}
+
+/** What a kit's streams have done so far, summed over them: counts, never times. */
+export interface KitStats {
+  /** Data chunks sent by Outlets and received by Inlets. */
+  chunksSent: number;
+  chunksReceived: number;
+  /** Credit messages sent by Inlets and received by Outlets. */
+  creditsSent: number;
+  creditsReceived: number;
+  /** 'waiting for credit' notices Outlets sent. */
+  waits: number;
+  /** The most bytes any Outlet had sent and not yet had acknowledged. */
+  maxInflight: number;
+  /** The largest window an Inlet granted (0: none grew). */
+  maxGranted: number;
 }
 
 /** Why a transfer stopped, as plain data that travels: an errno name, 'CANCELLED' or 'ECHANNEL'. */
@@ -89,7 +116,7 @@ export interface Endpoint {
   close(): void;
 }
 
-/** The sending end: at most `window` bytes unacknowledged. */
+/** The sending end: at most a window of bytes unacknowledged. */
 export interface Outlet extends Endpoint {
   /** This end came second: greet the Inlet with our handle and the stream's metadata. */
   announce(peer: SenderClass, meta: unknown): void;
@@ -106,8 +133,10 @@ export interface Inlet extends Endpoint {
   announce(peer: SenderClass): void;
   /** The next chunk, or null at the end of the stream. */
   next(): Promise<Uint8Array | null>;
-  /** Credit back to the Outlet: `n` bytes are written. */
+  /** The chunk taken last (`n` bytes) is written: credit goes back when the shared policy says (flow-credit.ts). */
   ack(n: number): void;
+  /** Tells the Outlet that `bytes` are written so far (progress; credit is ack's). */
+  report(bytes: number): void;
 }
 
 /** A failure the kit raises: its info travels to the other end as it is. */
@@ -115,8 +144,10 @@ export interface TransferAbortError extends Error { readonly info: FailInfo }
 
 export interface TransferKit {
   TransferAbort: new (info: FailInfo) => TransferAbortError;
-  Outlet: new (respondent: Context, window: number, onAck?: (bytes: number) => void) => Outlet;
-  Inlet: new (respondent: Context) => Inlet;
+  /** `onProgress`: bytes acknowledged, or reported written by the Inlet, so far. */
+  Outlet: new (respondent: Context, window: CreditWindow, onProgress?: (bytes: number) => void) => Outlet;
+  Inlet: new (respondent: Context, window: CreditWindow) => Inlet;
+  stats: KitStats;
   failInfo(e: unknown, filePath?: string): FailInfo;
   cancelled(): FailInfo;
   chunkFrame(n: number): Uint8Array;
@@ -127,15 +158,16 @@ export interface TransferKit {
   finishTemp(t: TempFile, dest: string, meta: FileMeta, opts: FinishOptions): Promise<void>;
   discardTemp(t: TempFile | undefined): Promise<void>;
   openSource(filePath: string): Promise<{ fh: FileHandle; meta: FileMeta }>;
-  serveFile(filePath: string, peer: SenderClass, window: number, chunk: number): Promise<FailInfo | null>;
-  acceptFile(dest: string, meta: FileMeta, opts: FinishOptions, peer: SenderClass): Promise<FailInfo | null>;
+  serveFile(filePath: string, peer: SenderClass, window: CreditWindow, chunk: number): Promise<FailInfo | null>;
+  acceptFile(dest: string, meta: FileMeta, opts: FinishOptions, peer: SenderClass, window: CreditWindow, reportProgress: boolean): Promise<FailInfo | null>;
   pumpReadable(out: Outlet, readable: Readable): Promise<void>;
   drainToWritable(inl: Inlet, writable: Writable): Promise<void>;
-  runCommand(command: string, subsystem: string | null, stdinFrom: SenderClass, stdoutTo: SenderClass, stderrTo: SenderClass, window: number): Promise<ExitStatus>;
+  runCommand(command: string, subsystem: string | null, stdinFrom: SenderClass, stdoutTo: SenderClass, stderrTo: SenderClass, window: CreditWindow): Promise<ExitStatus>;
 }
 
 export function transferKit(env: KitEnv): TransferKit {
-  const { router, Message, Sender, fs, path, os, childProcess } = env;
+  const { router, Message, Sender, fs, path, os, childProcess, Grantor } = env;
+  const stats: KitStats = { chunksSent: 0, chunksReceived: 0, creditsSent: 0, creditsReceived: 0, waits: 0, maxInflight: 0, maxGranted: 0 };
   const HEADER = 26; // frame header: codec.ts HEADER_SIZE
   const BIN = 5; // msgpack bin32: 0xc6 and a 32-bit length
 
@@ -264,23 +296,36 @@ export function transferKit(env: KitEnv): TransferKit {
     }
   }
 
-  /** The sending end of a stream: it may have at most `window` bytes unacknowledged. */
+  /** The sending end of a stream: it may have at most a window of bytes unacknowledged (one chunk always). */
   class OutletImpl extends EndpointBase implements Outlet {
     private inflight = 0;
     private acked = 0;
+    private acksSeen = 0;
+    /** acksSeen when the Inlet was last told we wait (-1: never): one notice per grant seen. */
+    private toldWaitingAt = -1;
+    private bytes: number;
+    private readonly maxBytes: number;
 
-    constructor(respondent: Context, private readonly window: number, private readonly onAck?: (bytes: number) => void) {
+    constructor(respondent: Context, window: CreditWindow, private readonly onProgress?: (bytes: number) => void) {
       super(respondent);
+      this.bytes = window.bytes;
+      this.maxBytes = window.maxBytes;
     }
 
     protected onChunk(): void { /* an Outlet receives no data */ }
 
     protected onControl(body: unknown[]): void {
+      if (body[0] === 'p' && typeof body[1] === 'number') this.onProgress?.(body[1]);
       if (body[0] !== 'a') return;
       const n = body[1] as number;
+      stats.creditsReceived++;
+      this.acksSeen++;
       this.inflight -= n;
       this.acked += n;
-      this.onAck?.(this.acked);
+      // Never beyond the maximum this end was given, whatever the Inlet says.
+      const grown = body[2];
+      if (typeof grown === 'number' && grown > this.bytes) this.bytes = Math.min(grown, this.maxBytes);
+      this.onProgress?.(this.acked);
     }
 
     /** This Outlet came second: greet the Inlet with our handle and the stream's metadata. */
@@ -289,12 +334,26 @@ export function transferKit(env: KitEnv): TransferKit {
       this.post(['h', this.sender(), meta]);
     }
 
+    /** Tells the Inlet we wait for credit, once per grant seen: it then grants what it has written, without waiting for half a window. */
+    private waiting(): void {
+      if (this.toldWaitingAt === this.acksSeen) return;
+      this.toldWaitingAt = this.acksSeen;
+      stats.waits++;
+      this.post(['w', this.acksSeen]);
+    }
+
     /** Sends the first `n` bytes of a chunkFrame() once the window allows. The frame is consumed. */
     async send(frame: Uint8Array, n: number): Promise<void> {
-      while (this.inflight > 0 && this.inflight + n > this.window) await this.wait();
+      while (this.inflight > 0 && this.inflight + n > this.bytes) {
+        this.check();
+        this.waiting();
+        await this.wait();
+      }
       this.check();
       if (n !== frame.byteLength - HEADER - BIN) frame = frameOf(frame.subarray(HEADER + BIN, HEADER + BIN + n));
       this.inflight += n;
+      stats.chunksSent++;
+      stats.maxInflight = Math.max(stats.maxInflight, this.inflight);
       const p = this.peer!;
       // The body is already in place after the header: routing writes the header and moves the buffer.
       p.context.send(Message.fromFrame(frame, { dstId: p.context.contextId, srcId: router.myId, authId: router.myId, handle: p.dstHandle, replyTo: this.handle }));
@@ -307,20 +366,37 @@ export function transferKit(env: KitEnv): TransferKit {
 
     /** Resolves once every byte sent has been acknowledged. */
     async drain(): Promise<void> {
-      while (this.inflight > 0) await this.wait();
+      while (this.inflight > 0) {
+        this.check();
+        this.waiting();
+        await this.wait();
+      }
     }
   }
 
   /** The receiving end of a stream: chunks queue here until taken (the window bounds them). */
   class InletImpl extends EndpointBase implements Inlet {
     private readonly queue: (Uint8Array | null)[] = [];
+    private head = 0;
+    private readonly grantor: CreditGrantor;
+
+    constructor(respondent: Context, window: CreditWindow) {
+      super(respondent);
+      this.grantor = new Grantor(window);
+    }
 
     protected onChunk(bytes: Uint8Array): void {
+      this.grantor.received(1, false, 0);
+      stats.chunksReceived++;
       this.queue.push(bytes);
     }
 
     protected onControl(body: unknown[]): void {
       if (body[0] === 'e') this.queue.push(null);
+      else if (body[0] === 'w' && typeof body[1] === 'number') {
+        this.grantor.received(0, true, body[1]);
+        this.grant();
+      }
     }
 
     /** This Inlet came second: greet the Outlet with our handle. */
@@ -333,14 +409,33 @@ export function transferKit(env: KitEnv): TransferKit {
     async next(): Promise<Uint8Array | null> {
       for (;;) {
         this.check();
-        if (this.queue.length) return this.queue.shift()!;
+        if (this.head < this.queue.length) {
+          const c = this.queue[this.head]!;
+          this.queue[this.head++] = null;
+          if (this.head === this.queue.length) { this.queue.length = 0; this.head = 0; }
+          return c;
+        }
         await this.wait();
       }
     }
 
-    /** Credit back to the Outlet: `n` bytes are written. */
+    /** `n` bytes are written: credit goes back when the policy says so. */
     ack(n: number): void {
-      this.post(['a', n]);
+      this.grantor.taken(1, n);
+      this.grant();
+    }
+
+    report(bytes: number): void {
+      if (this.peer) this.post(['p', bytes]);
+    }
+
+    private grant(): void {
+      if (!this.peer) return;
+      const g = this.grantor.due();
+      if (!g) return;
+      stats.creditsSent++;
+      if (g.window !== undefined) stats.maxGranted = Math.max(stats.maxGranted, g.window);
+      this.post(g.window === undefined ? ['a', g.bytes] : ['a', g.bytes, g.window]);
     }
   }
 
@@ -366,7 +461,7 @@ export function transferKit(env: KitEnv): TransferKit {
     out.end();
   }
 
-  /** Writes every chunk `inl` delivers into `fh`, acknowledging each once written. */
+  /** Writes every chunk `inl` delivers into `fh`, each counted taken (for credit) once written. */
   async function writeStream(inl: Inlet, fh: FileHandle, dest: string, onWritten?: (bytes: number) => void): Promise<void> {
     let done = 0;
     for (;;) {
@@ -436,7 +531,7 @@ export function transferKit(env: KitEnv): TransferKit {
    * metadata and streams it. Resolves with null, or with why it failed (the
    * peer has been told too).
    */
-  async function serveFile(filePath: string, peer: SenderClass, window: number, chunk: number): Promise<FailInfo | null> {
+  async function serveFile(filePath: string, peer: SenderClass, window: CreditWindow, chunk: number): Promise<FailInfo | null> {
     const out = new OutletImpl(peer.context, window);
     let fh: FileHandle | undefined;
     try {
@@ -462,14 +557,16 @@ export function transferKit(env: KitEnv): TransferKit {
    * putFile's far end: creates a temporary file beside `dest`, greets `peer`
    * (an Outlet), writes what arrives, then finishes and renames it. Resolves
    * with null, or with why it failed (no temporary file is left).
+   * `reportProgress`: tell the Outlet the bytes written after every chunk
+   * (credit alone comes back only a few times a window).
    */
-  async function acceptFile(dest: string, meta: FileMeta, opts: FinishOptions, peer: SenderClass): Promise<FailInfo | null> {
-    const inl = new InletImpl(peer.context);
+  async function acceptFile(dest: string, meta: FileMeta, opts: FinishOptions, peer: SenderClass, window: CreditWindow, reportProgress: boolean): Promise<FailInfo | null> {
+    const inl = new InletImpl(peer.context, window);
     let t: TempFile | undefined;
     try {
       t = await openTemp(dest);
       inl.announce(peer);
-      await writeStream(inl, t.fh, dest);
+      await writeStream(inl, t.fh, dest, reportProgress ? (bytes) => inl.report(bytes) : undefined);
       await finishTemp(t, dest, meta, opts);
       return null;
     } catch (e) {
@@ -525,8 +622,8 @@ export function transferKit(env: KitEnv): TransferKit {
    * stdin from one Outlet and its stdout and stderr to two Inlets. Resolves
    * with its exit status once its output has all been delivered.
    */
-  async function runCommand(command: string, subsystem: string | null, stdinFrom: SenderClass, stdoutTo: SenderClass, stderrTo: SenderClass, window: number): Promise<ExitStatus> {
-    const inl = new InletImpl(stdinFrom.context);
+  async function runCommand(command: string, subsystem: string | null, stdinFrom: SenderClass, stdoutTo: SenderClass, stderrTo: SenderClass, window: CreditWindow): Promise<ExitStatus> {
+    const inl = new InletImpl(stdinFrom.context, window);
     const out = new OutletImpl(stdoutTo.context, window);
     const err = new OutletImpl(stderrTo.context, window);
     inl.announce(stdinFrom);
@@ -556,7 +653,7 @@ export function transferKit(env: KitEnv): TransferKit {
   }
 
   return {
-    TransferAbort, Outlet: OutletImpl, Inlet: InletImpl, failInfo, cancelled, chunkFrame, frameOf,
+    TransferAbort, Outlet: OutletImpl, Inlet: InletImpl, stats, failInfo, cancelled, chunkFrame, frameOf,
     sendFile, writeStream, openTemp, finishTemp, discardTemp, openSource,
     serveFile, acceptFile, pumpReadable, drainToWritable, runCommand,
   };

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import type { Context, Router } from '../../src/index.js';
+import type { Context, FlowStats, Router } from '../../src/index.js';
 import { start } from '../lib/delay-proxy.js';
 import type { DelayProxy } from '../lib/delay-proxy.js';
 import type { Env, FigureDef, Measured } from '../lib/figure.js';
@@ -45,6 +45,9 @@ async function overWan(router: Router, addr: string): Promise<{ ctx: Context; pr
 
 type Mode = 'await' | 'subscribe';
 
+/** What flow control did in the latest stream (for the notes). */
+let lastFlow: FlowStats | undefined;
+
 /** Values/s of an endless remote stream of small integers (size 0) or of `size`-byte values, over `ms` milliseconds. */
 async function valuesPerSecond(ctx: Context, mode: Mode, size: number, ms: number): Promise<number> {
   const obs = size
@@ -66,6 +69,7 @@ async function valuesPerSecond(ctx: Context, mode: Mode, size: number, ms: numbe
       });
     });
   }
+  lastFlow = { ...obs.stats };
   return n / ((performance.now() - t) / 1000);
 }
 
@@ -117,19 +121,22 @@ function streamFigure(id: string, mode: Mode, size: number): FigureDef {
       // Untimed: the functions compiled and the JIT warm at both ends.
       await within(valuesPerSecond(ctx, mode, size, env.quick ? 150 : 300), 60_000, 'warm-up');
       await within(valuesPerSecond(local, mode, size, env.quick ? 150 : 300), 60_000, 'warm-up');
+      let flow: FlowStats | undefined;
       await repeat(reps, env.deadline(), async () => {
         wan.push(scale(await within(valuesPerSecond(ctx, mode, size, ms), ms + 60_000, 'stream over the proxy')));
+        flow = lastFlow;
         near.push(scale(await within(valuesPerSecond(local, mode, size, ms), ms + 60_000, 'stream to a local child')));
       });
       const raw = size ? await rawTcp(env.quick ? 32 : 256) : Number.NaN;
+      const flowNote = flow ? ` The last stream over the proxy: ${flow.values} values in ${flow.frames} frames, ${flow.credits} credit messages, window ${(flow.window / MiB).toFixed(0)} MiB at the end.` : '';
       const localStat = stat(near, unit);
       return {
         mitogenTs: stat(wan, unit),
         floor: size ? stat([raw], 'MiB/s') : localStat,
         mitogen: null,
         notes: [size
-          ? `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless stream of one ${size}-byte Uint8Array, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is raw TCP written through the same proxy to a local sink (${env.quick ? 32 : 256} MiB); the same stream to a local child: median ${localStat?.kind === 'stat' ? localStat.median.toFixed(0) : '?'} MiB/s.`
-          : `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless async generator of integers, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is the same stream to a local child.`],
+          ? `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless stream of one ${size}-byte Uint8Array, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is raw TCP written through the same proxy to a local sink (${env.quick ? 32 : 256} MiB); the same stream to a local child: median ${localStat?.kind === 'stat' ? localStat.median.toFixed(0) : '?'} MiB/s.${flowNote}`
+          : `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless async generator of integers, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is the same stream to a local child.${flowNote}`],
       };
     },
   };
@@ -145,7 +152,7 @@ export const wanKibSub = streamFigure('wan_kib_sub', 'subscribe', 1024);
  * stream to a consumer that takes one value per 10 ms: it is slower than the
  * link, so the window, not the stream's length, bounds what waits here.
  */
-async function rssGrowth(ctx: Context, mib: number): Promise<{ base: number; peak: number }> {
+async function rssGrowth(ctx: Context, mib: number): Promise<{ base: number; peak: number; window: number }> {
   const obs = ctx.observe<Uint8Array>(async function* (count: number) { const b = new Uint8Array(1 << 20).fill(3); for (let i = 0; i < count; i++) yield b; }, mib);
   const base = process.memoryUsage().rss;
   let peak = base;
@@ -157,7 +164,7 @@ async function rssGrowth(ctx: Context, mib: number): Promise<{ base: number; pea
     await sleep(10);
   }
   if (n !== mib) throw new Error(`${n} values of ${mib}`);
-  return { base: base / MiB, peak: peak / MiB };
+  return { base: base / MiB, peak: peak / MiB, window: obs.stats.window / MiB };
 }
 
 export const wanMemory: FigureDef = {
@@ -182,7 +189,7 @@ export const wanMemory: FigureDef = {
     const near = await within(rssGrowth(local, mib), mib * 1000 + 120_000, 'stream to a local child');
     return {
       mitogenTs: stat([wan.peak], 'MiB'), floor: stat([wan.base], 'MiB'), mitogen: null,
-      notes: [`wan_memory: ${mib} MiB as 1 MiB values, for await with a 10 ms pause per value, through the delay proxy to ${USER}@h1 (ssh2 client), default window; RSS sampled at every value, no forced GC; growth over the proxy ${(wan.peak - wan.base).toFixed(2)} MiB, and ${(near.peak - near.base).toFixed(2)} MiB for the same stream to a local child.`],
+      notes: [`wan_memory: ${mib} MiB as 1 MiB values, for await with a 10 ms pause per value, through the delay proxy to ${USER}@h1 (ssh2 client), default window; RSS sampled at every value, no forced GC; growth over the proxy ${(wan.peak - wan.base).toFixed(2)} MiB (the window ended at ${wan.window} MiB), and ${(near.peak - near.base).toFixed(2)} MiB for the same stream to a local child.`],
     };
   },
 };
