@@ -209,7 +209,8 @@ export class Ssh2Session extends EventEmitter {
     const check = asked ?? checkFromConfig(cfg.strictHostKeyChecking);
     if (check === 'ignore') return true;
     const key = { type: keyType(blob), blob };
-    const name = hostKeyName(cfg.hostKeyAlias ?? cfg.hostname, cfg.port);
+    // As OpenSSH: a HostKeyAlias is looked up as it is, with no [alias]:port form.
+    const name = cfg.hostKeyAlias ?? hostKeyName(cfg.hostname, cfg.port);
     const verdict = checkHostKey([...cfg.userKnownHostsFiles, ...cfg.globalKnownHostsFiles], name, key);
     if (verdict.status === 'known') return true;
     if (verdict.status === 'unknown' && check === 'accept') {

@@ -5,6 +5,7 @@
  * known_hosts is stale.
  */
 import test from 'ava';
+import { start as startProxy } from '../bench/lib/delay-proxy.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -141,6 +142,9 @@ for (const client of ['openssh', 'ssh2'] as const) {
     t.regex(refused!.message, /10\.213\.0\.11:2200/);
     const noNode = await t.throwsAsync(ssh(router, { ...asUser1('h1'), nodePath: '/opt/no-node/bin/node' }), { instanceOf: StreamError });
     t.regex(noNode!.message, /node was not found \(mitouser1@10\.213\.0\.11\): tried \/opt\/no-node\/bin\/node/);
+    // A login that prints some other "No such file or directory" on stderr is not a missing node.
+    const noisy = await ssh(router, { ...asUser1('h1'), nodePath: ['sh', '-c', 'ls /nonexistent-mitogen-ts >&2; exec node "$@"', 'sh'] });
+    t.is(await noisy.call(() => 6 * 7), 42);
     // A remote side that prints and exits is an EofError quoting it.
     const eof = await t.throwsAsync(ssh(router, { ...asUser1('h1'), nodePath: ['sh', '-c', 'echo remote says no; exit 3', 'sh'] }), { instanceOf: EofError });
     t.regex(eof!.message, /remote says no/);
@@ -205,3 +209,17 @@ test('ssh2: ssh options it cannot honour are refused by name; -o options it unde
   const ok = await router.ssh({ hostname: host('h6').addr, client: 'ssh2', sshArgs: ['-l', 'mitouser1', '-i', '/home/mitouser1/.ssh/id_mitotest', ...knownHosts()] });
   t.is((await whereAmI(ok)).user, 'mitouser1');
 });
+
+for (const client of ['ssh2', 'openssh'] as const) {
+  test(`${client}: HostKeyAlias names the known_hosts entry as it is, on another port too (as OpenSSH)`, async (t) => {
+    // A plain TCP relay on a loopback port in front of h1's sshd: the key is known only under h1's address (port 22).
+    const relay = await startProxy({ target: { host: host('h1').addr, port: 22 }, delayMs: 0 });
+    t.teardown(() => relay.close());
+    const router = routerFor(t);
+    const ctx = await router.ssh({
+      ...asUser1('h1'), client, hostname: '127.0.0.1', port: relay.port, checkHostKeys: 'enforce',
+      sshArgs: [...asUser1('h1').sshArgs, '-o', `HostKeyAlias ${host('h1').addr}`],
+    });
+    t.is(await ctx.call(() => require('node:os').hostname()), 'h1');
+  });
+}

@@ -106,8 +106,19 @@ export const ssh: Transport<SshOptions> = {
       hostKeyFailures: ['host key verification failed', 'remote host identification has changed', 'no \\S+ host key is known for'],
       interpreter: typeof o.nodePath === 'object' ? o.nodePath.join(' ') : o.nodePath ?? 'node',
       // What login shells say when the interpreter is not there (bash, dash, zsh, fish).
-      interpreterMissing: ['(node|: )[^:]*: (command )?not found', 'no such file or directory$', 'unknown command: ?node'],
+      // "No such file" only about the interpreter itself: a login script's own
+      // failing rm or ls says it too, and node may well be there.
+      interpreterMissing: ['(node|: )[^:]*: (command )?not found', `${escapeRegExp(interpreterPath(o.nodePath))}: no such file or directory$`, 'unknown command: ?node'],
       streamFailures: ['^ssh: connect to host .*: ', '^ssh: could not resolve hostname', 'connection timed out during banner exchange', '^kex_exchange_identification'],
     };
   },
 };
+
+/** The interpreter's own path: the first word of nodePath. */
+function interpreterPath(nodePath: string | string[] | undefined): string {
+  return (typeof nodePath === 'object' ? nodePath[0] : nodePath) ?? 'node';
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
