@@ -14,7 +14,7 @@ targets:  [USER@]HOST[:PORT] | [USER@][V6ADDR]:PORT | ALIAS ...  -H HOST[,HOST..
           --docker CONTAINER  --local  --via HOST (repeatable: a chain, each hop through the one before)
 become:   --sudo[=USER]  --su[=USER]  --doas[=USER]  -K, --ask-become-pass (or MITOGEN_BECOME_PASSWORD)
 ssh:      -l USER  -p PORT  -i IDENTITY  -o SSH_OPTION  -F SSH_CONFIG  --client ssh2|openssh
-options:  --parallel N (32)  -t, --timeout SECONDS  --retries N (0)  --json  --group  --failed-file FILE  -q, --quiet
+options:  --parallel N (32)  -t, --timeout SECONDS  --connect-timeout SECONDS (30)  --retries N (0)  --json  --group  --failed-file FILE  -q, --quiet
 status:   0 all succeeded, 1 a command failed, 2 a target could not be reached (or a usage error)`;
 
 export type BecomeMethod = 'sudo' | 'su' | 'doas';
@@ -29,6 +29,8 @@ export interface CliArgs {
   askBecomePass: boolean;
   concurrency?: number;
   timeout?: number;
+  /** Seconds each connection's bootstrap may take (each hop's, each become's). */
+  connectTimeout?: number;
   retries?: number;
   json: boolean;
   group: boolean;
@@ -96,6 +98,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     } else if (a === '--parallel' || a === '-c' || a === '--concurrency') out.concurrency = number(a, value());
     else if (a === '-t' || a === '--timeout') out.timeout = number(a, value());
     else if (a === '--retries') out.retries = number(a, value());
+    else if (a === '--connect-timeout') out.connectTimeout = number(a, value());
     else if (a === '--failed-file') out.failedFile = value();
     else if (a === '--json') { noValue(); out.json = true; }
     else if (a === '--group') { noValue(); out.group = true; }

@@ -15,9 +15,15 @@ export type Connect = (() => Promise<Context>) & {
   below: Context[];
 };
 
+/** Options every connection of the command line takes. */
+function common(args: CliArgs): { connectTimeout?: number } {
+  return args.connectTimeout !== undefined ? { connectTimeout: args.connectTimeout } : {};
+}
+
 function sshOptions(args: CliArgs, t: SshTarget, via: Context | undefined) {
   return {
     ...args.ssh,
+    ...common(args),
     hostname: t.hostname,
     ...(t.username !== undefined ? { username: t.username } : {}),
     ...(t.port !== undefined ? { port: t.port } : {}),
@@ -34,8 +40,8 @@ export function connectors(router: Router, args: CliArgs, becomePassword: string
   const first = async (t: Target): Promise<Context> => {
     const v = await via();
     if (t.kind === 'ssh') return router.ssh(sshOptions(args, t, v));
-    if (t.kind === 'docker') return router.docker({ container: t.container, ...(v ? { via: v } : {}) });
-    return router.local(v ? { via: v } : {});
+    if (t.kind === 'docker') return router.docker({ container: t.container, ...common(args), ...(v ? { via: v } : {}) });
+    return router.local({ ...common(args), ...(v ? { via: v } : {}) });
   };
 
   return args.targets.map((target) => {
@@ -46,6 +52,7 @@ export function connectors(router: Router, args: CliArgs, becomePassword: string
       below.push(ctx);
       const opts = {
         via: ctx,
+        ...common(args),
         ...(args.become.username !== undefined ? { username: args.become.username } : {}),
         ...(becomePassword !== undefined ? { password: becomePassword } : {}),
       };

@@ -193,3 +193,11 @@ test.serial('--local and --docker targets: a local child and a container; a miss
   t.regex(r.stderr, /No such container: nosuch/);
   t.is(readFileSync(failed, 'utf8'), '# docker:nosuch (rerun with --docker nosuch)\n');
 });
+
+test.serial('--connect-timeout bounds each bootstrap: a dead host is given up after that many seconds, named in its error', async (t) => {
+  const dead = deadAddress();
+  const r = await mitogenTs(['exec', dead, 'h17', ...login(), '--client', 'ssh2', '--connect-timeout', '3', '-t', '30', '--', 'uname -n']);
+  t.is(r.code, 2, r.stderr);
+  t.is(r.stdout, `${'h17'.padEnd(dead.length)} | h17\n`);
+  t.regex(r.stderr, new RegExp(`${dead.replaceAll('.', '\\.')} +unreachable +- +[\\d.]+ s +TimeoutError: Failed to setup connection after 3 seconds`));
+});

@@ -50,6 +50,8 @@ test('parseHostsFile: one a line, # comments and blank lines ignored', (t) => {
 });
 
 test('parseArgs: --sudo takes a user only after "=", so the word after it stays a target', (t) => {
+  t.is(parseArgs(['exec', 'h1', '--connect-timeout', '90', '--', 'id']).connectTimeout, 90);
+  t.throws(() => parseArgs(['exec', 'h1', '--connect-timeout', 'soon', '--', 'id']), { message: /--connect-timeout needs a number, not "soon"/ });
   const a = parseArgs(['exec', '--sudo', 'h1', '--', 'id']);
   t.deepEqual(a.become, { method: 'sudo' });
   t.deepEqual(a.targets.map((x) => x.text), ['h1']);
