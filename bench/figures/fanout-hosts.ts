@@ -52,7 +52,7 @@ function argv(tool: Tool, f: Fleet): { argv: string[]; env?: NodeJS.ProcessEnv }
         env: {
           ANSIBLE_SSH_ARGS: `-F ${f.sshConfig} -o ControlMaster=no -o ControlPath=none -o StrictHostKeyChecking=yes`,
           ANSIBLE_HOST_KEY_CHECKING: 'False', ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: `${f.dir}/ansible-local`,
-          ANSIBLE_REMOTE_TMP: '/tmp/.ansible-mt-bench', ANSIBLE_TIMEOUT: '60', ANSIBLE_DEPRECATION_WARNINGS: 'False',
+          ANSIBLE_TIMEOUT: '60', ANSIBLE_DEPRECATION_WARNINGS: 'False',
         },
       };
   }
@@ -157,7 +157,7 @@ interface ChildOut {
 
 async function child(fleet: Fleet, mode: 'keep' | 'tree' | 'flat', extra: Record<string, unknown> = {}): Promise<{ run: Run; out: ChildOut }> {
   const args = {
-    mode, ...extra, timeout: 120, sshConfig: fleet.sshConfig, key: fleet.key, knownHosts: fleet.knownHosts,
+    mode, ...extra, timeout: 120, sshConfig: fleet.sshConfig, user: fleet.user, key: fleet.key, innerKnownHosts: fleet.testbedKnownHosts,
     hosts: fleet.hosts.map((h) => ({ alias: h.alias, addr: h.addr, name: h.name })),
   };
   const run = await runMeasured([process.execPath, CHILD, JSON.stringify(args)], { timeoutMs: 240_000 });

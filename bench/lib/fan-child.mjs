@@ -4,7 +4,7 @@
 // built library (dist/), as `mitogen-ts exec` is: no TypeScript loader in the
 // measured process.
 //
-//   node fan-child.mjs '{"mode":"keep"|"tree"|"flat", "hosts":[{alias,addr}], "sshConfig", "key", "knownHosts", "timeout"}'
+//   node fan-child.mjs '{"mode":"keep"|"tree"|"flat", "hosts":[{alias,addr}], "sshConfig", "user", "key", "innerKnownHosts", "timeout", "gateways"}'
 //
 // Prints one JSON line on stdout: the marks (epoch ms), the durations, the
 // results checked, and the master's VmRSS/VmHWM at the marks.
@@ -35,8 +35,8 @@ async function uname(ctx) {
 // connectTimeout: on this shared 2-core machine 100 bootstraps at once can take longer than the default 30 s.
 const viaConfig = (h) => ({ hostname: h.alias, sshConfigFile: args.sshConfig, client: 'ssh2', connectTimeout: 120 });
 const direct = (h, via) => ({
-  via, hostname: h.addr, username: 'root', identityFile: args.key, client: 'ssh2', connectTimeout: 120,
-  sshArgs: ['-o', `UserKnownHostsFile ${args.knownHosts}`, '-o', 'GlobalKnownHostsFile /dev/null'],
+  via, hostname: h.addr, username: args.user, identityFile: args.key, client: 'ssh2', connectTimeout: 120,
+  sshArgs: ['-o', `UserKnownHostsFile ${args.innerKnownHosts}`, '-o', 'GlobalKnownHostsFile /dev/null'],
 });
 const opts = { concurrency: args.hosts.length, timeout: args.timeout };
 const summarise = (s) => ({ ok: s.ok.length, failed: s.failed.map((f) => `${f.target.alias ?? f.target.name ?? f.index}: ${f.error.constructor.name}: ${f.error.message}`), ms: s.ms });

@@ -20,6 +20,13 @@ import type { DelayProxy } from './delay-proxy.js';
 
 const STATE = '/var/tmp/mitogen-testbed/ssh';
 const HOSTS = `${STATE}/hosts.json`;
+/**
+ * The testbed's key user (test/testbed.ts asUser1). Not root: root's .bashrc here runs
+ * `pyenv init`, whose shims rehash races between 100 logins at once sharing /root, and
+ * its "rm: cannot remove …: No such file or directory" on stderr reads as node missing.
+ */
+const USER = 'mitouser1';
+const USER_KEY = '/home/mitouser1/.ssh/id_mitotest';
 
 export interface FleetHost {
   /** Testbed name (h1..h100). */
@@ -38,8 +45,12 @@ export interface FleetHost {
 
 export interface Fleet {
   dir: string;
+  /** The user every tool logs in as, and its key. */
+  user: string;
   key: string;
+  /** The fleet's known_hosts (with the proxies' forms); testbedKnownHosts: the hosts' own, readable on them. */
   knownHosts: string;
+  testbedKnownHosts: string;
   sshConfig: string;
   hostsFile: string;
   inventory: string;
@@ -91,7 +102,7 @@ export async function openFleet(n: number, delayMs: number): Promise<Fleet> {
   const sshConfig = join(dir, 'ssh_config');
   writeFileSync(sshConfig, hosts.map((h) => [
     `Host ${h.alias}`, `  HostName ${h.connectHost}`, `  Port ${h.connectPort}`, `  HostKeyAlias ${h.addr}`,
-    '  User root', `  IdentityFile ${tb.key}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${knownHosts}`,
+    `  User ${USER}`, `  IdentityFile ${USER_KEY}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${knownHosts}`,
     '  GlobalKnownHostsFile /dev/null', '  StrictHostKeyChecking yes', '  BatchMode yes', '  LogLevel ERROR', '',
   ].join('\n')).join(''));
   const hostsFile = join(dir, 'hosts');
@@ -99,7 +110,7 @@ export async function openFleet(n: number, delayMs: number): Promise<Fleet> {
   const inventory = join(dir, 'inventory.ini');
   writeFileSync(inventory, `[all]\n${hosts.map((h) => h.alias).join('\n')}\n[all:vars]\nansible_python_interpreter=/usr/bin/python3\n`);
   return {
-    dir, key: tb.key, knownHosts, sshConfig, hostsFile, inventory, hosts, delayMs,
+    dir, user: USER, key: USER_KEY, knownHosts, testbedKnownHosts: tb.knownHosts, sshConfig, hostsFile, inventory, hosts, delayMs,
     close: async () => {
       await Promise.allSettled(hosts.map((h) => h.proxy?.close()));
       rmSync(dir, { recursive: true, force: true });
