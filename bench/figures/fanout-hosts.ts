@@ -17,6 +17,7 @@
  *
  * One measurement per (hosts, latency) is shared by the figures that read it.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FigureDef, Measured } from '../lib/figure.js';
 import { openFleet, runMeasured, testbed, unameLines } from '../lib/fleet.js';
@@ -111,6 +112,8 @@ export const FAN_SKIP_REASON = 'MITOGEN_BENCH_FAN=skip';
 
 function skipIfNoTestbed(n: number): Measured | undefined {
   if (process.env.MITOGEN_BENCH_FAN === 'skip') { const none = marker('skipped', FAN_SKIP_REASON); return { mitogenTs: none, floor: none, mitogen: null }; }
+  // `mitogen-ts exec` and lib/fan-child.mjs run the built library, as an installed package does.
+  if (!existsSync(CLI)) { const none = marker('skipped', `${CLI} is not built (npm run build)`); return { mitogenTs: none, floor: none, mitogen: null }; }
   const tb = testbed(n);
   if (typeof tb !== 'string') return undefined;
   const none = marker('skipped', tb);
