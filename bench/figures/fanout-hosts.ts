@@ -39,9 +39,9 @@ function argv(tool: Tool, f: Fleet): { argv: string[]; env?: NodeJS.ProcessEnv }
   const n = String(f.hosts.length);
   switch (tool) {
     case 'ssh2': case 'openssh':
-      // --retries 1: the CLI's connect timeout is ssh's default 30 s, which it cannot raise, and on a
-      // loaded 2-core machine one of 100 bootstraps at once can take longer (a retry's time counts).
-      return { argv: [process.execPath, CLI, 'exec', '-F', f.sshConfig, '--client', tool, '--parallel', n, '-t', '120', '--retries', '1', '--hosts-file', f.hostsFile, '--', 'uname', '-r'] };
+      // --connect-timeout 110: on a loaded 2-core machine one of 100 bootstraps at once can take longer
+      // than the default 30 s; parallel-ssh and Ansible get 120 s too.
+      return { argv: [process.execPath, CLI, 'exec', '-F', f.sshConfig, '--client', tool, '--parallel', n, '-t', '120', '--connect-timeout', '110', '--hosts-file', f.hostsFile, '--', 'uname', '-r'] };
     case 'pssh':
       return { argv: ['parallel-ssh', '-h', f.hostsFile, '-p', n, '-t', '120', '-i', '-x', `-F ${f.sshConfig}`, 'uname', '-r'] };
     case 'ansible':
