@@ -46,6 +46,8 @@ import type { StreamEvents } from './stream-actor.js';
 export type BrokerEvent =
   | { t: 'route-add'; id: number; name: string }
   | { t: 'route-del'; ids: number[]; why?: string }
+  /** A child whose connect resolved while it was still starting (ConnectResult.booting) has started. */
+  | { t: 'booted'; id: number }
   | { t: 'log'; level: LogLevel; name: string; text: string }
   | { t: 'exit'; reason: string };
 
@@ -284,7 +286,9 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
       }
       let spec: ConnectSpec;
       try { spec = decodeBody(body) as ConnectSpec; } catch (e) { reply(h, [false, e]); return; }
-      void connect(spec).then(
+      // A parent's connect through us resolves once the child has started: its
+      // callers' deadlines then never include the child's own start.
+      void connect(spec, true).then(
         (r) => reply(h, [true, r]),
         (e: Error) => reply(h, [false, e]),
       );
@@ -384,7 +388,7 @@ function stopChild(stream: StreamActor, child: ChildLike): Promise<void> {
 
 const forks = new Map<StreamActor, Worker>();
 
-async function connect(spec: ConnectSpec): Promise<ConnectResult> {
+async function connect(spec: ConnectSpec, untilBooted = false): Promise<ConnectResult> {
     if (shuttingDown) throw new StreamError('cannot connect: this context is shutting down');
     // A child is coming that may import: the parser and lexer start while it boots, not on its first import.
     modules.warm();
@@ -395,7 +399,7 @@ async function connect(spec: ConnectSpec): Promise<ConnectResult> {
       router.addChild(stream);
       return result;
     }
-    const { stream, child, result } = await connectChild(spec, {
+    const { stream, child, result, booted } = await connectChild(spec, {
       payload: init.payload,
       myId: router.myId,
       parentIds: router.parentIds,
@@ -412,6 +416,12 @@ async function connect(spec: ConnectSpec): Promise<ConnectResult> {
     children.set(stream, child);
     child.once('exit', () => children.delete(stream));
     router.addChild(stream);
+    if (untilBooted) {
+      await booted;
+      const { booting: _, ...done } = result;
+      return done;
+    }
+    if (result.booting) void booted.then(() => emit({ t: 'booted', id: result.contextId }), () => { /* the stream's close says why */ });
     return result;
 }
 

@@ -69,6 +69,8 @@ export interface Connected {
   stream: StreamActor;
   result: ConnectResult;
   child: ChildLike;
+  /** Settles when the child's broker has started (MITO002), or rejects with why it did not. */
+  booted: Promise<void>;
 }
 
 /** Keeps the last N lines of text a target printed, for error messages. */
@@ -142,6 +144,10 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     let booted = false;
     /** The stream handed out at MITO001, written to but not read until MITO002. */
     let early: StreamActor | undefined;
+    let bootedOk!: () => void;
+    let bootedFailed!: (e: Error) => void;
+    const started = new Promise<void>((res, rej) => { bootedOk = res; bootedFailed = rej; });
+    started.catch(() => { /* the connect's own rejection, or the stream's close, reports it */ });
 
     const fail = (err: Error): void => {
       if (settled) return;
@@ -155,6 +161,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       } catch { /* EPERM: it runs as another user */ }
       // Past MITO001 the connect has resolved: the stream carries the failure to its callers.
       if (early) early.close(err.message);
+      bootedFailed(err);
       reject(err);
     };
 
@@ -255,7 +262,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
         remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, deferReading: true,
       }, deps.streamEvents);
       early.pid = child.pid;
-      resolve({ stream: early, child, result: { contextId: spec.contextId, name, pid: child.pid ?? 0 } });
+      resolve({ stream: early, child, booted: started, result: { contextId: spec.contextId, name, pid: child.pid ?? 0, booting: true } });
     };
 
     const onBooted = (): void => {
@@ -268,6 +275,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       if (prelude.length) stream.feed(prelude);
       // In this tick: a flowing stdout with no 'data' listener would drop what comes next.
       stream.startReading();
+      bootedOk();
     };
 
     const sendPayload = (): void => {

@@ -92,6 +92,8 @@ export interface ConnectResult {
   contextId: number;
   name: string;
   pid: number;
+  /** The child had read its runtime but not yet started it: a 'booted' event follows (or a disconnect). */
+  booting?: true;
 }
 
 /** What a child learns about itself, sent after the runtime payload. */

@@ -92,7 +92,13 @@ export function callWithDeadline<T>(ctx: Context, msg: Message, what: string, op
     msg.replyTo = handle;
     router.broker.hold();
     if (timeout !== undefined && timeout * 1000 <= MAX_TIMER_MS) {
-      timer = setTimeout(() => giveUp('timeout', new TimeoutError(`call to ${what} in ${ctx.name} timed out after ${timeout} s`)), timeout * 1000);
+      const arm = (): void => {
+        if (!settled) timer = setTimeout(() => giveUp('timeout', new TimeoutError(`call to ${what} in ${ctx.name} timed out after ${timeout} s`)), timeout * 1000);
+      };
+      // The call already waits in the child's stdin while it starts: that is the
+      // connect's time (connectTimeout), not the call's.
+      if (ctx.starting) void ctx.starting.then(arm);
+      else arm();
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     ctx.send(msg);

@@ -31,6 +31,8 @@ type Args<F> = F extends AnyFunction ? Parameters<F> : unknown[];
 export class Context {
   /** The context this one was started through, if any. */
   via?: Context;
+  /** @internal Until the child has started (its connect resolved while it was starting): call deadlines begin after it. */
+  starting?: Promise<void>;
   /** @internal A child of the master that reads the master's own files (a fork, a plain local child): nothing is gathered ahead for its calls. */
   seesMasterFiles = false;
   private disconnectWaiters: (() => void)[] = [];

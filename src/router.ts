@@ -430,6 +430,9 @@ export class Router implements MessageRouter {
       case 'route-del':
         for (const id of ev.ids) this.onDisconnect(id, ev.why);
         return;
+      case 'booted':
+        this.onBooted(ev.id);
+        return;
       case 'log':
         if (this.myId === 0) emitLog({ name: ev.name, level: ev.level, text: ev.text });
         else this.forwardLog(ev.name, ev.level, ev.text);
@@ -449,7 +452,25 @@ export class Router implements MessageRouter {
     this.route(Message.encoded([name, level, text], { dstId: 0, handle: FORWARD_LOG }));
   }
 
+  /** Children connected while still starting, not yet started: what to run once they have (or are gone). */
+  private readonly starting = new Map<number, () => void>();
+  /** Started before their connect's result was seen here (the event and the result travel apart). */
+  private readonly startedEarly = new Set<number>();
+
+  private onBooted(id: number): void {
+    const done = this.starting.get(id);
+    if (done) { this.starting.delete(id); done(); } else this.startedEarly.add(id);
+  }
+
+  /** A connect resolved while the child was still starting: its calls' deadlines wait for the start. */
+  private trackStart(ctx: Context): void {
+    if (this.startedEarly.delete(ctx.contextId)) return;
+    ctx.starting = new Promise<void>((resolve) => this.starting.set(ctx.contextId, () => { ctx.starting = undefined; resolve(); }));
+  }
+
   private onDisconnect(id: number, why?: string): void {
+    this.onBooted(id);
+    this.startedEarly.delete(id);
     if (this.gone.has(id)) return;
     this.gone.add(id);
     const ctx = this.contexts.get(id) ?? this.contextFor(id);
@@ -552,6 +573,7 @@ export class Router implements MessageRouter {
     // As Mitogen's proxy_connect: a context built through another is named by its path, `<via name>.<name>`.
     ctx.name = opts.via ? `${opts.via.name}.${result.name}` : result.name;
     ctx.via = opts.via;
+    if (result.booting) this.trackStart(ctx);
     // A plain local child or a fork reads our files; one run through another interpreter (a mount namespace, say) may not.
     ctx.seesMasterFiles = this.myId === 0 && !opts.via
       && (transport.method === 'fork' || (transport.method === 'local' && (opts as LocalOptions).nodePath === undefined));

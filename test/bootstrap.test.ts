@@ -41,6 +41,16 @@ test('the connect resolves once the runtime is read: the first call is on its wa
   t.is(await ctx.call(() => process.argv.length > 0), true, 'later calls are read as usual');
 });
 
+test('a call deadline starts once the child has started: the end of a slow start is the connect\'s time, not the call\'s', async (t) => {
+  t.timeout(60_000);
+  const router = routerFor(t);
+  // MITO002 comes 1.5 s after our first frame: a deadline counted from the send would end first.
+  const ctx = await router.local({ nodePath: ['env', 'HOLD_EXTRA_MS=1500', process.execPath, holdAfterRuntime], connectTimeout: 30 });
+  t.is(await ctx.callWith({ timeout: 0.5 }, () => 42), 42);
+  router.callTimeout = 0.5;
+  t.is(await ctx.call(() => 43), 43);
+});
+
 test('a child that dies after its runtime was read, before MITO002, fails the call with ChannelError naming the stage', async (t) => {
   t.timeout(60_000);
   const router = routerFor(t);
