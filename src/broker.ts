@@ -148,17 +148,22 @@ export class Broker {
     if (--this.holds === 0 && !this.keepAlive && !this.exited) this.link.unref();
   }
 
+  /** Control calls under way. */
+  private controls = 0;
+
   /** Runs one control call, holding the process alive meanwhile and rebuilding typed errors. */
   async control<T>(fn: (api: Comlink.Remote<BrokerApi>) => Promise<T> | T): Promise<T> {
     if (this.exited) throw new MitogenError('the broker has shut down');
     this.hold();
-    this.controlPort.ref();
+    // Counted apart from hold(): the port stays referenced while any control call is out,
+    // whatever calls and their replies do to the other count meanwhile.
+    if (this.controls++ === 0) this.controlPort.ref();
     try {
       return await fn(this.api);
     } catch (e) {
       throw reviveError(e);
     } finally {
-      if (this.holds === 1) this.controlPort.unref();
+      if (--this.controls === 0) this.controlPort.unref();
       this.release();
     }
   }
@@ -171,15 +176,23 @@ export class Broker {
   shutdown(): Promise<void> {
     return (this.shutdownPromise ??= (async () => {
       if (!this.exited) {
+        // Held to the end: once the control call has returned nothing else may keep the
+        // process alive, and it could exit before the worker's termination is reported
+        // (a CLI would then end with status 0 before it had set its own).
+        this.hold();
         try {
-          await this.control((api) => api.shutdown());
-        } catch { /* the worker may already be gone */ }
-        this.api[Comlink.releaseProxy]();
-        this.controlPort.close();
-        this.modulesPort.close();
-        // A fork's broker is its host's to end (it ends with the fork's thread).
-        if (this.worker) await this.worker.terminate();
-        else (this.link as MessagePort).close();
+          try {
+            await this.control((api) => api.shutdown());
+          } catch { /* the worker may already be gone */ }
+          this.api[Comlink.releaseProxy]();
+          this.controlPort.close();
+          this.modulesPort.close();
+          // A fork's broker is its host's to end (it ends with the fork's thread).
+          if (this.worker) await this.worker.terminate();
+          else (this.link as MessagePort).close();
+        } finally {
+          this.release();
+        }
       }
       this.markExited();
     })());
