@@ -17,24 +17,30 @@ const useRxjs = async (): Promise<number[]> => {
   const rx = await import('rxjs');
   return rx.firstValueFrom(rx.of(1, 2, 3).pipe(rx.toArray()));
 };
+/** h1's sshd behind the delay proxy (10 ms each way), cut once 16 KiB have gone up after `arm()`. */
+async function cuttingLink(t: { teardown(fn: () => void): void }) {
+  let armed = false;
+  let sent = 0;
+  let cuts = 0;
+  const proxy = await startProxy({
+    target: { host: host('h1').addr, port: 22 }, delayMs: 10,
+    tap: (dir, n) => {
+      // The burst travels from the master (the ssh client) to the target: upstream.
+      if (!armed || dir !== 'up') return;
+      sent += n;
+      // 16 KiB of the reply reached the proxy: the rest of the burst (64 KiB deflated for rxjs) never will.
+      if (sent > 16 * 1024 && cuts === 0) { cuts++; proxy.cut(); }
+    },
+  });
+  t.teardown(() => proxy.close());
+  return { port: proxy.port, arm: (on = true) => { armed = on; }, cuts: () => cuts };
+}
+
 const requests = async (router: Router): Promise<number> => (await router.broker.control((api) => api.stats())).moduleRequests;
 
 for (const client of ['ssh2', 'openssh'] as const) {
   test(`${client}: a link cut in the middle of a preload burst fails the call with ChannelError; a reconnect is sent the package in full`, async (t) => {
-    let armed = false;
-    let sent = 0;
-    let cuts = 0;
-    const proxy = await startProxy({
-      target: { host: host('h1').addr, port: 22 }, delayMs: 10,
-      tap: (dir, n) => {
-        // The burst travels from the master (the ssh client) to the target: upstream.
-        if (!armed || dir !== 'up') return;
-        sent += n;
-        // 16 KiB of the reply reached the proxy: the rest of the burst (64 KiB deflated for rxjs) never will.
-        if (sent > 16 * 1024 && cuts === 0) { cuts++; proxy.cut(); }
-      },
-    });
-    t.teardown(() => proxy.close());
+    const proxy = await cuttingLink(t);
     const router = routerFor(t);
     const connect = () => router.ssh({
       hostname: '127.0.0.1', port: proxy.port, username: 'root', identityFile: sshTestbed().key, client,
@@ -43,10 +49,10 @@ for (const client of ['ssh2', 'openssh'] as const) {
     });
     const ctx = await connect();
     const before = await requests(router);
-    armed = true;
+    proxy.arm();
     const err = await t.throwsAsync(ctx.call(useRxjs), { instanceOf: ChannelError });
-    armed = false;
-    t.is(cuts, 1, 'the link was cut once, mid-burst');
+    proxy.arm(false);
+    t.is(proxy.cuts(), 1, 'the link was cut once, mid-burst');
     t.is(await requests(router) - before, 1, 'the burst was being sent for the one request');
     t.true(err!.message.includes(ctx.name), err!.message);
     // What broke is named: the import under way when the link went (the first module the call asked for).
@@ -63,18 +69,7 @@ for (const client of ['ssh2', 'openssh'] as const) {
 }
 
 test('a link cut mid-burst two hops down: the master\'s caller hears which module, carried up by DEL_ROUTE', async (t) => {
-  let armed = false;
-  let sent = 0;
-  let cuts = 0;
-  const proxy = await startProxy({
-    target: { host: host('h1').addr, port: 22 }, delayMs: 10,
-    tap: (dir, n) => {
-      if (!armed || dir !== 'up') return;
-      sent += n;
-      if (sent > 16 * 1024 && cuts === 0) { cuts++; proxy.cut(); }
-    },
-  });
-  t.teardown(() => proxy.close());
+  const proxy = await cuttingLink(t);
   const router = routerFor(t);
   // The intermediate reads the master's files; the grandchild, behind the slow link, does not.
   const middle = await router.local();
@@ -83,9 +78,9 @@ test('a link cut mid-burst two hops down: the master\'s caller hears which modul
     checkHostKeys: 'ignore', sshArgs: ['-o', 'UserKnownHostsFile /dev/null', '-o', 'GlobalKnownHostsFile /dev/null'],
     nodePath: hidingNodePath(nodeModules),
   });
-  armed = true;
+  proxy.arm();
   const err = await t.throwsAsync(far.call(useRxjs), { instanceOf: ChannelError });
-  t.is(cuts, 1);
+  t.is(proxy.cuts(), 1);
   t.true(err!.message.includes(far.name), err!.message);
   t.regex(err!.message, /while importing "rxjs"/);
   // The intermediate is untouched.
