@@ -123,9 +123,8 @@ export class ModuleActor {
       if (typeof url !== 'string' || url.startsWith('node:')) return;
       const [e] = await this.entriesOf([url]);
       if (!e || 'error' in e) return;
-      await this.loadClosure(e);
       // Counted as held, whoever loaded them: a request may have arrived first and shared the work.
-      for (const u of [url, ...await this.source.closure?.(url) ?? []]) if (this.table.entry(u)) ready.add(u);
+      for (const u of [url, ...await this.loadClosure(e)]) if (this.table.entry(u)) ready.add(u);
     }));
     this.prefetched += ready.size;
   }
@@ -235,15 +234,17 @@ export class ModuleActor {
   /**
    * Gets `root`'s closure (as far as the burst bound) into the table in a few
    * parallel batches, when the source can list it up front: a chain of 40
-   * files then costs about one transpile, not 40 in sequence.
+   * files then costs about one transpile, not 40 in sequence. Returns the
+   * closure as listed (empty when the source cannot list it).
    */
-  private async loadClosure(root: ModuleEntry): Promise<void> {
+  private async loadClosure(root: ModuleEntry): Promise<string[]> {
     const urls = await this.source.closure?.(root.url);
-    if (!urls) return;
+    if (!urls) return [];
     let bytes = root.source.byteLength;
     for (let i = 0; i < urls.length && bytes <= this.burstBytes; i += CLOSURE_BATCH) {
       for (const e of await this.entriesOf(urls.slice(i, i + CLOSURE_BATCH))) if (e && !('error' in e)) bytes += e.source.byteLength;
     }
+    return urls;
   }
 
   /** The closure of `root` the asker lacks, breadth first, within the burst bound. */

@@ -95,19 +95,14 @@ export class Context {
 
   private callBody(fn: AnyFunction | FnRef, args: unknown[]): CallBody {
     if (fn instanceof FnRef) {
-      if (!this.seesMasterFiles && fn.url.startsWith('file:')) this.prefetchAfterSend({ url: fn.url });
+      if (!this.seesMasterFiles && fn.url.startsWith('file:')) this.router.prefetchCall({ url: fn.url });
       return [null, fn.url, fn.exportName, args, null];
     }
     if (typeof fn !== 'function') throw new TypeError(`call() takes a function or fnRef(), not ${typeof fn}`);
     const src = functionSource(fn);
     const caller = needsCaller(src) ? callerUrl() : null;
-    if (caller && !this.seesMasterFiles) this.prefetchAfterSend({ source: src, caller });
+    if (caller && !this.seesMasterFiles) this.router.prefetchCall({ source: src, caller });
     return [src, null, null, args, caller];
-  }
-
-  /** After this turn, so the call itself reaches the broker (and the wire) first. */
-  private prefetchAfterSend(call: { source: string; caller: string } | { url: string }): void {
-    setImmediate(() => this.router.prefetchCall(call));
   }
 
   private callMessage(fn: AnyFunction | FnRef, args: unknown[]): Message {

@@ -24,6 +24,7 @@ import { DEFAULT_WINDOW } from './observe.js';
 import type { FlowWindow } from './observe.js';
 import { local as localTransport } from '../transports/local.js';
 import type { LocalOptions } from '../transports/local.js';
+import type { CallToCome } from '../actors/module-actor.js';
 import { sudo as sudoTransport } from '../transports/sudo.js';
 import type { SudoOptions } from '../transports/sudo.js';
 import { su as suTransport } from '../transports/su.js';
@@ -590,14 +591,17 @@ export class Router implements MessageRouter {
    * call travels (once per function or module),
    * so the child's first request for it is answered at once.
    */
-  prefetchCall(call: { source: string; caller: string } | { url: string }): void {
+  prefetchCall(call: CallToCome): void {
     if (this.myId !== 0 || this.broker.isShutdown) return;
     const key = 'url' in call ? call.url : `${call.caller}\0${call.source}`;
     if (this.prefetchedCalls.has(key)) return;
     // Bounded: functions made at run time (new Function) each have a source of their own.
     if (this.prefetchedCalls.size >= 4096) this.prefetchedCalls.clear();
     this.prefetchedCalls.add(key);
-    void this.broker.control((api) => api.prefetch(call)).catch(() => { /* the child's request says what is wrong */ });
+    // After this turn, so the call itself reaches the broker (and the wire) first.
+    setImmediate(() => {
+      if (!this.broker.isShutdown) void this.broker.control((api) => api.prefetch(call)).catch(() => { /* the child's request says what is wrong */ });
+    });
   }
 
   private connectVia(via: Context, spec: ConnectSpec): Promise<ConnectResult> {
