@@ -193,6 +193,9 @@ export class Ssh2Session extends EventEmitter {
       debug: this.debug,
     };
     conn.connect(config);
+    // Frames are small and latency-bound: Nagle would hold the second of two writes (the key
+    // exchange's, a reply after a request) for the server's delayed ACK, 40 ms a time.
+    conn.setNoDelay(true);
   }
 
   /** A direct-tcpip channel from jump host `i` to the next host, the next connection's socket (ssh -W). */

@@ -51,6 +51,9 @@ export async function start(options: DelayProxyOptions): Promise<DelayProxy> {
     if (live.size / 2 >= maxConnections) { client.resetAndDestroy(); return; }
     const upstream = net.connect(target.port, target.host);
     for (const s of [client, upstream]) {
+      // A wire does not coalesce: without this, Nagle in the proxy holds a small chunk behind an
+      // unacknowledged one until the peer's delayed ACK (40 ms), a stall no real link adds.
+      s.setNoDelay(true);
       live.add(s);
       s.on('close', () => { live.delete(s); client.destroy(); upstream.destroy(); });
       s.on('error', () => { /* the close handler ends the pair */ });
