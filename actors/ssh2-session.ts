@@ -50,7 +50,7 @@ interface ClientInternals { _protocol?: { channelWindowAdjust?: (id: number, byt
  * than the window waits here. ssh2's own top-up (to 2 MiB once below 1 MiB)
  * then never fires. Without the internals (another ssh2), ssh2's window stays.
  */
-function widenWindow(conn: Client, channel: ClientChannel, bytes: number): void {
+export function widenWindow(conn: Client, channel: ClientChannel, bytes: number): void {
   const incoming = (channel as unknown as ChannelInternals).incoming;
   const id = (channel as unknown as ChannelInternals).outgoing?.id;
   const protocol = (conn as unknown as ClientInternals)._protocol;

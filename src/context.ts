@@ -35,6 +35,11 @@ export class Context {
   starting?: Promise<void>;
   /** @internal A child of the master that reads the master's own files (a fork, a plain local child): nothing is gathered ahead for its calls. */
   seesMasterFiles = false;
+  /**
+   * @internal The credit window (bytes) the latest observe stream from here grew to: the next one
+   * starts there, as TCP caches what it learned of a route, instead of climbing from the default again.
+   */
+  learnedWindow = 0;
   private disconnectWaiters: (() => void)[] = [];
 
   constructor(readonly router: Router, readonly contextId: number, public name: string) {}

@@ -69,9 +69,11 @@ class Session<T> {
 
   constructor(private readonly ctx: Context, private readonly body: CallBody, window: Window,
     private readonly stats: FlowStats, private readonly sink: Sink<T>) {
-    this.window = window;
-    this.grantor = new Grantor(window);
-    stats.window = window.bytes;
+    // Where the last stream from this context grew to, within this one's maximum.
+    const learned = Math.min(ctx.learnedWindow, window.maxBytes);
+    this.window = learned > window.bytes ? { ...window, bytes: learned } : window;
+    this.grantor = new Grantor(this.window);
+    stats.window = this.window.bytes;
   }
 
   start(): void {
@@ -143,6 +145,7 @@ class Session<T> {
     this.sendCtrl(g.window === undefined ? ['a', g.values] : ['a', g.values, g.window]);
     this.stats.credits++;
     this.stats.window = this.grantor.bytes;
+    if (g.window !== undefined) this.ctx.learnedWindow = g.window;
   }
 
   cancel(): void {

@@ -212,6 +212,41 @@ test('over a 20 ms round trip the window of a fast consumer grows, to its maximu
   t.true(windows.size > 1, 'it grew in steps');
 });
 
+test('a later stream from the same context starts at the window the last one grew to, within its own maximum, and is bounded by it', async (t) => {
+  const router = routerFor(t);
+  router.observeWindow = { bytes: 32 * 1024, maxBytes: 256 * 1024 };
+  const ctx = await overTheProxy(t, router);
+  const fast = ctx.observe<Uint8Array>(async function* (count: number) { const b = new Uint8Array(1024); for (let i = 0; i < count; i++) yield b; }, 4096);
+  await lastValueFrom(fast, { defaultValue: undefined });
+  t.is(fast.stats.window, 256 * 1024, 'the first stream grew to its maximum');
+  const startsAt = async (): Promise<number> => {
+    const obs = ctx.observe<Uint8Array>(async function* () {
+      const g = globalThis as Counters;
+      g.emitted = 0;
+      for (;;) { g.emitted++; yield new Uint8Array(1024); }
+    });
+    let first = 0;
+    let taken = 0;
+    for await (const _ of obs) {
+      if (++taken === 1) first = obs.stats.window;
+      // A round trip per value: the producer fills its window, which must bound it.
+      if (taken > 1) {
+        const lead = (await emittedIn(ctx)) - taken;
+        t.true(lead * KIB_VALUE <= first + KIB_VALUE, `step ${taken}: ${lead} values ahead, window ${first}`);
+      }
+      if (taken === 40) break;
+    }
+    return first;
+  };
+  t.is(await startsAt(), 256 * 1024);
+  router.observeWindow = { bytes: 32 * 1024, maxBytes: 64 * 1024 };
+  t.is(await startsAt(), 64 * 1024, 'never past this stream\'s own maximum');
+  const other = await router.local();
+  const fresh = other.observe<number>(async function* () { yield 1; });
+  await lastValueFrom(fresh);
+  t.is(fresh.stats.window, 32 * 1024, 'another context starts from the setting');
+});
+
 test('over a 20 ms round trip a grown window still bounds the producer: emitted − taken ≤ maxBytes + one value', async (t) => {
   const router = routerFor(t);
   const max = 64 * KIB_VALUE;

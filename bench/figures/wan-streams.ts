@@ -13,11 +13,12 @@ import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { Context, FlowStats, Router } from '../../src/index.js';
-import { start } from '../lib/delay-proxy.js';
+import { startProcess } from '../lib/delay-proxy.js';
 import type { DelayProxy } from '../lib/delay-proxy.js';
 import type { Env, FigureDef, Measured } from '../lib/figure.js';
 import { hostScratch, makeFile } from '../lib/host-scratch.js';
 import { marker, repeat, sleep, stat, within } from '../lib/measure.js';
+import { sshReadRate } from '../lib/ssh-ceiling.js';
 
 const HOSTS = '/var/tmp/mitogen-testbed/ssh/hosts.json';
 const KEY = '/home/mitouser1/.ssh/id_mitotest';
@@ -34,7 +35,8 @@ function h1(): string | { skipped: string } {
 
 /** A context on h1 through a fresh delay proxy (the proxy is closed when the router's figure ends). */
 async function overWan(router: Router, addr: string): Promise<{ ctx: Context; proxy: DelayProxy }> {
-  const proxy = await start({ target: { host: addr, port: 22 }, delayMs: DELAY_MS });
+  // In a process of its own: in this one it would share the main thread with the consumer measured.
+  const proxy = await startProcess({ target: { host: addr, port: 22 }, delayMs: DELAY_MS });
   router.events.subscribe((e) => { if (e.type === 'shutdown') void proxy.close(); });
   // The host key is h1's, reached as 127.0.0.1:port: nothing to check it against; loopback only.
   const ctx = await within(router.ssh({
@@ -44,6 +46,8 @@ async function overWan(router: Router, addr: string): Promise<{ ctx: Context; pr
 }
 
 type Mode = 'await' | 'subscribe';
+
+const median = (s: ReturnType<typeof stat>): number => (s?.kind === 'stat' ? s.median : Number.NaN);
 
 /** What flow control did in the latest stream (for the notes). */
 let lastFlow: FlowStats | undefined;
@@ -81,7 +85,7 @@ async function rawTcp(mib: number): Promise<number> {
   const sink = net.createServer((s) => { let n = 0; s.on('data', (c: Buffer) => { n += c.length; if (n >= total) arrived(); }); });
   sink.listen(0, '127.0.0.1');
   await once(sink, 'listening');
-  const proxy = await start({ target: { host: '127.0.0.1', port: (sink.address() as net.AddressInfo).port }, delayMs: DELAY_MS });
+  const proxy = await startProcess({ target: { host: '127.0.0.1', port: (sink.address() as net.AddressInfo).port }, delayMs: DELAY_MS });
   const c = net.connect(proxy.port, '127.0.0.1');
   try {
     await once(c, 'connect');
@@ -114,7 +118,7 @@ function streamFigure(id: string, mode: Mode, size: number): FigureDef {
       const reps = env.reps(3, 1);
       const router = env.router();
       const local = await within(router.local(), 60_000, 'local()');
-      const { ctx } = await overWan(router, addr);
+      const { ctx, proxy } = await overWan(router, addr);
       const scale = (v: number): number => (size ? (v * size) / MiB : v);
       const wan: number[] = [];
       const near: number[] = [];
@@ -128,14 +132,16 @@ function streamFigure(id: string, mode: Mode, size: number): FigureDef {
         near.push(scale(await within(valuesPerSecond(local, mode, size, ms), ms + 60_000, 'stream to a local child')));
       });
       const raw = size ? await rawTcp(env.quick ? 32 : 256) : Number.NaN;
+      const ceiling = size ? await within(sshReadRate(proxy.port, USER, KEY, env.quick ? 32 : 256), 180_000, 'ssh read through the proxy') : Number.NaN;
       const flowNote = flow ? ` The last stream over the proxy: ${flow.values} values in ${flow.frames} frames, ${flow.credits} credit messages, window ${(flow.window / MiB).toFixed(0)} MiB at the end.` : '';
       const localStat = stat(near, unit);
+      const wanStat = stat(wan, unit);
       return {
-        mitogenTs: stat(wan, unit),
+        mitogenTs: wanStat,
         floor: size ? stat([raw], 'MiB/s') : localStat,
         mitogen: null,
         notes: [size
-          ? `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless stream of one ${size}-byte Uint8Array, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is raw TCP written through the same proxy to a local sink (${env.quick ? 32 : 256} MiB); the same stream to a local child: median ${localStat?.kind === 'stat' ? localStat.median.toFixed(0) : '?'} MiB/s.${flowNote}`
+          ? `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless stream of one ${size}-byte Uint8Array, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is raw TCP written through the same proxy to a local sink (${env.quick ? 32 : 256} MiB); the same stream to a local child: median ${median(localStat).toFixed(0)} MiB/s; the ssh transport alone (ssh2 reading \`head -c\` from h1 through the same proxy, lib/ssh-ceiling.ts): ${ceiling.toFixed(0)} MiB/s, ${(ceiling / raw).toFixed(2)}x raw TCP, so this stream is ${(median(wanStat) / ceiling).toFixed(2)}x of what ssh carries.${flowNote}`
           : `${id}: ${mode === 'await' ? 'for await' : 'subscribe'} over an endless async generator of integers, through the delay proxy (${DELAY_MS} ms each way) to ${USER}@h1, ssh2 client, compression off; the floor is the same stream to a local child.${flowNote}`],
       };
     },

@@ -4,7 +4,11 @@
  * direction, order kept. The kernel here has no netem, so the bench and the
  * tests put this in front of a test host's sshd to see a WAN's round trip.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 export interface DelayProxyOptions {
   /** Where each accepted connection is forwarded (e.g. a test host's sshd). */
@@ -74,5 +78,33 @@ export async function start(options: DelayProxyOptions): Promise<DelayProxy> {
     cut,
     freeze: () => { frozen = true; },
     close: () => new Promise<void>((resolve) => { cut(); server.close(() => resolve()); }),
+  };
+}
+
+/**
+ * The same proxy in a process of its own (delay-proxy-main.ts), for figures
+ * that measure throughput: in the measuring process it would share the main
+ * thread with the consumer it is measuring. No `tap`: chunks are not seen here.
+ */
+export async function startProcess(options: Omit<DelayProxyOptions, 'tap'>): Promise<DelayProxy> {
+  const main = fileURLToPath(new URL('./delay-proxy-main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', main, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  let connections = 0;
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`delay proxy process exited with status ${code} before listening`)));
+    lines.on('line', (l) => {
+      const [what, n] = l.split(' ');
+      if (what === 'port') resolve(Number(n));
+      else if (what === 'connections') connections = Number(n);
+    });
+  });
+  const exited = once(child, 'exit');
+  return {
+    port,
+    get connections() { return connections; },
+    cut: () => { child.stdin.write('cut\n'); },
+    freeze: () => { child.stdin.write('freeze\n'); },
+    close: async () => { if (child.exitCode === null && child.signalCode === null) { child.stdin.end(); await exited; } },
   };
 }
