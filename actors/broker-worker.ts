@@ -33,7 +33,7 @@ import type { Ssh2Loader } from './ssh2-session.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
 import { ModuleActor, parentModuleSource } from './module-actor.js';
 import type { CallToCome } from './module-actor.js';
-import { masterModuleSource } from '../src/master-module-source.js';
+import { masterSource } from './master-source-slot.js';
 import type { ModulePolicy } from '../src/module-policy.js';
 import { DEFAULT_WARNINGS_PER_SECOND } from '../src/log.js';
 import type { LogLevel } from '../src/log.js';
@@ -309,7 +309,7 @@ function onBrokerFrame(frame: Uint8Array, h: Header, from: StreamActor | null): 
 
 let modulePolicy: ModulePolicy = { allow: [], deny: [] };
 const modules = new ModuleActor(init.isMaster
-  ? masterModuleSource({ esbuildPath: init.esbuildPath, moduleBase: init.moduleBase, policy: () => modulePolicy })
+  ? masterSource({ esbuildPath: init.esbuildPath, moduleBase: init.moduleBase, policy: () => modulePolicy })
   : parentModuleSource((req) => request(init.parentIds[0]!, GET_MODULE, req).catch((e: Error) => {
     throw new ChannelError(`fetching module ${req.spec} (from ${req.parent}) for ${init.name}: ${e.message}`);
   }) as Promise<ModuleReply>));

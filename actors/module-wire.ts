@@ -11,10 +11,12 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeBody, encodeBody } from '../src/codec.js';
-import type { ModuleFormat } from '../src/module-resolver.js';
 import { isEntry } from './module-table.js';
 
 export type ModuleKind = 'import' | 'require';
+
+/** How a module is loaded, as Node's loader names formats (the master's resolver decides it). */
+export type ModuleFormat = 'module' | 'commonjs' | 'json' | 'builtin';
 
 export interface ModuleRequest {
   spec: string;

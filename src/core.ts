@@ -1,5 +1,5 @@
 /** mitogen-ts/core: messages, channels, contexts and errors (Mitogen's mitogen.core). */
-import './master-setup.js';
+import './master/broker-setup.js';
 export { Router, DEFAULT_MAX_MESSAGE_SIZE, PROFILE_DIR } from './router.js';
 export type { RouterEvent, ConnectOptions, HandlerOptions, Policy } from './router.js';
 export { Broker } from './broker.js';

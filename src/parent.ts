@@ -1,5 +1,5 @@
 /** mitogen-ts/parent: connection methods and their plumbing (Mitogen's mitogen.parent). */
-import './master-setup.js';
+import './master/broker-setup.js';
 export { Router } from './router.js';
 export type { ConnectOptions } from './router.js';
 export { local } from '../transports/local.js';

@@ -1,5 +1,5 @@
 /** mitogen.utils: helpers around a Router's lifetime, and the clock. */
-import './master-setup.js';
+import './master/broker-setup.js';
 import { Broker } from './broker.js';
 import { Router } from './router.js';
 

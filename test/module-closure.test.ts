@@ -14,7 +14,7 @@ import { ModuleActor } from '../actors/module-actor.js';
 import type { ModuleSource } from '../actors/module-actor.js';
 import { unpackPreload } from '../actors/module-wire.js';
 import type { ModuleFound } from '../actors/module-wire.js';
-import { masterModuleSource } from '../src/master-module-source.js';
+import { masterModuleSource } from '../src/master/module-source.js';
 
 const require = createRequire(import.meta.url);
 

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   formatOf, loadModule, ModuleNotFoundError, ModuleRefusedError, resolveModule,
-} from '../src/module-resolver.js';
-import type { ModuleFormat, Transpile } from '../src/module-resolver.js';
+} from '../src/master/module-resolver.js';
+import type { ModuleFormat, Transpile } from '../src/master/module-resolver.js';
 
 const fixtures = new URL('./fixtures/resolver/', import.meta.url);
 /** The file: URL of a fixture, e.g. at('esm/plain.js'). */

@@ -13,8 +13,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ModuleFormat } from '../../actors/module-wire.js';
 
-export type ModuleFormat = 'module' | 'commonjs' | 'json' | 'builtin';
+export type { ModuleFormat };
 export interface ResolvedModule { url: string; format: ModuleFormat }
 /** `source` is UTF-8 bytes, after transpiling. */
 export interface LoadedModule extends ResolvedModule { source: Uint8Array }

@@ -1,17 +1,18 @@
 /**
- * Makes `new Broker()` work in a master: the broker worker runs the same
- * bundled source every child receives, and reads the master's files for
- * module forwarding (transpiling TypeScript with esbuild).
+ * Makes `new Broker()` work in a master: the broker worker runs the broker
+ * every child receives plus the master's module source (actors/master-broker.ts),
+ * which reads the master's files for module forwarding (transpiling
+ * TypeScript with esbuild).
  */
 import os from 'node:os';
-import { setMasterBrokerSetup } from './broker.js';
-import { DEFAULT_MAX_MESSAGE_SIZE } from './router.js';
+import { setMasterBrokerSetup } from '../broker.js';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../router.js';
 import { esbuildEntry, runtimePayload } from './runtime-payload.js';
 
 setMasterBrokerSetup(() => {
   const payload = runtimePayload();
   return {
-    source: payload.parsed.broker,
+    source: payload.masterBroker,
     init: {
       contextId: 0,
       parentIds: [],

@@ -16,11 +16,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DepEdge, ModuleEntry, ModuleFailure, ModuleKind } from '../actors/module-wire.js';
-import type { ModuleSource } from '../actors/module-actor.js';
-import { PACKAGE_PARENT } from '../actors/forwarded-require.js';
-import { refusal } from './module-policy.js';
-import type { ModulePolicy } from './module-policy.js';
+import type { DepEdge, ModuleEntry, ModuleFailure, ModuleKind } from '../../actors/module-wire.js';
+import type { ModuleSource } from '../../actors/module-actor.js';
+import { PACKAGE_PARENT } from '../../actors/forwarded-require.js';
+import { refusal } from '../module-policy.js';
+import type { MasterSourceOptions } from '../../actors/master-source-slot.js';
 import { formatOf, loadModule, resolveModule } from './module-resolver.js';
 import { cjsRenditionOf, fileUrlOf, isCjsRendition } from './esm-as-cjs.js';
 
@@ -29,13 +29,6 @@ interface CjsLexer { parse(source: string, name?: string): { exports: string[]; 
 
 /** A literal specifier in a file; `dynamic` for import(), which stays an import when the file is made CommonJS. */
 interface Found { kind: ModuleKind; spec: string; dynamic?: true }
-
-export interface MasterSourceOptions {
-  esbuildPath?: string;
-  /** Where mitogen-ts is installed: the parent of the runtime's own packages, and of cjs-module-lexer. */
-  moduleBase?: string;
-  policy(): ModulePolicy;
-}
 
 export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
   // esbuild is resolved by the master's main thread; this worker was eval'd, so require by path.
