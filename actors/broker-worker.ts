@@ -32,7 +32,6 @@ import { requireForwarded } from './forwarded-require.js';
 import type { Ssh2Loader } from './ssh2-session.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
 import { ModuleActor, parentModuleSource } from './module-actor.js';
-import type { CallToCome } from './module-actor.js';
 import { masterSource } from './master-source-slot.js';
 import type { ModulePolicy } from '../src/module-policy.js';
 import { DEFAULT_WARNINGS_PER_SECOND } from '../src/log.js';
@@ -42,37 +41,8 @@ import { IdAllocator } from './id-allocator.js';
 import { RouterActor } from './router-actor.js';
 import { setMaxUnsentBytes, StreamActor } from './stream-actor.js';
 import type { StreamEvents } from './stream-actor.js';
+import type { BrokerApi, BrokerEvent, ConnectOutcome } from '../src/thread-protocol.js';
 
-export type BrokerEvent =
-  | { t: 'route-add'; id: number; name: string }
-  | { t: 'route-del'; ids: number[]; why?: string }
-  /** A child whose connect resolved while it was still starting (ConnectResult.booting) has started. */
-  | { t: 'booted'; id: number }
-  | { t: 'log'; level: LogLevel; name: string; text: string }
-  | { t: 'exit'; reason: string };
-
-/** What the main thread may ask of its broker (through comlink). */
-/** A connect's result, or its error encoded by our codec: comlink would keep only name and message. */
-export type ConnectOutcome = { ok: true; result: ConnectResult } | { ok: false; error: Uint8Array };
-
-export interface BrokerApi {
-  connect(spec: ConnectSpec): Promise<ConnectOutcome>;
-  allocateId(): Promise<number>;
-  shutdown(): Promise<void>;
-  setDebug(on: boolean): void;
-  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number; preloadBytes?: number }): void;
-  /** Master only: what the module responder may serve. */
-  setModulePolicy(policy: ModulePolicy): void;
-  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; modulePacks: number; routes: number; talkedTo: number };
-  /** Master only: a call is on its way (a function's source and its caller, or a module's export): gather its imports. */
-  prefetch(call: CallToCome): void;
-  /** A thread of this context is about to ask for `req` (its hooks thread is starting): ask now, keep the answer. */
-  warmModule(req: ModuleRequest): void;
-  /** Resolves once every prefetch begun so far has ended (for tests and the bench). */
-  prefetchesSettled(): Promise<void>;
-  /** A port the ESM loader hooks use for module requests. */
-  addModulePort(port: MessagePort): void;
-}
 
 const init = workerData as BrokerInit;
 // Main thread <-> broker: the worker's own parent port, or (a fork's broker) a port to its sibling.

@@ -11,7 +11,6 @@
  * A failure names the last stage reached and quotes what the target printed.
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { MitogenError } from '../src/errors.js';
 import { EofError, StreamError, TimeoutError } from '../src/errors.js';

@@ -17,7 +17,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import vm from 'node:vm';
 import { inflateSync } from 'node:zlib';
-import { brokerChannels } from '../src/broker.js';
+import { brokerChannels } from '../src/broker-channels.js';
 import { StreamError } from '../src/errors.js';
 import type { BrokerInit, BrokerPorts, ConnectResult, ConnectSpec, RuntimePayload } from '../src/bootstrap-types.js';
 import { childConfig } from './child-config.js';

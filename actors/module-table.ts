@@ -7,7 +7,9 @@
  * and loaded without a message to anyone. Dependency-free: the ESM hooks
  * bundle includes it.
  */
-import type { DepEdge, ModuleEntry, ModuleFailure, ModuleFound, ModuleKind, ModuleReply, ModuleRequest } from './module-wire.js';
+import { isEntry } from './module-entry.js';
+import type { DepEdge, ModuleEntry, ModuleKind } from './module-entry.js';
+import type { ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
 
 export function edgeKey(kind: ModuleKind, parent: string, spec: string): string {
   return `${kind}\0${parent}\0${spec}`;
@@ -82,16 +84,3 @@ export function targetOf(d: DepEdge): string | undefined {
   return d[2] !== null && !d[2].startsWith('node:') ? d[2] : undefined;
 }
 
-const FORMATS: ReadonlySet<unknown> = new Set(['module', 'commonjs', 'json']);
-
-export function isEntry(e: unknown): e is ModuleEntry {
-  const v = e as Partial<ModuleEntry> | null;
-  return typeof v === 'object' && v !== null && typeof v.url === 'string' && FORMATS.has(v.format)
-    && v.source instanceof Uint8Array && Array.isArray(v.deps) && v.deps.every(isEdge)
-    && (v.exports === undefined || (Array.isArray(v.exports) && v.exports.every((x) => typeof x === 'string')));
-}
-
-function isEdge(d: unknown): d is DepEdge {
-  if (!Array.isArray(d) || (d[0] !== 'import' && d[0] !== 'require') || typeof d[1] !== 'string') return false;
-  return d.length === 3 ? typeof d[2] === 'string' : d.length === 5 && d[2] === null && typeof d[3] === 'string' && typeof d[4] === 'string';
-}

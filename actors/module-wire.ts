@@ -11,36 +11,16 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeBody, encodeBody } from '../src/codec.js';
-import { isEntry } from './module-table.js';
+import { isEntry } from './module-entry.js';
+import type { DepEdge, ModuleEntry, ModuleFormat, ModuleKind } from './module-entry.js';
 
-export type ModuleKind = 'import' | 'require';
+export type { DepEdge, ModuleEntry, ModuleFormat, ModuleKind } from './module-entry.js';
 
-/** How a module is loaded, as Node's loader names formats (the master's resolver decides it). */
-export type ModuleFormat = 'module' | 'commonjs' | 'json' | 'builtin';
 
 export interface ModuleRequest {
   spec: string;
   parent: string;
   kind: ModuleKind;
-}
-
-/**
- * One static edge out of a module, resolved in the master: to a URL, or a
- * failure the importing code is told about when (and only if) it asks —
- * a native addon or an optional dependency the master lacks.
- */
-export type DepEdge =
-  | [kind: ModuleKind, spec: string, url: string]
-  | [kind: ModuleKind, spec: string, url: null, code: string, error: string];
-
-/** A module as a context keeps it. */
-export interface ModuleEntry {
-  url: string;
-  format: Exclude<ModuleFormat, 'builtin'>;
-  source: Uint8Array;
-  /** Named exports of a CommonJS module, as Node's cjs-module-lexer finds them (for ESM importers). */
-  exports?: string[];
-  deps: DepEdge[];
 }
 
 export interface ModuleFound {

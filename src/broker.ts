@@ -4,16 +4,17 @@
  * it with raw frames (transferred, never copied) and a few control calls
  * (comlink on a port of their own).
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { BrokerApi, BrokerEvent, ConnectOutcome } from '../actors/broker-worker.js';
+import type { BrokerApi, BrokerEvent, ConnectOutcome } from './thread-protocol.js';
 import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import { decodeBody } from './codec.js';
 import { batchFrames, isFrameBatch, unbatchFrames } from './frame-batch.js';
 import type { FrameBatch } from './frame-batch.js';
 import type { BrokerInit, BrokerPorts } from './bootstrap-types.js';
+import { brokerChannels } from './broker-channels.js';
 import { errorClasses, MitogenError } from './errors.js';
 
 export interface BrokerSetup {
@@ -197,25 +198,6 @@ export class Broker {
       this.markExited();
     })());
   }
-}
-
-/**
- * A broker's workerData and its main thread's ends of the ports between them
- * (control calls, module fetches, the flag synchronous fetches wait on). A
- * fork's broker, run in its host's broker thread, is given `mainPort` to
- * reach its main thread on.
- */
-export function brokerChannels(
-  init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>,
-  mainPort?: MessagePort,
-): { workerData: BrokerInit; ports: Omit<BrokerPorts, 'main'> } {
-  const control = new MessageChannel();
-  const modules = new MessageChannel();
-  const syncFlag = new SharedArrayBuffer(4);
-  return {
-    workerData: { ...init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag, mainPort },
-    ports: { control: control.port1, modules: modules.port1, syncFlag },
-  };
 }
 
 /** Starts a broker worker and the ports its main thread needs. */

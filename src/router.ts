@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { Observable, Subject } from 'rxjs';
-import type { BrokerEvent } from '../actors/broker-worker.js';
+import type { BrokerEvent } from './thread-protocol.js';
 import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import { Broker } from './broker.js';
 import { checkTimeout } from './call-deadline.js';

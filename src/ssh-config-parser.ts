@@ -14,7 +14,9 @@ import os from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { StreamError } from './errors.js';
 import { readSshOptions } from './ssh-args.js';
-import type { SshSettings } from './ssh-config.js';
+
+/** Keyword → values, as `ssh -G` prints them (repeatable keywords keep every value, in order). */
+export type SshSettings = Map<string, string[]>;
 
 const LISTS = new Set(['identityfile', 'certificatefile', 'localforward', 'remoteforward', 'dynamicforward', 'sendenv', 'setenv']);
 const MAX_INCLUDE_DEPTH = 16;

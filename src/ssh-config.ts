@@ -14,6 +14,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { StreamError } from './errors.js';
 import { readSshConfigFiles } from './ssh-config-parser.js';
+import type { SshSettings } from './ssh-config-parser.js';
 
 /** One ProxyJump hop: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
 export interface JumpHost { user?: string; host: string; port?: number }
@@ -58,8 +59,7 @@ const HONOURED = new Set([
   'updatehostkeys',
 ]);
 
-/** Keyword → values, as `ssh -G` prints them (repeatable keywords keep every value, in order). */
-export type SshSettings = Map<string, string[]>;
+export type { SshSettings } from './ssh-config-parser.js';
 
 export interface ResolveOptions {
   /** The ssh binary to ask (default `ssh` on PATH). */

@@ -1,0 +1,44 @@
+/**
+ * The contract between a context's main thread and its broker thread, types
+ * only: what the main thread may ask (BrokerApi, through comlink on the
+ * control port) and what the broker tells it (BrokerEvent, on the worker's own
+ * port beside the frames). src/broker.ts is the main thread's side,
+ * actors/broker-worker.ts the broker's.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { CallToCome } from '../actors/module-actor.js';
+import type { ModuleRequest } from '../actors/module-wire.js';
+import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
+import type { LogLevel } from './log.js';
+import type { ModulePolicy } from './module-policy.js';
+
+export type BrokerEvent =
+  | { t: 'route-add'; id: number; name: string }
+  | { t: 'route-del'; ids: number[]; why?: string }
+  /** A child whose connect resolved while it was still starting (ConnectResult.booting) has started. */
+  | { t: 'booted'; id: number }
+  | { t: 'log'; level: LogLevel; name: string; text: string }
+  | { t: 'exit'; reason: string };
+
+/** A connect's result, or its error encoded by our codec: comlink would keep only name and message. */
+export type ConnectOutcome = { ok: true; result: ConnectResult } | { ok: false; error: Uint8Array };
+
+/** What the main thread may ask of its broker (through comlink). */
+export interface BrokerApi {
+  connect(spec: ConnectSpec): Promise<ConnectOutcome>;
+  allocateId(): Promise<number>;
+  shutdown(): Promise<void>;
+  setDebug(on: boolean): void;
+  setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number; preloadBytes?: number }): void;
+  /** Master only: what the module responder may serve. */
+  setModulePolicy(policy: ModulePolicy): void;
+  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; modulePacks: number; routes: number; talkedTo: number };
+  /** Master only: a call is on its way (a function's source and its caller, or a module's export): gather its imports. */
+  prefetch(call: CallToCome): void;
+  /** A thread of this context is about to ask for `req` (its hooks thread is starting): ask now, keep the answer. */
+  warmModule(req: ModuleRequest): void;
+  /** Resolves once every prefetch begun so far has ended (for tests and the bench). */
+  prefetchesSettled(): Promise<void>;
+  /** A port the ESM loader hooks use for module requests. */
+  addModulePort(port: MessagePort): void;
+}
