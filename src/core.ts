@@ -19,7 +19,7 @@ export type { FlowStats, FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
 export type { CallWithOptions } from './call-deadline.js';
 export { currentCall } from './current.js';
-export type { CallInfo } from './current.js';
+export type { CallInfo } from './call-deadline-scope.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
   PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError, SpawnError,
