@@ -7,7 +7,7 @@
  * reply handle, is counted in router.lateRepliesDropped and goes no further.
  * Reply handles are never reused, so no later call can receive it.
  */
-import type { AnyFunction } from './call.js';
+import type { AnyFunction, CallWithOptions } from './call.js';
 import { FnRef } from './call.js';
 import type { CancelBody } from './call-deadline-scope.js';
 import type { Context } from './context.js';
@@ -15,13 +15,6 @@ import { CancelledError, TimeoutError } from './errors.js';
 import { CANCEL_CALL } from './handles.js';
 import { log } from './log.js';
 import { Message } from './message.js';
-
-export interface CallWithOptions {
-  /** Seconds to wait for the result; Infinity for none (overrides router.callTimeout). */
-  timeout?: number;
-  /** Aborting it gives up on the call. */
-  signal?: AbortSignal;
-}
 
 /** setTimeout's largest delay; a longer timeout is no timeout. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -6,9 +6,8 @@
 import type { Remote } from 'comlink';
 import { RemoteObservable } from './observe.js';
 import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js';
-import type { AnyFunction, CallBody } from './call.js';
+import type { AnyFunction, CallArgs, CallBody, CallResult, CallWithOptions } from './call.js';
 import { callWithDeadline, describeFn } from './call-deadline.js';
-import type { CallWithOptions } from './call-deadline.js';
 import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
 import { MitogenError } from './errors.js';
@@ -24,9 +23,6 @@ import { Pool } from './pool.js';
 import type { PoolOptions } from './pool.js';
 import { Receiver } from './receiver.js';
 import type { Router } from './router.js';
-
-type Result<F> = F extends AnyFunction ? Awaited<ReturnType<F>> : unknown;
-type Args<F> = F extends AnyFunction ? Parameters<F> : unknown[];
 
 export class Context {
   /** The context this one was started through, if any. */
@@ -51,15 +47,15 @@ export class Context {
   // ---------------------------------------------------------------- calls
 
   /** Runs `fn(...args)` in this context and resolves with its result. */
-  call<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Promise<Result<F>> {
+  call<F extends AnyFunction | FnRef>(fn: F, ...args: CallArgs<F>): Promise<CallResult<F>> {
     if (this.router.callTimeout !== undefined) return this.callWith({}, fn, ...args);
     const msg = this.callMessage(fn, args);
-    return new Promise<Result<F>>((resolve, reject) => {
+    return new Promise<CallResult<F>>((resolve, reject) => {
       const broker = this.router.broker;
       msg.replyTo = this.router.addHandler((reply) => {
         broker.release();
         try {
-          resolve(reply.decode() as Result<F>);
+          resolve(reply.decode() as CallResult<F>);
         } catch (e) {
           reject(e);
         }
@@ -76,16 +72,16 @@ export class Context {
    * it checks `currentCall().signal`, which aborts when the caller gives up;
    * its late reply is dropped (see src/call-deadline.ts).
    */
-  callWith<F extends AnyFunction | FnRef>(opts: CallWithOptions, fn: F, ...args: Args<F>): Promise<Result<F>> {
+  callWith<F extends AnyFunction | FnRef>(opts: CallWithOptions, fn: F, ...args: CallArgs<F>): Promise<CallResult<F>> {
     try {
-      return callWithDeadline<Result<F>>(this, this.callMessage(fn, args), describeFn(fn), opts ?? {});
+      return callWithDeadline<CallResult<F>>(this, this.callMessage(fn, args), describeFn(fn), opts ?? {});
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
   /** Starts a call and returns the Receiver its result arrives on. */
-  callAsync<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Receiver {
+  callAsync<F extends AnyFunction | FnRef>(fn: F, ...args: CallArgs<F>): Receiver {
     const msg = this.callMessage(fn, args);
     const rx = new Receiver(this.router, { persist: false, respondent: this });
     msg.replyTo = rx.handle;
@@ -94,7 +90,7 @@ export class Context {
   }
 
   /** Runs a call without waiting for (or getting) a result. */
-  callNoReply<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): void {
+  callNoReply<F extends AnyFunction | FnRef>(fn: F, ...args: CallArgs<F>): void {
     this.send(this.callMessage(fn, args));
   }
 

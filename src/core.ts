@@ -17,7 +17,7 @@ export { Channel } from './channel.js';
 export { RemoteObservable, DEFAULT_WINDOW } from './observe.js';
 export type { FlowStats, FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
-export type { CallWithOptions } from './call-deadline.js';
+export type { CallWithOptions } from './call.js';
 export { currentCall } from './current.js';
 export type { CallInfo } from './call-deadline-scope.js';
 export {

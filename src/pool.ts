@@ -12,13 +12,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { CancelledError, MitogenError, PoolQueueFullError } from './errors.js';
-import type { AnyFunction } from './call.js';
-import type { FnRef } from './call.js';
+import type { AnyFunction, CallArgs, CallResult, FnRef } from './call.js';
 import type { Context } from './context.js';
 import type { ForkOptions } from '../transports/fork.js';
-
-type Result<F> = F extends AnyFunction ? Awaited<ReturnType<F>> : unknown;
-type Args<F> = F extends AnyFunction ? Parameters<F> : unknown[];
 
 export interface PoolOptions {
   /** Threads in the pool; default: the context's available parallelism. */
@@ -92,16 +88,16 @@ export class Pool {
   get running(): number { return this.slots.reduce((n, s) => n + s.running.size, 0); }
 
   /** Runs `fn(...args)` on the least busy thread. */
-  call<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Promise<Result<F>> {
+  call<F extends AnyFunction | FnRef>(fn: F, ...args: CallArgs<F>): Promise<CallResult<F>> {
     return this.callWith({}, fn, ...args);
   }
 
   /** As `call`, with per-call options (an AbortSignal). */
-  callWith<F extends AnyFunction | FnRef>(opts: PoolCallOptions, fn: F, ...args: Args<F>): Promise<Result<F>> {
+  callWith<F extends AnyFunction | FnRef>(opts: PoolCallOptions, fn: F, ...args: CallArgs<F>): Promise<CallResult<F>> {
     if (this.closed) return Promise.reject(new MitogenError('pool is closed'));
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(cancelled(signal));
-    return new Promise<Result<F>>((resolve, reject) => {
+    return new Promise<CallResult<F>>((resolve, reject) => {
       const task: Task = { body: [fn, args], resolve: resolve as (v: unknown) => void, reject, signal };
       if (signal) {
         task.onAbort = () => this.abort(task);
