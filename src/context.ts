@@ -8,6 +8,7 @@ import { RemoteObservable } from './observe.js';
 import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js';
 import type { AnyFunction, CallArgs, CallBody, CallResult, CallWithOptions } from './call.js';
 import { callWithDeadline, describeFn } from './call-deadline.js';
+import type { ContextView } from './context-view.js';
 import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
 import { MitogenError } from './errors.js';
@@ -24,7 +25,7 @@ import type { PoolOptions } from './pool.js';
 import { Receiver } from './receiver.js';
 import type { Router } from './router.js';
 
-export class Context {
+export class Context implements ContextView {
   /** The context this one was started through, if any. */
   via?: Context;
   /** @internal Until the child has started (its connect resolved while it was starting): call deadlines begin after it. */

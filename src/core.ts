@@ -1,7 +1,8 @@
 /** mitogen-ts/core: messages, channels, contexts and errors (Mitogen's mitogen.core). */
 import './master/broker-setup.js';
 export { Router, DEFAULT_MAX_MESSAGE_SIZE, PROFILE_DIR } from './router.js';
-export type { RouterEvent, ConnectOptions, HandlerOptions, Policy } from './router.js';
+export type { RouterEvent, ConnectOptions } from './router.js';
+export type { HandlerOptions, Policy } from './context-view.js';
 export { Broker } from './broker.js';
 export { Context } from './context.js';
 export { Message } from './message.js';

@@ -6,9 +6,10 @@
  */
 import { Observable } from 'rxjs';
 import type { Context } from './context.js';
+import type { Policy } from './context-view.js';
 import { ChannelError, TimeoutError } from './errors.js';
 import type { Message } from './message.js';
-import type { Policy, Router } from './router.js';
+import type { Router } from './router.js';
 import { Sender } from './sender.js';
 import type { Selectable } from './selectable.js';
 
