@@ -10,7 +10,7 @@
 import type { AnyFunction, CallWithOptions } from './call.js';
 import { FnRef } from './call.js';
 import type { CancelBody } from './call-deadline-scope.js';
-import type { Context } from './context.js';
+import type { ContextView } from './context-view.js';
 import { CancelledError, TimeoutError } from './errors.js';
 import { CANCEL_CALL } from './handles.js';
 import { log } from './log.js';
@@ -42,7 +42,7 @@ function reasonText(signal: AbortSignal): string {
 }
 
 /** Sends `msg` (a call) to `ctx` and settles with its reply, or gives up as `opts` say. */
-export function callWithDeadline<T>(ctx: Context, msg: Message, what: string, opts: CallWithOptions): Promise<T> {
+export function callWithDeadline<T>(ctx: ContextView, msg: Message, what: string, opts: CallWithOptions): Promise<T> {
   const router = ctx.router;
   const timeout = checkTimeout(opts.timeout ?? router.callTimeout, 'callWith timeout');
   const signal = opts.signal;

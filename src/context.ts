@@ -149,8 +149,8 @@ export class Context implements ContextView {
    * A pool of worker threads in this context for stateless CPU fan-out:
    * `pool.call(fn, ...args)` runs on the least busy thread (see src/pool.ts).
    */
-  pool(opts: PoolOptions = {}): Promise<Pool> {
-    return Pool.start(this, opts);
+  pool(opts: PoolOptions = {}): Promise<Pool<Context>> {
+    return Pool.start(this.router, this, opts);
   }
 
   /**

@@ -12,12 +12,8 @@ import ts from 'typescript';
 
 const ROOTS = ['src', 'actors', 'transports'];
 
-/** The circle around Context and Router: calls, receivers and features reach back to them for types. To go. */
-const KNOWN = new Set([
-  'src/call-deadline.ts', 'src/context.ts', 'src/exec.ts',
-  'src/file-transfer.ts', 'src/kit-remote.ts', 'src/observe.ts', 'src/pool.ts', 'src/receiver.ts', 'src/router.ts',
-  'src/sender.ts', 'src/spawn.ts', 'src/transfer-kit.ts',
-]);
+/** Context and Router: a context's router is typed as the Router still. To go. */
+const KNOWN = new Set(['src/context.ts', 'src/router.ts']);
 
 function sources(): string[] {
   const out: string[] = [];
