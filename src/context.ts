@@ -2,13 +2,15 @@
  * Context: a handle on one context anywhere in the tree. Calls become
  * addressed messages to its CALL_FUNCTION handle; replies come back to a
  * handle of ours that fails with ChannelError if the context disconnects.
+ * The features it offers see it, and its router, only as the views in
+ * src/context-view.ts, so they need not import this file.
  */
 import type { Remote } from 'comlink';
 import { RemoteObservable } from './observe.js';
 import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js';
 import type { AnyFunction, CallArgs, CallBody, CallResult, CallWithOptions } from './call.js';
 import { callWithDeadline, describeFn } from './call-deadline.js';
-import type { ContextView } from './context-view.js';
+import type { ContextView, RouterView } from './context-view.js';
 import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
 import { MitogenError } from './errors.js';
@@ -23,7 +25,6 @@ import { Message } from './message.js';
 import { Pool } from './pool.js';
 import type { PoolOptions } from './pool.js';
 import { Receiver } from './receiver.js';
-import type { Router } from './router.js';
 
 export class Context implements ContextView {
   /** The context this one was started through, if any. */
@@ -39,7 +40,7 @@ export class Context implements ContextView {
   learnedWindow = 0;
   private disconnectWaiters: (() => void)[] = [];
 
-  constructor(readonly router: Router, readonly contextId: number, public name: string) {}
+  constructor(readonly router: RouterView<Context>, readonly contextId: number, public name: string) {}
 
   get isDisconnected(): boolean {
     return this.router.isDisconnected(this.contextId);
