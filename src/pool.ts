@@ -47,7 +47,7 @@ interface Task<C> {
 
 interface Slot<C> { ctx: C; running: Set<Task<C>> }
 
-/** `C`: what the threads are, as the router that forks them makes them (from ctx.pool(), Contexts). */
+/** `C`: what the router that forks the threads makes of them (Contexts, for ctx.pool()). */
 export class Pool<C extends ContextView = ContextView> {
   /** The threads now serving calls (a thread ended by a cancellation is replaced). */
   readonly threads: C[] = [];
