@@ -5,11 +5,20 @@
  * only when a function asks for it, so calls that never look cost a Map
  * entry and nothing more.
  */
-import type { CallInfo } from './current.js';
 import { CancelledError, TimeoutError } from './errors.js';
 
 /** CANCEL_CALL's body: [the call's replyTo handle, why, the caller's message]. */
 export type CancelBody = [number, 'timeout' | 'cancel', string];
+
+/** What a function run by ctx.call or ctx.callWith can learn about its call. */
+export interface CallInfo {
+  /**
+   * Aborts when the caller gives up on the call (callWith's timeout passed or
+   * its signal fired); `signal.reason` is the TimeoutError or CancelledError.
+   * Nothing stops the function otherwise: it must check this to stop early.
+   */
+  readonly signal: AbortSignal;
+}
 
 export class CallScope implements CallInfo {
   private controller?: AbortController;

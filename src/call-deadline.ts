@@ -7,21 +7,14 @@
  * reply handle, is counted in router.lateRepliesDropped and goes no further.
  * Reply handles are never reused, so no later call can receive it.
  */
-import type { AnyFunction } from './call.js';
+import type { AnyFunction, CallWithOptions } from './call.js';
 import { FnRef } from './call.js';
 import type { CancelBody } from './call-deadline-scope.js';
-import type { Context } from './context.js';
+import type { ContextView } from './context-view.js';
 import { CancelledError, TimeoutError } from './errors.js';
 import { CANCEL_CALL } from './handles.js';
 import { log } from './log.js';
 import { Message } from './message.js';
-
-export interface CallWithOptions {
-  /** Seconds to wait for the result; Infinity for none (overrides router.callTimeout). */
-  timeout?: number;
-  /** Aborting it gives up on the call. */
-  signal?: AbortSignal;
-}
 
 /** setTimeout's largest delay; a longer timeout is no timeout. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -49,7 +42,7 @@ function reasonText(signal: AbortSignal): string {
 }
 
 /** Sends `msg` (a call) to `ctx` and settles with its reply, or gives up as `opts` say. */
-export function callWithDeadline<T>(ctx: Context, msg: Message, what: string, opts: CallWithOptions): Promise<T> {
+export function callWithDeadline<T>(ctx: ContextView, msg: Message, what: string, opts: CallWithOptions): Promise<T> {
   const router = ctx.router;
   const timeout = checkTimeout(opts.timeout ?? router.callTimeout, 'callWith timeout');
   const signal = opts.signal;

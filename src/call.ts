@@ -1,7 +1,8 @@
 /**
  * How a call travels: the function's source (or a module reference), its
  * arguments, and the URL of the module that made the call, against which
- * the target resolves the function's relative imports.
+ * the target resolves the function's relative imports; and how a call is
+ * typed where it is made.
  */
 import { fileURLToPath } from 'node:url';
 import { MitogenError } from './errors.js';
@@ -22,6 +23,19 @@ export type CallBody = [string | null, string | null, string | null, unknown[], 
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyFunction = (...args: any[]) => unknown;
+
+/** What a call of `F` resolves with: the function's awaited result (unknown for an fnRef). */
+export type CallResult<F> = F extends AnyFunction ? Awaited<ReturnType<F>> : unknown;
+/** The arguments a call of `F` takes. */
+export type CallArgs<F> = F extends AnyFunction ? Parameters<F> : unknown[];
+
+/** ctx.callWith's options. */
+export interface CallWithOptions {
+  /** Seconds to wait for the result; Infinity for none (overrides router.callTimeout). */
+  timeout?: number;
+  /** Aborting it gives up on the call. */
+  signal?: AbortSignal;
+}
 
 const sourceCache = new WeakMap<AnyFunction, string>();
 

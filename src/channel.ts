@@ -10,13 +10,16 @@ import { Sender } from './sender.js';
 
 export class Channel extends Receiver {
   readonly sender: Sender;
+  /** Kept as given: the Sender holds it only as the ContextView it sends through. */
+  private readonly peer: Context;
 
   constructor(router: Router, context: Context, dstHandle: number, handle?: number) {
     super(router, { handle, respondent: context });
     this.sender = new Sender(context, dstHandle);
+    this.peer = context;
   }
 
-  get context(): Context { return this.sender.context; }
+  get context(): Context { return this.peer; }
   get dstHandle(): number { return this.sender.dstHandle; }
 
   send(obj: unknown): void {

@@ -2,13 +2,15 @@
  * Context: a handle on one context anywhere in the tree. Calls become
  * addressed messages to its CALL_FUNCTION handle; replies come back to a
  * handle of ours that fails with ChannelError if the context disconnects.
+ * The features it offers see it, and its router, only as the views in
+ * src/context-view.ts, so they need not import this file.
  */
 import type { Remote } from 'comlink';
 import { RemoteObservable } from './observe.js';
 import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js';
-import type { AnyFunction, CallBody } from './call.js';
+import type { AnyFunction, CallArgs, CallBody, CallResult, CallWithOptions } from './call.js';
 import { callWithDeadline, describeFn } from './call-deadline.js';
-import type { CallWithOptions } from './call-deadline.js';
+import type { ContextView, RouterView } from './context-view.js';
 import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
 import { MitogenError } from './errors.js';
@@ -23,12 +25,8 @@ import { Message } from './message.js';
 import { Pool } from './pool.js';
 import type { PoolOptions } from './pool.js';
 import { Receiver } from './receiver.js';
-import type { Router } from './router.js';
 
-type Result<F> = F extends AnyFunction ? Awaited<ReturnType<F>> : unknown;
-type Args<F> = F extends AnyFunction ? Parameters<F> : unknown[];
-
-export class Context {
+export class Context implements ContextView {
   /** The context this one was started through, if any. */
   via?: Context;
   /** @internal Until the child has started (its connect resolved while it was starting): call deadlines begin after it. */
@@ -42,7 +40,7 @@ export class Context {
   learnedWindow = 0;
   private disconnectWaiters: (() => void)[] = [];
 
-  constructor(readonly router: Router, readonly contextId: number, public name: string) {}
+  constructor(readonly router: RouterView<Context>, readonly contextId: number, public name: string) {}
 
   get isDisconnected(): boolean {
     return this.router.isDisconnected(this.contextId);
@@ -51,15 +49,15 @@ export class Context {
   // ---------------------------------------------------------------- calls
 
   /** Runs `fn(...args)` in this context and resolves with its result. */
-  call<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Promise<Result<F>> {
+  call<F extends AnyFunction | FnRef>(fn: F, ...args: CallArgs<F>): Promise<CallResult<F>> {
     if (this.router.callTimeout !== undefined) return this.callWith({}, fn, ...args);
     const msg = this.callMessage(fn, args);
-    return new Promise<Result<F>>((resolve, reject) => {
+    return new Promise<CallResult<F>>((resolve, reject) => {
       const broker = this.router.broker;
       msg.replyTo = this.router.addHandler((reply) => {
         broker.release();
         try {
-          resolve(reply.decode() as Result<F>);
+          resolve(reply.decode() as CallResult<F>);
         } catch (e) {
           reject(e);
         }
@@ -76,16 +74,16 @@ export class Context {
    * it checks `currentCall().signal`, which aborts when the caller gives up;
    * its late reply is dropped (see src/call-deadline.ts).
    */
-  callWith<F extends AnyFunction | FnRef>(opts: CallWithOptions, fn: F, ...args: Args<F>): Promise<Result<F>> {
+  callWith<F extends AnyFunction | FnRef>(opts: CallWithOptions, fn: F, ...args: CallArgs<F>): Promise<CallResult<F>> {
     try {
-      return callWithDeadline<Result<F>>(this, this.callMessage(fn, args), describeFn(fn), opts ?? {});
+      return callWithDeadline<CallResult<F>>(this, this.callMessage(fn, args), describeFn(fn), opts ?? {});
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
   /** Starts a call and returns the Receiver its result arrives on. */
-  callAsync<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Receiver {
+  callAsync<F extends AnyFunction | FnRef>(fn: F, ...args: CallArgs<F>): Receiver {
     const msg = this.callMessage(fn, args);
     const rx = new Receiver(this.router, { persist: false, respondent: this });
     msg.replyTo = rx.handle;
@@ -94,7 +92,7 @@ export class Context {
   }
 
   /** Runs a call without waiting for (or getting) a result. */
-  callNoReply<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): void {
+  callNoReply<F extends AnyFunction | FnRef>(fn: F, ...args: CallArgs<F>): void {
     this.send(this.callMessage(fn, args));
   }
 
@@ -152,8 +150,8 @@ export class Context {
    * A pool of worker threads in this context for stateless CPU fan-out:
    * `pool.call(fn, ...args)` runs on the least busy thread (see src/pool.ts).
    */
-  pool(opts: PoolOptions = {}): Promise<Pool> {
-    return Pool.start(this, opts);
+  pool(opts: PoolOptions = {}): Promise<Pool<Context>> {
+    return Pool.start(this.router, this, opts);
   }
 
   /**

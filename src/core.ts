@@ -1,7 +1,8 @@
 /** mitogen-ts/core: messages, channels, contexts and errors (Mitogen's mitogen.core). */
 import './master/broker-setup.js';
 export { Router, DEFAULT_MAX_MESSAGE_SIZE, PROFILE_DIR } from './router.js';
-export type { RouterEvent, ConnectOptions, HandlerOptions, Policy } from './router.js';
+export type { RouterEvent, ConnectOptions } from './router.js';
+export type { HandlerOptions, Policy } from './context-view.js';
 export { Broker } from './broker.js';
 export { Context } from './context.js';
 export { Message } from './message.js';
@@ -17,9 +18,9 @@ export { Channel } from './channel.js';
 export { RemoteObservable, DEFAULT_WINDOW } from './observe.js';
 export type { FlowStats, FlowWindow } from './observe.js';
 export { fnRef, FnRef } from './call.js';
-export type { CallWithOptions } from './call-deadline.js';
+export type { CallWithOptions } from './call.js';
 export { currentCall } from './current.js';
-export type { CallInfo } from './current.js';
+export type { CallInfo } from './call-deadline-scope.js';
 export {
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError,
   PasswordError, HostKeyError, EofError, CancelledError, PoolQueueFullError, FileTransferError, ExecError, SpawnError,

@@ -6,6 +6,7 @@
  * are kept on global symbols so a forwarded copy of mitogen-ts in a child
  * finds the runtime's.
  */
+import type { CallInfo } from './call-deadline-scope.js';
 import { MitogenError } from './errors.js';
 import type { Router } from './router.js';
 
@@ -18,16 +19,6 @@ export function setCurrentRouter(r: Router | undefined): void {
 /** The Router of this context; undefined in a master that has not made one. */
 export function currentRouter(): Router | undefined {
   return (globalThis as Record<symbol, unknown>)[KEY] as Router | undefined;
-}
-
-/** What a function run by ctx.call or ctx.callWith can learn about its call. */
-export interface CallInfo {
-  /**
-   * Aborts when the caller gives up on the call (callWith's timeout passed or
-   * its signal fired); `signal.reason` is the TimeoutError or CancelledError.
-   * Nothing stops the function otherwise: it must check this to stop early.
-   */
-  readonly signal: AbortSignal;
 }
 
 const CALL_KEY = Symbol.for('mitogen-ts.currentCall');

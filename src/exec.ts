@@ -4,7 +4,7 @@
  * chain of contexts and in every kind of context, and its output streams
  * back under flow control; the strings are built here.
  */
-import type { Context } from './context.js';
+import type { ContextView } from './context-view.js';
 import { ExecError } from './errors.js';
 import { spawn } from './spawn.js';
 
@@ -31,7 +31,7 @@ async function text(stream: AsyncIterable<Uint8Array>): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function exec(ctx: Context, file: string, args: string[] | null, opts: ExecOptions = {}): Promise<ExecResult> {
+export async function exec(ctx: ContextView, file: string, args: string[] | null, opts: ExecOptions = {}): Promise<ExecResult> {
   const { check, input, cwd, env } = opts;
   const p = spawn(ctx, file, args ?? undefined, { cwd, env, input: input ?? '', shell: args === null });
   const [stdout, stderr, status] = await Promise.all([text(p.stdout), text(p.stderr), p.exit]);

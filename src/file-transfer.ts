@@ -7,7 +7,7 @@
  * in-flight byte budget; here both directions share the kit in transfer-kit.ts.
  */
 import type { Observer } from 'rxjs';
-import type { Context } from './context.js';
+import type { ContextView } from './context-view.js';
 import { CancelledError, ChannelError, FileTransferError, MitogenError } from './errors.js';
 import type { CreditWindow } from './flow-credit.js';
 import { checkWindow } from './flow-window.js';
@@ -103,7 +103,7 @@ function onAbort(signal: AbortSignal | undefined, kit: TransferKit, fail: (info:
 }
 
 /** The far end's call: whatever it ends with also fails the local endpoint (`fail`), so no local wait outlives it. */
-function watch(p: Promise<FailInfo | null>, fail: (info: FailInfo) => void, ctx: Context): Promise<FailInfo | null> {
+function watch(p: Promise<FailInfo | null>, fail: (info: FailInfo) => void, ctx: ContextView): Promise<FailInfo | null> {
   p.then(
     (info) => { if (info) fail(info); },
     (e: unknown) => fail({ code: 'ECHANNEL', message: e instanceof Error ? e.message : String(e), side: ctx.name }),
@@ -123,7 +123,7 @@ function failure(op: string, kit: TransferKit, e: unknown, farInfo: FailInfo | n
 }
 
 /** ctx.putFile: sends `localPath` here to `remotePath` in `ctx`. */
-export async function putFile(ctx: Context, localPath: string, remotePath: string, opts: FileTransferOptions = {}): Promise<void> {
+export async function putFile(ctx: ContextView, localPath: string, remotePath: string, opts: FileTransferOptions = {}): Promise<void> {
   // Checked before anything is opened: a bad setting leaves nothing behind.
   const window = transferWindow(opts.window);
   const kit = localKit(ctx.router);
@@ -163,7 +163,7 @@ export async function putFile(ctx: Context, localPath: string, remotePath: strin
 }
 
 /** ctx.getFile: fetches `remotePath` in `ctx` to `localPath` here. */
-export async function getFile(ctx: Context, remotePath: string, localPath: string, opts: FileTransferOptions = {}): Promise<void> {
+export async function getFile(ctx: ContextView, remotePath: string, localPath: string, opts: FileTransferOptions = {}): Promise<void> {
   const window = transferWindow(opts.window);
   const kit = localKit(ctx.router);
   const progress = progressReporter(opts.progress);

@@ -9,18 +9,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { functionSource } from './call.js';
-import type { Context } from './context.js';
+import type { ContextView, RouterView } from './context-view.js';
 import { creditPolicy } from './flow-credit.js';
 import type { CreditGrantorClass } from './flow-credit.js';
 import { Message as MessageClass } from './message.js';
-import type { Router } from './router.js';
 import { Sender as SenderClass } from './sender.js';
 import { transferKit } from './transfer-kit.js';
 import type { KitEnv, RemoteOp, TransferKit } from './transfer-kit.js';
 
 // Inside a called function these are the dispatcher's scope (src/dispatcher.ts),
 // not imports: runKitOp runs only in a target, compiled from its source.
-declare const currentRouter: () => Router | undefined;
+declare const currentRouter: () => RouterView | undefined;
 declare const Message: typeof MessageClass;
 declare const Sender: typeof SenderClass;
 declare const require: (id: string) => unknown;
@@ -59,10 +58,10 @@ async function runKitOp(kitSrc: string, creditSrc: string, op: RemoteOp, ...args
 
 let kitSrc: string | undefined;
 let creditSrc: string | undefined;
-const localKits = new WeakMap<Router, TransferKit>();
+const localKits = new WeakMap<RouterView, TransferKit>();
 
 /** The kit bound to this context's router and modules. */
-export function localKit(router: Router): TransferKit {
+export function localKit(router: RouterView): TransferKit {
   let kit = localKits.get(router);
   if (!kit) {
     kit = transferKit({ router, Message: MessageClass, Sender: SenderClass, fs, path, os, childProcess, Grantor: creditPolicy() });
@@ -72,7 +71,7 @@ export function localKit(router: Router): TransferKit {
 }
 
 /** Runs `kit[op](...args)` in `ctx`; Senders among the args arrive working. */
-export function remoteOp<K extends RemoteOp>(ctx: Context, op: K, ...args: Parameters<TransferKit[K]>): Promise<Awaited<ReturnType<TransferKit[K]>>> {
+export function remoteOp<K extends RemoteOp>(ctx: ContextView, op: K, ...args: Parameters<TransferKit[K]>): Promise<Awaited<ReturnType<TransferKit[K]>>> {
   kitSrc ??= functionSource(transferKit);
   creditSrc ??= functionSource(creditPolicy);
   // An operation lasts as long as its transfer or command: router.callTimeout does not bound it.

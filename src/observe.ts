@@ -23,7 +23,7 @@
 import { Observable } from 'rxjs';
 import type { Subscriber } from 'rxjs';
 import type { CallBody } from './call.js';
-import type { Context } from './context.js';
+import type { ContextView } from './context-view.js';
 import { ChannelError } from './errors.js';
 import { OBSERVE } from './handles.js';
 import { Message } from './message.js';
@@ -67,7 +67,7 @@ class Session<T> {
   /** When credit goes back, and how much (shared with the transfer kit: flow-credit.ts). */
   private readonly grantor: CreditGrantor;
 
-  constructor(private readonly ctx: Context, private readonly body: CallBody, window: Window,
+  constructor(private readonly ctx: ContextView, private readonly body: CallBody, window: Window,
     private readonly stats: FlowStats, private readonly sink: Sink<T>) {
     // Where the last stream from this context grew to, within this one's maximum.
     const learned = Math.min(ctx.learnedWindow, window.maxBytes);
@@ -175,7 +175,7 @@ export class RemoteObservable<T> extends Observable<T> implements AsyncIterable<
   private readonly window: Window;
 
   /** Throws a RangeError naming the field when `window` is not usable. */
-  constructor(private readonly ctx: Context, private readonly body: CallBody, window: FlowWindow = DEFAULT_WINDOW) {
+  constructor(private readonly ctx: ContextView, private readonly body: CallBody, window: FlowWindow = DEFAULT_WINDOW) {
     const checked = checkWindow(window);
     const stats: FlowStats = { frames: 0, values: 0, credits: 0, window: checked.bytes };
     super((subscriber: Subscriber<T>) => {

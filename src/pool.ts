@@ -12,13 +12,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { CancelledError, MitogenError, PoolQueueFullError } from './errors.js';
-import type { AnyFunction } from './call.js';
-import type { FnRef } from './call.js';
-import type { Context } from './context.js';
+import type { AnyFunction, CallArgs, CallResult, FnRef } from './call.js';
+import type { ContextView, RouterView } from './context-view.js';
 import type { ForkOptions } from '../transports/fork.js';
-
-type Result<F> = F extends AnyFunction ? Awaited<ReturnType<F>> : unknown;
-type Args<F> = F extends AnyFunction ? Parameters<F> : unknown[];
 
 export interface PoolOptions {
   /** Threads in the pool; default: the context's available parallelism. */
@@ -40,22 +36,23 @@ export interface PoolCallOptions {
   signal?: AbortSignal;
 }
 
-interface Task {
+interface Task<C> {
   body: [AnyFunction | FnRef, unknown[]];
   resolve(v: unknown): void;
   reject(e: Error): void;
   signal?: AbortSignal;
   onAbort?: () => void;
-  thread?: Slot;
+  thread?: Slot<C>;
 }
 
-interface Slot { ctx: Context; running: Set<Task> }
+interface Slot<C> { ctx: C; running: Set<Task<C>> }
 
-export class Pool {
+/** `C`: what the router that forks the threads makes of them (Contexts, for ctx.pool()). */
+export class Pool<C extends ContextView = ContextView> {
   /** The threads now serving calls (a thread ended by a cancellation is replaced). */
-  readonly threads: Context[] = [];
-  private readonly slots: Slot[] = [];
-  private readonly queue: Task[] = [];
+  readonly threads: C[] = [];
+  private readonly slots: Slot<C>[] = [];
+  private readonly queue: Task<C>[] = [];
   private readonly maxQueue: number;
   private readonly perThread: number;
   private closed = false;
@@ -63,19 +60,19 @@ export class Pool {
   /** Calls completed per thread id, for anyone who wants to see the spread. */
   readonly completed = new Map<number, number>();
 
-  private constructor(private readonly host: Context, private readonly opts: PoolOptions, readonly size: number) {
+  private constructor(private readonly router: RouterView<C>, private readonly host: C, private readonly opts: PoolOptions, readonly size: number) {
     this.maxQueue = opts.maxQueue ?? 10_000;
     this.perThread = Math.max(1, opts.concurrentTasksPerThread ?? 2);
   }
 
-  /** @internal Use `ctx.pool(opts)`. */
-  static async start(host: Context, opts: PoolOptions = {}): Promise<Pool> {
+  /** @internal Use `ctx.pool(opts)`: threads `router` forks in `host`. */
+  static async start<C extends ContextView>(router: RouterView<C>, host: C, opts: PoolOptions = {}): Promise<Pool<C>> {
     // The host's cores: asked of it, unless it is this context (which does not call itself).
-    const size = opts.size ?? (host.contextId === host.router.myId
+    const size = opts.size ?? (host.contextId === router.myId
       ? availableParallelism()
       : await host.call(() => require('node:os').availableParallelism() as number));
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, not ${size}`);
-    const pool = new Pool(host, opts, size);
+    const pool = new Pool(router, host, opts, size);
     const started = await Promise.allSettled(Array.from({ length: size }, () => pool.addThread()));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -92,17 +89,17 @@ export class Pool {
   get running(): number { return this.slots.reduce((n, s) => n + s.running.size, 0); }
 
   /** Runs `fn(...args)` on the least busy thread. */
-  call<F extends AnyFunction | FnRef>(fn: F, ...args: Args<F>): Promise<Result<F>> {
+  call<F extends AnyFunction | FnRef>(fn: F, ...args: CallArgs<F>): Promise<CallResult<F>> {
     return this.callWith({}, fn, ...args);
   }
 
   /** As `call`, with per-call options (an AbortSignal). */
-  callWith<F extends AnyFunction | FnRef>(opts: PoolCallOptions, fn: F, ...args: Args<F>): Promise<Result<F>> {
+  callWith<F extends AnyFunction | FnRef>(opts: PoolCallOptions, fn: F, ...args: CallArgs<F>): Promise<CallResult<F>> {
     if (this.closed) return Promise.reject(new MitogenError('pool is closed'));
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(cancelled(signal));
-    return new Promise<Result<F>>((resolve, reject) => {
-      const task: Task = { body: [fn, args], resolve: resolve as (v: unknown) => void, reject, signal };
+    return new Promise<CallResult<F>>((resolve, reject) => {
+      const task: Task<C> = { body: [fn, args], resolve: resolve as (v: unknown) => void, reject, signal };
       if (signal) {
         task.onAbort = () => this.abort(task);
         signal.addEventListener('abort', task.onAbort, { once: true });
@@ -137,22 +134,21 @@ export class Pool {
 
   private async addThread(): Promise<void> {
     const { onStart, resourceLimits } = this.opts;
-    const router = this.host.router;
-    const via = this.host.contextId === router.myId ? undefined : this.host;
-    const ctx = await router.fork({ via, onStart, resourceLimits, name: `${this.host.name}.pool.${this.started++}` });
-    const slot: Slot = { ctx, running: new Set() };
+    const via = this.host.contextId === this.router.myId ? undefined : this.host;
+    const ctx = await this.router.fork({ via, onStart, resourceLimits, name: `${this.host.name}.pool.${this.started++}` });
+    const slot: Slot<C> = { ctx, running: new Set() };
     this.slots.push(slot);
     this.threads.push(ctx);
     this.pump();
   }
 
-  private freeSlot(): Slot | undefined {
-    let best: Slot | undefined;
+  private freeSlot(): Slot<C> | undefined {
+    let best: Slot<C> | undefined;
     for (const s of this.slots) if (s.running.size < this.perThread && (!best || s.running.size < best.running.size)) best = s;
     return best;
   }
 
-  private run(task: Task, slot: Slot): void {
+  private run(task: Task<C>, slot: Slot<C>): void {
     task.thread = slot;
     slot.running.add(task);
     const [fn, args] = task.body;
@@ -162,11 +158,11 @@ export class Pool {
     );
   }
 
-  private count(slot: Slot): void {
+  private count(slot: Slot<C>): void {
     this.completed.set(slot.ctx.contextId, (this.completed.get(slot.ctx.contextId) ?? 0) + 1);
   }
 
-  private settle(task: Task, error?: Error, value?: unknown): void {
+  private settle(task: Task<C>, error?: Error, value?: unknown): void {
     if (task.onAbort) task.signal!.removeEventListener('abort', task.onAbort);
     task.onAbort = undefined;
     const slot = task.thread;
@@ -180,7 +176,7 @@ export class Pool {
     if (!this.queue.length && !this.running) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private abort(task: Task): void {
+  private abort(task: Task<C>): void {
     const err = cancelled(task.signal!);
     const i = this.queue.indexOf(task);
     if (i >= 0) {

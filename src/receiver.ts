@@ -5,17 +5,16 @@
  * with ChannelError carrying the reason.
  */
 import { Observable } from 'rxjs';
-import type { Context } from './context.js';
+import type { ContextView, Policy, RouterView } from './context-view.js';
 import { ChannelError, TimeoutError } from './errors.js';
 import type { Message } from './message.js';
-import type { Policy, Router } from './router.js';
 import { Sender } from './sender.js';
 import type { Selectable } from './selectable.js';
 
 export interface ReceiverOptions {
   handle?: number;
   persist?: boolean;
-  respondent?: Context;
+  respondent?: ContextView;
   policy?: Policy;
 }
 
@@ -34,7 +33,7 @@ export class Receiver implements AsyncIterable<Message>, Selectable<Message> {
   private listeners = new Set<(m: Message) => void>();
   private readyListener?: () => void;
 
-  constructor(readonly router: Router, opts: ReceiverOptions = {}) {
+  constructor(readonly router: RouterView, opts: ReceiverOptions = {}) {
     this.handle = router.addHandler((msg) => this.onMessage(msg), {
       handle: opts.handle, persist: opts.persist ?? true, respondent: opts.respondent, policy: opts.policy,
     });

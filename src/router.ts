@@ -13,15 +13,15 @@ import { checkTimeout } from './call-deadline.js';
 import { readHeader } from './codec.js';
 import type { CodecContext } from './codec.js';
 import { Context } from './context.js';
+import type { ContextView, HandlerOptions, Policy, RouterView } from './context-view.js';
 import { MitogenError } from './errors.js';
 import { CONNECT, DEFAULT_MAX_UNSENT_BYTES, FIRST_DYNAMIC_HANDLE, FORWARD_LOG } from './handles.js';
 import { DEFAULT_WARNINGS_PER_SECOND, emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
 import type { LogLevel } from './log.js';
 import { Message } from './message.js';
-import type { MessageRouter } from './message.js';
 import { Sender } from './sender.js';
-import { DEFAULT_WINDOW } from './observe.js';
-import type { FlowWindow } from './observe.js';
+import { DEFAULT_WINDOW } from './flow-window.js';
+import type { FlowWindow } from './flow-window.js';
 import { local as localTransport } from '../transports/local.js';
 import type { LocalOptions } from '../transports/local.js';
 import type { CallToCome } from '../actors/module-actor.js';
@@ -81,17 +81,6 @@ export interface ConnectOptions {
   via?: Context;
 }
 
-export type Policy = (msg: Message, router: Router) => boolean;
-
-export interface HandlerOptions {
-  handle?: number;
-  /** Keep the handler after its first message (default true, as in Mitogen). */
-  persist?: boolean;
-  policy?: Policy;
-  /** When this context disconnects the handler receives a dead message. */
-  respondent?: Context;
-}
-
 interface HandlerEntry {
   fn: (msg: Message) => void;
   persist: boolean;
@@ -107,7 +96,7 @@ export interface RouterInternals {
   unidirectional?: boolean;
 }
 
-export class Router implements MessageRouter {
+export class Router implements RouterView<Context> {
   readonly broker: Broker;
   readonly myId: number;
   readonly parentIds: number[];
@@ -416,7 +405,7 @@ export class Router implements MessageRouter {
     }
   }
 
-  private deadFor(ctx: Context, handle: number, why?: string): Message {
+  private deadFor(ctx: ContextView, handle: number, why?: string): Message {
     const m = Message.dead(`the respondent context ${ctx.name} (id ${ctx.contextId}) has disconnected${why ? ` ${why}` : ''}`, { dstId: this.myId, srcId: ctx.contextId, handle });
     m.router = this;
     return m;

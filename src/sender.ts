@@ -4,13 +4,13 @@
  */
 import { WIRE_REF } from './codec.js';
 import type { WireRef } from './codec.js';
-import type { Context } from './context.js';
+import type { ContextView } from './context-view.js';
 import { Message } from './message.js';
 
 export class Sender {
   static readonly closedMsg = 'the Sender has been closed';
 
-  constructor(readonly context: Context, readonly dstHandle: number) {}
+  constructor(readonly context: ContextView, readonly dstHandle: number) {}
 
   send(obj: unknown): void {
     this.context.send(Message.encoded(obj, { handle: this.dstHandle }, this.context.router.codecContext));

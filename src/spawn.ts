@@ -9,7 +9,7 @@
  * drops it there): like any pipe, an unread one fills and the process
  * blocks writing to it.
  */
-import type { Context } from './context.js';
+import type { ContextView } from './context-view.js';
 import { MitogenError, SpawnError } from './errors.js';
 import { LineStream, ProcessOutput } from './spawn-output.js';
 import type { OutputStream } from './spawn-output.js';
@@ -60,7 +60,7 @@ export class SpawnedProcess {
   private writeSeq = 0;
   private stdinClosed: boolean;
 
-  constructor(readonly context: Context, file: string, args: string[], command: string, opts: SpawnOptions) {
+  constructor(readonly context: ContextView, file: string, args: string[], command: string, opts: SpawnOptions) {
     this.id = `${context.router.myId}.${++nextId}`;
     this.command = command;
     this.stdinClosed = opts.input !== undefined;
@@ -132,7 +132,7 @@ export class SpawnedProcess {
 }
 
 /** Starts `file args` (or `command` through a shell) in `ctx`. */
-export function spawn(ctx: Context, command: string, args: string[] | undefined, opts: SpawnOptions = {}): SpawnedProcess {
+export function spawn(ctx: ContextView, command: string, args: string[] | undefined, opts: SpawnOptions = {}): SpawnedProcess {
   if (typeof command !== 'string' || !command) throw new TypeError(`spawn() takes a command string, not ${command === '' ? 'an empty string' : typeof command}`);
   if (args !== undefined && (!Array.isArray(args) || args.some((a) => typeof a !== 'string'))) throw new TypeError('spawn() takes its args as an array of strings');
   const shell = opts.shell ?? args === undefined;

@@ -32,14 +32,13 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import type { Context } from './context.js';
+import type { ContextView, RouterView } from './context-view.js';
 import type { CreditGrantor, CreditGrantorClass, CreditWindow } from './flow-credit.js';
 import type { Message as MessageClass } from './message.js';
-import type { Router } from './router.js';
 import type { Sender as SenderClass } from './sender.js';
 
 export interface KitEnv {
-  router: Router;
+  router: RouterView;
   Message: typeof MessageClass;
   Sender: typeof SenderClass;
   fs: typeof import('node:fs');
@@ -145,8 +144,8 @@ export interface TransferAbortError extends Error { readonly info: FailInfo }
 export interface TransferKit {
   TransferAbort: new (info: FailInfo) => TransferAbortError;
   /** `onProgress`: bytes acknowledged, or reported written by the Inlet, so far. */
-  Outlet: new (respondent: Context, window: CreditWindow, onProgress?: (bytes: number) => void) => Outlet;
-  Inlet: new (respondent: Context, window: CreditWindow) => Inlet;
+  Outlet: new (respondent: ContextView, window: CreditWindow, onProgress?: (bytes: number) => void) => Outlet;
+  Inlet: new (respondent: ContextView, window: CreditWindow) => Inlet;
   stats: KitStats;
   failInfo(e: unknown, filePath?: string): FailInfo;
   cancelled(): FailInfo;
@@ -210,7 +209,7 @@ export function transferKit(env: KitEnv): TransferKit {
     private closed = false;
     private wakers: (() => void)[] = [];
 
-    constructor(respondent: Context) {
+    constructor(respondent: ContextView) {
       this.handle = router.addHandler((m) => this.onMessage(m), { persist: true, respondent });
       router.broker.hold();
     }
@@ -306,7 +305,7 @@ export function transferKit(env: KitEnv): TransferKit {
     private bytes: number;
     private readonly maxBytes: number;
 
-    constructor(respondent: Context, window: CreditWindow, private readonly onProgress?: (bytes: number) => void) {
+    constructor(respondent: ContextView, window: CreditWindow, private readonly onProgress?: (bytes: number) => void) {
       super(respondent);
       this.bytes = window.bytes;
       this.maxBytes = window.maxBytes;
@@ -380,7 +379,7 @@ export function transferKit(env: KitEnv): TransferKit {
     private head = 0;
     private readonly grantor: CreditGrantor;
 
-    constructor(respondent: Context, window: CreditWindow) {
+    constructor(respondent: ContextView, window: CreditWindow) {
       super(respondent);
       this.grantor = new Grantor(window);
     }
