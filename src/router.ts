@@ -13,9 +13,10 @@ import { checkTimeout } from './call-deadline.js';
 import { readHeader } from './codec.js';
 import type { CodecContext } from './codec.js';
 import { Context } from './context.js';
-import type { ContextView, HandlerOptions, Policy, RouterView } from './context-view.js';
+import type { ContextView, HandlerOptions, RouterView } from './context-view.js';
 import { MitogenError } from './errors.js';
-import { CONNECT, DEFAULT_MAX_UNSENT_BYTES, FIRST_DYNAMIC_HANDLE, FORWARD_LOG } from './handles.js';
+import { CONNECT, DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from './handles.js';
+import { HandleTable } from './handle-table.js';
 import { DEFAULT_WARNINGS_PER_SECOND, emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
 import type { LogLevel } from './log.js';
 import { Message } from './message.js';
@@ -81,13 +82,6 @@ export interface ConnectOptions {
   via?: Context;
 }
 
-interface HandlerEntry {
-  fn: (msg: Message) => void;
-  persist: boolean;
-  policy?: Policy;
-  respondent?: number;
-}
-
 export interface RouterInternals {
   contextId: number;
   parentIds: number[];
@@ -102,12 +96,10 @@ export class Router implements RouterView<Context> {
   readonly parentIds: number[];
   readonly name: string;
   readonly codecContext: CodecContext;
-  private readonly handlers = new Map<number, HandlerEntry>();
-  private readonly respondents = new Map<number, Set<number>>();
+  private readonly handles = new HandleTable(this);
   private readonly contexts = new Map<number, Context>();
   private readonly gone = new Set<number>();
   private readonly events$ = new Subject<RouterEvent>();
-  private nextHandle = FIRST_DYNAMIC_HANDLE;
   /** Credit window of ctx.observe() subscriptions made through this router. */
   observeWindow: FlowWindow = { ...DEFAULT_WINDOW };
   private maxSize = DEFAULT_MAX_MESSAGE_SIZE;
@@ -294,22 +286,10 @@ export class Router implements RouterView<Context> {
   // ---------------------------------------------------------------- handlers
 
   addHandler(fn: (msg: Message) => void, opts: HandlerOptions = {}): number {
-    if (opts.handle !== undefined && this.handlers.has(opts.handle)) {
-      // Replacing a live handler (perhaps a Receiver's) would silently steal its replies.
-      throw new MitogenError(`cannot register a handle that already exists: ${opts.handle}`);
-    }
-    const handle = opts.handle ?? this.nextHandle++;
-    const entry: HandlerEntry = { fn, persist: opts.persist ?? true, policy: opts.policy };
-    if (opts.respondent) {
-      entry.respondent = opts.respondent.contextId;
-      let set = this.respondents.get(entry.respondent);
-      if (!set) this.respondents.set(entry.respondent, (set = new Set()));
-      set.add(handle);
-    }
-    this.handlers.set(handle, entry);
+    const handle = this.handles.add(fn, opts);
     if (this.brokerGone) {
       // Nothing can arrive any more: answer at once rather than never.
-      queueMicrotask(() => this.drainHandlers());
+      queueMicrotask(() => this.handles.drain(Router.brokerExitMsg));
     } else if (opts.respondent && this.gone.has(opts.respondent.contextId)) {
       // Asking a dead context: answer at once rather than never.
       queueMicrotask(() => this.deliver(this.deadFor(opts.respondent!, handle)));
@@ -318,10 +298,7 @@ export class Router implements RouterView<Context> {
   }
 
   delHandler(handle: number): void {
-    const e = this.handlers.get(handle);
-    if (!e) return;
-    this.handlers.delete(handle);
-    if (e.respondent !== undefined) this.respondents.get(e.respondent)?.delete(handle);
+    this.handles.delete(handle);
   }
 
   // ---------------------------------------------------------------- sending
@@ -377,32 +354,7 @@ export class Router implements RouterView<Context> {
 
   private deliver(msg: Message): void {
     this.onReceive?.(msg);
-    const entry = this.handlers.get(msg.handle);
-    if (!entry) {
-      if (!msg.isDead) {
-        log('debug', `${this.name}: no handler for ${msg}`);
-        if (msg.replyTo) this.route(Message.dead(`invalid handle ${msg.handle} in context ${this.myId}`, { dstId: msg.srcId, handle: msg.replyTo }));
-      }
-      return;
-    }
-    // As Mitogen's _invoke: a handler waiting on one context takes replies from it alone
-    // (dead messages excepted: a router on the way may report the route gone).
-    if (entry.respondent !== undefined && !msg.isDead && msg.srcId !== entry.respondent) {
-      log('warn', `${this.name}: reply from unexpected context ${msg.srcId} for handle ${msg.handle}, which waits on context ${entry.respondent}: dropped ${msg}`);
-      if (msg.replyTo) this.route(Message.dead(`reply from unexpected context: handle ${msg.handle} of context ${this.myId} waits on context ${entry.respondent}`, { dstId: msg.srcId, handle: msg.replyTo }));
-      return;
-    }
-    if (entry.policy && !msg.isDead && !entry.policy(msg, this)) {
-      log('warn', `${this.name}: message refused by policy: ${msg}`);
-      if (msg.replyTo) this.route(Message.dead(`message refused by policy: context ${msg.authId} may not use handle ${msg.handle} of context ${this.myId}`, { dstId: msg.srcId, handle: msg.replyTo }));
-      return;
-    }
-    if (!entry.persist) this.delHandler(msg.handle);
-    try {
-      entry.fn(msg);
-    } catch (e) {
-      log('error', `${this.name}: handler for ${msg} threw: ${(e as Error).stack ?? e}`);
-    }
+    this.handles.deliver(msg);
   }
 
   private deadFor(ctx: ContextView, handle: number, why?: string): Message {
@@ -464,9 +416,7 @@ export class Router implements RouterView<Context> {
     if (this.gone.has(id)) return;
     this.gone.add(id);
     const ctx = this.contexts.get(id) ?? this.contextFor(id);
-    const handles = this.respondents.get(id);
-    this.respondents.delete(id);
-    if (handles) for (const h of handles) if (this.handlers.has(h)) this.deliver(this.deadFor(ctx, h, why));
+    for (const h of this.handles.takeWaitingOn(id)) this.deliver(this.deadFor(ctx, h, why));
     this.events$.next({ type: 'disconnect', context: ctx });
     ctx.onDisconnect();
   }
@@ -654,21 +604,9 @@ export class Router implements RouterView<Context> {
     this.brokerGone = true;
     this.stopDebugWatch();
     for (const [id] of this.contexts) if (id !== this.myId) this.onDisconnect(id);
-    this.drainHandlers();
+    this.handles.drain(Router.brokerExitMsg);
     this.events$.next({ type: 'shutdown' });
     this.events$.complete();
-  }
-
-  private drainHandlers(): void {
-    for (const [handle, entry] of [...this.handlers]) {
-      if (this.handlers.get(handle) !== entry) continue; // removed (or replaced) by an earlier handler's dead message
-      this.delHandler(handle);
-      try {
-        entry.fn(Object.assign(Message.dead(Router.brokerExitMsg, { dstId: this.myId, srcId: this.myId, handle }), { router: this }));
-      } catch (e) {
-        log('error', `${this.name}: handler for handle ${handle} threw on the shutdown dead message: ${(e as Error).stack ?? e}`);
-      }
-    }
   }
 
   /** The reason in the dead message every handler receives when the broker ends (Mitogen's broker_exit_msg). */
