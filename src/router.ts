@@ -17,6 +17,7 @@ import type { ContextView, HandlerOptions, RouterView } from './context-view.js'
 import { MitogenError } from './errors.js';
 import { CONNECT, DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from './handles.js';
 import { HandleTable } from './handle-table.js';
+import { printForwardedLogs } from './log-printer.js';
 import { DEFAULT_WARNINGS_PER_SECOND, emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
 import type { LogLevel } from './log.js';
 import { Message } from './message.js';
@@ -124,15 +125,7 @@ export class Router implements RouterView<Context> {
     this.broker.onFrame((frame) => this.onFrame(frame));
     this.broker.onEvent((ev) => this.onBrokerEvent(ev));
     this.broker.onExit(() => this.onBrokerExit());
-    if (this.myId === 0) {
-      // The master prints what its contexts forward: their console output and logs.
-      this.addHandler((msg) => {
-        if (msg.isDead) return; // the broker has ended: no more records
-        const record = forwardedRecord(msg);
-        if (record) emitLog(record);
-        else log('warn', `dropping a malformed FORWARD_LOG from context ${msg.srcId}: ${msg}`);
-      }, { handle: FORWARD_LOG });
-    }
+    if (this.myId === 0) printForwardedLogs(this);
     this.stopDebugWatch = onDebugChange((on) => { void this.broker.control((api) => api.setDebug(on)).catch(() => {}); });
     if (isDebugEnabled()) void this.broker.control((api) => api.setDebug(true)).catch(() => {});
   }
@@ -617,14 +610,4 @@ export class Router implements RouterView<Context> {
 /** `<user>@<host>:<pid>`, slashes made underscores (a Windows `DOMAIN\\user`), as Mitogen's get_default_remote_name. */
 export function defaultRemoteName(user = os.userInfo().username, host = os.hostname(), pid = process.pid): string {
   return `${user}@${host}:${pid}`.replace(/[\\/]/g, '_');
-}
-
-const LEVELS: ReadonlySet<unknown> = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
-
-/** A FORWARD_LOG body, `[name, level, text]`, checked: any context may send one. */
-function forwardedRecord(msg: Message): { name: string; level: LogLevel; text: string } | undefined {
-  let v: unknown;
-  try { v = msg.decode(); } catch { return undefined; }
-  if (!Array.isArray(v) || v.length !== 3 || typeof v[0] !== 'string' || !LEVELS.has(v[1]) || typeof v[2] !== 'string') return undefined;
-  return { name: v[0], level: v[1] as LogLevel, text: v[2] };
 }
