@@ -15,10 +15,11 @@ import type { CodecContext } from './codec.js';
 import { Context } from './context.js';
 import type { ContextView, HandlerOptions, RouterView } from './context-view.js';
 import { MitogenError } from './errors.js';
-import { CONNECT, DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from './handles.js';
+import { CONNECT, FORWARD_LOG } from './handles.js';
 import { HandleTable } from './handle-table.js';
 import { printForwardedLogs } from './log-printer.js';
-import { DEFAULT_WARNINGS_PER_SECOND, emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
+import { RouterLimits } from './router-limits.js';
+import { emitLog, isDebugEnabled, log, onDebugChange } from './log.js';
 import type { LogLevel } from './log.js';
 import { Message } from './message.js';
 import { Sender } from './sender.js';
@@ -58,7 +59,7 @@ import type { KubectlOptions } from '../transports/kubectl.js';
 import { setns as setnsTransport } from '../transports/setns.js';
 import type { SetnsOptions } from '../transports/setns.js';
 
-export const DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
+export { DEFAULT_MAX_MESSAGE_SIZE } from './router-limits.js';
 /** Where `profiling: true` children write their CPU profiles (CPU.*.<pid>.*.cpuprofile). */
 export const PROFILE_DIR = '/tmp/mitogen-ts-profiles';
 
@@ -103,8 +104,7 @@ export class Router implements RouterView<Context> {
   private readonly events$ = new Subject<RouterEvent>();
   /** Credit window of ctx.observe() subscriptions made through this router. */
   observeWindow: FlowWindow = { ...DEFAULT_WINDOW };
-  private maxSize = DEFAULT_MAX_MESSAGE_SIZE;
-  private uni = false;
+  private readonly limits: RouterLimits;
   private shutdownPromise?: Promise<void>;
   private readonly stopDebugWatch: () => void;
 
@@ -116,7 +116,7 @@ export class Router implements RouterView<Context> {
     this.myId = internals?.contextId ?? 0;
     this.parentIds = internals?.parentIds ?? [];
     this.name = internals?.name ?? 'master';
-    this.uni = internals?.unidirectional ?? false;
+    this.limits = new RouterLimits(this.broker, this.name, internals?.unidirectional ?? false);
     const router = this;
     this.codecContext = {
       context: (id, name) => router.contextRef(id, name),
@@ -126,8 +126,8 @@ export class Router implements RouterView<Context> {
     this.broker.onEvent((ev) => this.onBrokerEvent(ev));
     this.broker.onExit(() => this.onBrokerExit());
     if (this.myId === 0) printForwardedLogs(this);
-    this.stopDebugWatch = onDebugChange((on) => { void this.broker.control((api) => api.setDebug(on)).catch(() => {}); });
-    if (isDebugEnabled()) void this.broker.control((api) => api.setDebug(true)).catch(() => {});
+    this.stopDebugWatch = onDebugChange((on) => this.limits.setDebug(on));
+    if (isDebugEnabled()) this.limits.setDebug(true);
   }
 
   // ---------------------------------------------------------------- identity
@@ -175,24 +175,16 @@ export class Router implements RouterView<Context> {
 
   // ---------------------------------------------------------------- limits
 
-  get maxMessageSize(): number { return this.maxSize; }
-  set maxMessageSize(n: number) {
-    this.maxSize = n;
-    void this.broker.control((api) => api.setLimits({ maxMessageSize: n })).catch(() => {});
-  }
+  get maxMessageSize(): number { return this.limits.maxMessageSize; }
+  set maxMessageSize(n: number) { this.limits.set('maxMessageSize', n); }
 
   /**
    * Warnings this context's broker logs per second, at most (default 1,000):
    * most are about bad frames from peers, which a hostile child could send by
    * the million; the excess is counted in one line. Infinity logs them all.
    */
-  get maxWarningsPerSecond(): number { return this.warnBudget; }
-  set maxWarningsPerSecond(n: number) {
-    this.warnBudget = n;
-    void this.broker.control((api) => api.setLimits({ warnBudget: n })).catch(() => {});
-  }
-
-  private warnBudget = DEFAULT_WARNINGS_PER_SECOND;
+  get maxWarningsPerSecond(): number { return this.limits.warnBudget; }
+  set maxWarningsPerSecond(n: number) { this.limits.set('warnBudget', n); }
 
   /**
    * Bytes that may wait unsent on any one of this context's streams (default
@@ -200,14 +192,11 @@ export class Router implements RouterView<Context> {
    * disconnected past it, its callers getting ChannelError, rather than this
    * process buffering what is sent to it until memory runs out.
    */
-  get maxUnsentBytes(): number { return this.unsentBound; }
+  get maxUnsentBytes(): number { return this.limits.maxUnsentBytes; }
   set maxUnsentBytes(n: number) {
     if (!(n > 0)) throw new RangeError(`maxUnsentBytes must be a positive number of bytes, not ${n}`);
-    this.unsentBound = n;
-    void this.broker.control((api) => api.setLimits({ maxUnsentBytes: n })).catch(() => {});
+    this.limits.set('maxUnsentBytes', n);
   }
-
-  private unsentBound = DEFAULT_MAX_UNSENT_BYTES;
 
   /**
    * Source bytes (before compression) one module-forwarding reply may carry
@@ -215,21 +204,15 @@ export class Router implements RouterView<Context> {
    * child was not sent yet (default 16 MiB). What is over it is asked for
    * when it is imported.
    */
-  get preloadBytes(): number { return this.preloadBound; }
+  get preloadBytes(): number { return this.limits.preloadBytes; }
   set preloadBytes(n: number) {
     if (!(n >= 0)) throw new RangeError(`preloadBytes must be a number of bytes >= 0, not ${n}`);
-    this.preloadBound = n;
-    void this.broker.control((api) => api.setLimits({ preloadBytes: n })).catch(() => {});
+    this.limits.set('preloadBytes', n);
   }
-
-  private preloadBound = 16 * 1024 * 1024;
 
   /** When true, children may not send messages to each other through this context. */
-  get unidirectional(): boolean { return this.uni; }
-  set unidirectional(on: boolean) {
-    this.uni = on;
-    void this.broker.control((api) => api.setLimits({ unidirectional: on })).catch(() => {});
-  }
+  get unidirectional(): boolean { return this.limits.unidirectional; }
+  set unidirectional(on: boolean) { this.limits.set('unidirectional', on); }
 
   /**
    * Restricts what the master serves to children by module forwarding
@@ -300,7 +283,7 @@ export class Router implements RouterView<Context> {
   route(msg: Message): void {
     msg.srcId = this.myId;
     msg.authId = this.myId;
-    if (msg.data.byteLength > this.maxSize) {
+    if (msg.data.byteLength > this.limits.maxMessageSize) {
       this.refuseOversize(msg);
       return;
     }
@@ -321,7 +304,7 @@ export class Router implements RouterView<Context> {
   }
 
   private refuseOversize(msg: Message): void {
-    const reason = `message too large: ${msg.data.byteLength} bytes exceeds maxMessageSize ${this.maxSize} bytes (max ${this.maxSize} bytes)`;
+    const reason = `message too large: ${msg.data.byteLength} bytes exceeds maxMessageSize ${this.limits.maxMessageSize} bytes (max ${this.limits.maxMessageSize} bytes)`;
     log('error', `refusing to send ${msg}: ${reason}`);
     if (msg.replyTo && !msg.isDead) {
       const dead = Message.dead(reason, { dstId: this.myId, srcId: this.myId, handle: msg.replyTo });
@@ -486,11 +469,11 @@ export class Router implements RouterView<Context> {
       argv: transport.argv(opts, { remoteName }),
       env: transport.env?.(opts),
       connectTimeout: opts.connectTimeout ?? 30,
-      maxMessageSize: this.maxSize,
+      maxMessageSize: this.limits.maxMessageSize,
       debug: opts.debug ?? isDebugEnabled(),
       profiling: opts.profiling ?? false,
       // As Mitogen's connect(): this router's mode is the default for the children it starts.
-      unidirectional: opts.unidirectional ?? this.uni,
+      unidirectional: opts.unidirectional ?? this.limits.unidirectional,
       login: transport.login?.(opts, { remoteName }),
       ptyModule: transport.login ? ptyModuleDir() : undefined,
       ...transport.extra?.(opts),
