@@ -12,7 +12,8 @@ import { Broker } from './broker.js';
 import { checkTimeout } from './call-deadline.js';
 import { readHeader } from './codec.js';
 import type { CodecContext } from './codec.js';
-import { Context } from './context.js';
+import type { Context } from './context.js';
+import { ContextTable } from './context-table.js';
 import type { ContextView, HandlerOptions, RouterView } from './context-view.js';
 import { MitogenError } from './errors.js';
 import { CONNECT, FORWARD_LOG } from './handles.js';
@@ -99,8 +100,7 @@ export class Router implements RouterView<Context> {
   readonly name: string;
   readonly codecContext: CodecContext;
   private readonly handles = new HandleTable(this);
-  private readonly contexts = new Map<number, Context>();
-  private readonly gone = new Set<number>();
+  private readonly contexts = new ContextTable(this);
   private readonly events$ = new Subject<RouterEvent>();
   /** Credit window of ctx.observe() subscriptions made through this router. */
   observeWindow: FlowWindow = { ...DEFAULT_WINDOW };
@@ -143,25 +143,12 @@ export class Router implements RouterView<Context> {
 
   /** @internal The one Context object for an id (made on first sight). */
   contextFor(id: number, name?: string): Context {
-    let ctx = this.contexts.get(id);
-    if (!ctx) {
-      ctx = new Context(this, id, name ?? `context.${id}`);
-      this.contexts.set(id, ctx);
-    } else if (name && ctx.name.startsWith('context.')) {
-      ctx.name = name;
-    }
-    return ctx;
+    return this.contexts.obtain(id, name);
   }
 
-  /**
-   * @internal A Context named in a message body: the known one for its id,
-   * else a fresh one that is not kept — ids a peer makes up (a million of
-   * them, say) must not grow this router's table. Contexts become known when
-   * they are routed here, connected, or are this context's ancestors.
-   */
+  /** @internal A Context named in a message body: not kept unless known (see ContextTable.ref). */
   contextRef(id: number, name?: string): Context {
-    if (this.contexts.has(id) || id === this.myId || this.parentIds.includes(id)) return this.contextFor(id, name);
-    return new Context(this, id, name ?? `context.${id}`);
+    return this.contexts.ref(id, name);
   }
 
   /** True when `authId` is this context or one of its ancestors. */
@@ -170,7 +157,7 @@ export class Router implements RouterView<Context> {
   }
 
   isDisconnected(id: number): boolean {
-    return this.gone.has(id);
+    return this.contexts.isGone(id);
   }
 
   // ---------------------------------------------------------------- limits
@@ -266,7 +253,7 @@ export class Router implements RouterView<Context> {
     if (this.brokerGone) {
       // Nothing can arrive any more: answer at once rather than never.
       queueMicrotask(() => this.handles.drain(Router.brokerExitMsg));
-    } else if (opts.respondent && this.gone.has(opts.respondent.contextId)) {
+    } else if (opts.respondent && this.contexts.isGone(opts.respondent.contextId)) {
       // Asking a dead context: answer at once rather than never.
       queueMicrotask(() => this.deliver(this.deadFor(opts.respondent!, handle)));
     }
@@ -342,14 +329,13 @@ export class Router implements RouterView<Context> {
   private onBrokerEvent(ev: BrokerEvent): void {
     switch (ev.t) {
       case 'route-add':
-        this.gone.delete(ev.id);
-        this.contextFor(ev.id, ev.name);
+        this.contexts.routed(ev.id, ev.name);
         return;
       case 'route-del':
         for (const id of ev.ids) this.onDisconnect(id, ev.why);
         return;
       case 'booted':
-        this.onBooted(ev.id);
+        this.contexts.started(ev.id);
         return;
       case 'log':
         if (this.myId === 0) emitLog({ name: ev.name, level: ev.level, text: ev.text });
@@ -370,28 +356,9 @@ export class Router implements RouterView<Context> {
     this.route(Message.encoded([name, level, text], { dstId: 0, handle: FORWARD_LOG }));
   }
 
-  /** Children connected while still starting, not yet started: what to run once they have (or are gone). */
-  private readonly starting = new Map<number, () => void>();
-  /** Started before their connect's result was seen here (the event and the result travel apart). */
-  private readonly startedEarly = new Set<number>();
-
-  private onBooted(id: number): void {
-    const done = this.starting.get(id);
-    if (done) { this.starting.delete(id); done(); } else this.startedEarly.add(id);
-  }
-
-  /** A connect resolved while the child was still starting: its calls' deadlines wait for the start. */
-  private trackStart(ctx: Context): void {
-    if (this.startedEarly.delete(ctx.contextId)) return;
-    ctx.starting = new Promise<void>((resolve) => this.starting.set(ctx.contextId, () => { ctx.starting = undefined; resolve(); }));
-  }
-
   private onDisconnect(id: number, why?: string): void {
-    this.onBooted(id);
-    this.startedEarly.delete(id);
-    if (this.gone.has(id)) return;
-    this.gone.add(id);
-    const ctx = this.contexts.get(id) ?? this.contextFor(id);
+    if (!this.contexts.markGone(id)) return;
+    const ctx = this.contexts.obtain(id);
     for (const h of this.handles.takeWaitingOn(id)) this.deliver(this.deadFor(ctx, h, why));
     this.events$.next({ type: 'disconnect', context: ctx });
     ctx.onDisconnect();
@@ -484,12 +451,11 @@ export class Router implements RouterView<Context> {
     const result = opts.via
       ? await this.connectVia(opts.via, spec)
       : await this.broker.connect(spec);
-    this.gone.delete(result.contextId);
-    const ctx = this.contextFor(result.contextId, result.name);
+    const ctx = this.contexts.routed(result.contextId, result.name);
     // As Mitogen's proxy_connect: a context built through another is named by its path, `<via name>.<name>`.
     ctx.name = opts.via ? `${opts.via.name}.${result.name}` : result.name;
     ctx.via = opts.via;
-    if (result.booting) this.trackStart(ctx);
+    if (result.booting) this.contexts.trackStart(ctx);
     // A plain local child or a fork reads our files; one run through another interpreter (a mount namespace, say) may not.
     ctx.seesMasterFiles = this.myId === 0 && !opts.via
       && (transport.method === 'fork' || (transport.method === 'local' && (opts as LocalOptions).nodePath === undefined));
@@ -579,7 +545,7 @@ export class Router implements RouterView<Context> {
     if (this.brokerGone) return;
     this.brokerGone = true;
     this.stopDebugWatch();
-    for (const [id] of this.contexts) if (id !== this.myId) this.onDisconnect(id);
+    for (const id of this.contexts.ids()) if (id !== this.myId) this.onDisconnect(id);
     this.handles.drain(Router.brokerExitMsg);
     this.events$.next({ type: 'shutdown' });
     this.events$.complete();
