@@ -1,22 +1,34 @@
 /**
- * Router: a context's main-thread half. It owns the handle table (who gets a
- * message addressed to this context), sends messages through its broker,
- * tracks which contexts exist and which have gone, and offers the connection
- * methods. The routing table itself lives in the broker's RouterActor.
+ * Router: a context's main-thread half. It sends messages through its broker
+ * and hands what arrives to its handle table, follows the broker's events
+ * (routes added and gone, children started, log records), starts contexts
+ * and shuts down. The routing table itself lives in the broker's
+ * RouterActor. Its parts, each in a file of its own:
+ *   handle-table.ts     who takes a message addressed to this context
+ *   context-table.ts    the contexts it knows: gone, or still starting
+ *   router-limits.ts    the limits its broker enforces, pushed there
+ *   connect-methods.ts  local(), ssh(), sudo(), docker()...: each one's transport
+ *   connect-spec.ts     what a connect asks the broker to start
+ *   connect-via.ts      starting a context through another
+ *   log-printer.ts      the master printing what its contexts forward
  */
-import os from 'node:os';
 import { Observable, Subject } from 'rxjs';
 import type { BrokerEvent } from './thread-protocol.js';
-import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import { Broker } from './broker.js';
 import { checkTimeout } from './call-deadline.js';
 import { readHeader } from './codec.js';
 import type { CodecContext } from './codec.js';
 import type { Context } from './context.js';
 import { ContextTable } from './context-table.js';
+import { ConnectMethods } from './connect-methods.js';
+import { connectSpec } from './connect-spec.js';
+import type { ConnectOptions } from './connect-spec.js';
+import { connectVia } from './connect-via.js';
+import type { LocalOptions } from '../transports/local.js';
+import type { Transport } from '../transports/transport.js';
 import type { ContextView, HandlerOptions, RouterView } from './context-view.js';
 import { MitogenError } from './errors.js';
-import { CONNECT, FORWARD_LOG } from './handles.js';
+import { FORWARD_LOG } from './handles.js';
 import { HandleTable } from './handle-table.js';
 import { printForwardedLogs } from './log-printer.js';
 import { RouterLimits } from './router-limits.js';
@@ -26,63 +38,16 @@ import { Message } from './message.js';
 import { Sender } from './sender.js';
 import { DEFAULT_WINDOW } from './flow-window.js';
 import type { FlowWindow } from './flow-window.js';
-import { local as localTransport } from '../transports/local.js';
-import type { LocalOptions } from '../transports/local.js';
 import type { CallToCome } from '../actors/module-actor.js';
-import { sudo as sudoTransport } from '../transports/sudo.js';
-import type { SudoOptions } from '../transports/sudo.js';
-import { su as suTransport } from '../transports/su.js';
-import type { SuOptions } from '../transports/su.js';
-import { doas as doasTransport } from '../transports/doas.js';
-import type { DoasOptions } from '../transports/doas.js';
-import { ptyModuleDir } from './pty-module.js';
-import { ssh as sshTransport } from '../transports/ssh.js';
-import { fork as forkTransport } from '../transports/fork.js';
-import { ssh2 as ssh2Transport } from '../transports/ssh2.js';
 import type { ModulePolicy } from './module-policy.js';
-import type { ForkOptions } from '../transports/fork.js';
-import type { SshOptions } from '../transports/ssh.js';
-import type { Transport } from '../transports/transport.js';
-import { docker as dockerTransport } from '../transports/docker.js';
-import type { DockerOptions } from '../transports/docker.js';
-import { podman as podmanTransport } from '../transports/podman.js';
-import type { PodmanOptions } from '../transports/podman.js';
-import { buildah as buildahTransport } from '../transports/buildah.js';
-import type { BuildahOptions } from '../transports/buildah.js';
-import { lxc as lxcTransport } from '../transports/lxc.js';
-import type { LxcOptions } from '../transports/lxc.js';
-import { lxd as lxdTransport } from '../transports/lxd.js';
-import type { LxdOptions } from '../transports/lxd.js';
-import { jail as jailTransport } from '../transports/jail.js';
-import type { JailOptions } from '../transports/jail.js';
-import { kubectl as kubectlTransport } from '../transports/kubectl.js';
-import type { KubectlOptions } from '../transports/kubectl.js';
-import { setns as setnsTransport } from '../transports/setns.js';
-import type { SetnsOptions } from '../transports/setns.js';
 
 export { DEFAULT_MAX_MESSAGE_SIZE } from './router-limits.js';
-/** Where `profiling: true` children write their CPU profiles (CPU.*.<pid>.*.cpuprofile). */
-export const PROFILE_DIR = '/tmp/mitogen-ts-profiles';
+export { PROFILE_DIR, defaultRemoteName } from './connect-spec.js';
+export type { ConnectOptions } from './connect-spec.js';
 
 export interface RouterEvent {
   type: 'connect' | 'disconnect' | 'shutdown';
   context?: Context;
-}
-
-/** Options every connection method takes (Mitogen's names, camelCased). */
-export interface ConnectOptions {
-  /** The child's process title is `mitogen:<remoteName>`; default `<user>@<host>:<pid>`. */
-  remoteName?: string;
-  /** The context's name; default `<method>.<pid>`. */
-  name?: string;
-  debug?: boolean;
-  unidirectional?: boolean;
-  /** Seconds the whole bootstrap may take (default 30). */
-  connectTimeout?: number;
-  /** Write a CPU profile in the child (node --cpu-prof) into PROFILE_DIR, /tmp/mitogen-ts-profiles. */
-  profiling?: boolean;
-  /** Construct the new context through this one. */
-  via?: Context;
 }
 
 export interface RouterInternals {
@@ -93,7 +58,7 @@ export interface RouterInternals {
   unidirectional?: boolean;
 }
 
-export class Router implements RouterView<Context> {
+export class Router extends ConnectMethods implements RouterView<Context> {
   readonly broker: Broker;
   readonly myId: number;
   readonly parentIds: number[];
@@ -112,6 +77,7 @@ export class Router implements RouterView<Context> {
   readonly events: Observable<RouterEvent> = this.events$.asObservable();
 
   constructor(broker?: Broker, internals?: RouterInternals) {
+    super();
     this.broker = broker ?? new Broker();
     this.myId = internals?.contextId ?? 0;
     this.parentIds = internals?.parentIds ?? [];
@@ -366,39 +332,6 @@ export class Router implements RouterView<Context> {
 
   // ---------------------------------------------------------------- connecting
 
-  /** Starts a Node.js child of this context (or of `opts.via`). */
-  local(opts: LocalOptions & ConnectOptions = {}): Promise<Context> {
-    return this.connect(localTransport, opts);
-  }
-
-  /**
-   * A new context in a worker thread of this context (or of `via`): its own
-   * isolate, globals, module cache and dispatcher, started in milliseconds.
-   */
-  fork(opts: ForkOptions & ConnectOptions = {}): Promise<Context> {
-    return this.connect(forkTransport, opts);
-  }
-
-  /** Connects to a host with ssh: the remote side needs only `node`. */
-  ssh(opts: SshOptions & ConnectOptions): Promise<Context> {
-    return opts.client === 'ssh2' ? this.connect(ssh2Transport, opts) : this.connect(sshTransport, opts);
-  }
-
-  /** Becomes another user with sudo (in a PTY when it asks for a password). */
-  sudo(opts: SudoOptions & ConnectOptions = {}): Promise<Context> {
-    return this.connect(sudoTransport, opts);
-  }
-
-  /** Becomes another user with su, typing the target's password. */
-  su(opts: SuOptions & ConnectOptions = {}): Promise<Context> {
-    return this.connect(suTransport, opts);
-  }
-
-  /** Becomes another user with doas. */
-  doas(opts: DoasOptions & ConnectOptions = {}): Promise<Context> {
-    return this.connect(doasTransport, opts);
-  }
-
   /**
    * How many connections this router makes at once; more wait their turn.
    * Fan-out to hundreds of hosts stays within what the machine (and sshd's
@@ -414,7 +347,7 @@ export class Router implements RouterView<Context> {
   private readonly connectQueue: (() => void)[] = [];
 
   /** Starts a context with any transport: the core of every connection method. */
-  async connect<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
+  override async connect<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
     if (this.connecting >= this.maxConcurrentConnects) await new Promise<void>((r) => this.connectQueue.push(r));
     this.connecting++;
     try {
@@ -428,28 +361,9 @@ export class Router implements RouterView<Context> {
   private async connectNow<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
     if (this.shutdownPromise) throw new MitogenError('cannot connect: the router has shut down');
     const contextId = await this.broker.control((api) => api.allocateId());
-    const remoteName = opts.remoteName ?? defaultRemoteName();
-    const spec: ConnectSpec = {
-      contextId,
-      method: transport.method,
-      name: opts.name ?? transport.defaultName?.(opts),
-      argv: transport.argv(opts, { remoteName }),
-      env: transport.env?.(opts),
-      connectTimeout: opts.connectTimeout ?? 30,
-      maxMessageSize: this.limits.maxMessageSize,
-      debug: opts.debug ?? isDebugEnabled(),
-      profiling: opts.profiling ?? false,
-      // As Mitogen's connect(): this router's mode is the default for the children it starts.
-      unidirectional: opts.unidirectional ?? this.limits.unidirectional,
-      login: transport.login?.(opts, { remoteName }),
-      ptyModule: transport.login ? ptyModuleDir() : undefined,
-      ...transport.extra?.(opts),
-    };
-    // Written when the child exits, as Mitogen's profiling writes /tmp/mitogen.stats.*.
-    const eAt = spec.argv.lastIndexOf('-e');
-    if (spec.profiling && eAt >= 0) spec.argv.splice(eAt, 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
+    const spec = connectSpec(transport, opts, contextId, this.limits);
     const result = opts.via
-      ? await this.connectVia(opts.via, spec)
+      ? await connectVia(this, opts.via, spec)
       : await this.broker.connect(spec);
     const ctx = this.contexts.routed(result.contextId, result.name);
     // As Mitogen's proxy_connect: a context built through another is named by its path, `<via name>.<name>`.
@@ -485,41 +399,6 @@ export class Router implements RouterView<Context> {
     });
   }
 
-  private connectVia(via: Context, spec: ConnectSpec): Promise<ConnectResult> {
-    return new Promise((resolve, reject) => {
-      const handle = this.addHandler((msg) => {
-        this.broker.release();
-        try {
-          const [ok, value] = msg.decode() as [boolean, ConnectResult | Error];
-          if (ok) resolve(value as ConnectResult);
-          else reject(value);
-        } catch (e) {
-          reject(e);
-        }
-      }, { persist: false, respondent: via });
-      this.broker.hold();
-      this.route(Message.encoded(spec, { dstId: via.contextId, handle: CONNECT, replyTo: handle }));
-    });
-  }
-
-  // Containers: each a thin description in transports/ (the argv it runs).
-  /** Runs node in a docker container (`exec`), or in a temporary one from `image` (`run --rm`). */
-  docker(opts: DockerOptions & ConnectOptions): Promise<Context> { return this.connect(dockerTransport, opts); }
-  /** Runs node in a podman container (`podman exec`). */
-  podman(opts: PodmanOptions & ConnectOptions): Promise<Context> { return this.connect(podmanTransport, opts); }
-  /** Runs node in a buildah working container (`buildah run`). */
-  buildah(opts: BuildahOptions & ConnectOptions): Promise<Context> { return this.connect(buildahTransport, opts); }
-  /** Runs node in an LXC container (`lxc-attach`). */
-  lxc(opts: LxcOptions & ConnectOptions): Promise<Context> { return this.connect(lxcTransport, opts); }
-  /** Runs node in an LXD instance (`lxc exec`). */
-  lxd(opts: LxdOptions & ConnectOptions): Promise<Context> { return this.connect(lxdTransport, opts); }
-  /** Runs node in a FreeBSD jail (`jexec`). */
-  jail(opts: JailOptions & ConnectOptions): Promise<Context> { return this.connect(jailTransport, opts); }
-  /** Runs node in a Kubernetes pod (`kubectl exec`). */
-  kubectl(opts: KubectlOptions & ConnectOptions): Promise<Context> { return this.connect(kubectlTransport, opts); }
-  /** Enters a container's namespaces directly (leader PID from docker, lxc-info, lxc or machinectl; then nsenter). */
-  setns(opts: SetnsOptions & ConnectOptions): Promise<Context> { return this.connect(setnsTransport, opts); }
-
   // ---------------------------------------------------------------- shutdown
 
   /** Shuts every child down, then the broker. Idempotent; resolves when all are gone. */
@@ -553,10 +432,4 @@ export class Router implements RouterView<Context> {
 
   /** The reason in the dead message every handler receives when the broker ends (Mitogen's broker_exit_msg). */
   static readonly brokerExitMsg = 'the broker has exited';
-}
-
-
-/** `<user>@<host>:<pid>`, slashes made underscores (a Windows `DOMAIN\\user`), as Mitogen's get_default_remote_name. */
-export function defaultRemoteName(user = os.userInfo().username, host = os.hostname(), pid = process.pid): string {
-  return `${user}@${host}:${pid}`.replace(/[\\/]/g, '_');
 }

@@ -1,0 +1,65 @@
+/**
+ * What a connect asks a broker to start: the ConnectSpec made of a
+ * transport's description (the command it runs, the prompts it answers), the
+ * options every connection method takes, and the router's own settings.
+ */
+import os from 'node:os';
+import type { ConnectSpec } from './bootstrap-types.js';
+import type { Context } from './context.js';
+import { isDebugEnabled } from './log.js';
+import { ptyModuleDir } from './pty-module.js';
+import type { Transport } from '../transports/transport.js';
+
+/** Where `profiling: true` children write their CPU profiles (CPU.*.<pid>.*.cpuprofile). */
+export const PROFILE_DIR = '/tmp/mitogen-ts-profiles';
+
+/** Options every connection method takes (Mitogen's names, camelCased). */
+export interface ConnectOptions {
+  /** The child's process title is `mitogen:<remoteName>`; default `<user>@<host>:<pid>`. */
+  remoteName?: string;
+  /** The context's name; default `<method>.<pid>`. */
+  name?: string;
+  debug?: boolean;
+  unidirectional?: boolean;
+  /** Seconds the whole bootstrap may take (default 30). */
+  connectTimeout?: number;
+  /** Write a CPU profile in the child (node --cpu-prof) into PROFILE_DIR, /tmp/mitogen-ts-profiles. */
+  profiling?: boolean;
+  /** Construct the new context through this one. */
+  via?: Context;
+}
+
+/** The spec for starting context `contextId` with `transport`; `router` is what the connecting router's limits are now. */
+export function connectSpec<O>(
+  transport: Transport<O>,
+  opts: O & ConnectOptions,
+  contextId: number,
+  router: { maxMessageSize: number; unidirectional: boolean },
+): ConnectSpec {
+  const remoteName = opts.remoteName ?? defaultRemoteName();
+  const spec: ConnectSpec = {
+    contextId,
+    method: transport.method,
+    name: opts.name ?? transport.defaultName?.(opts),
+    argv: transport.argv(opts, { remoteName }),
+    env: transport.env?.(opts),
+    connectTimeout: opts.connectTimeout ?? 30,
+    maxMessageSize: router.maxMessageSize,
+    debug: opts.debug ?? isDebugEnabled(),
+    profiling: opts.profiling ?? false,
+    // As Mitogen's connect(): the router's mode is the default for the children it starts.
+    unidirectional: opts.unidirectional ?? router.unidirectional,
+    login: transport.login?.(opts, { remoteName }),
+    ptyModule: transport.login ? ptyModuleDir() : undefined,
+    ...transport.extra?.(opts),
+  };
+  // Written when the child exits, as Mitogen's profiling writes /tmp/mitogen.stats.*.
+  const eAt = spec.argv.lastIndexOf('-e');
+  if (spec.profiling && eAt >= 0) spec.argv.splice(eAt, 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
+  return spec;
+}
+
+/** `<user>@<host>:<pid>`, slashes made underscores (a Windows `DOMAIN\\user`), as Mitogen's get_default_remote_name. */
+export function defaultRemoteName(user = os.userInfo().username, host = os.hostname(), pid = process.pid): string {
+  return `${user}@${host}:${pid}`.replace(/[\\/]/g, '_');
+}
