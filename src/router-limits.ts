@@ -44,7 +44,7 @@ export class RouterLimits implements Readonly<Required<BrokerLimits>> {
    * test's or a script's cleanup).
    */
   private push(what: string, fn: Parameters<Broker['control']>[0]): void {
-    this.broker.control(fn).catch((e: unknown) => {
+    void this.broker.control(fn).catch((e: unknown) => {
       if (!this.broker.isShutdown) log('warn', `${this.name}: its broker did not take ${what}: ${(e as Error)?.message ?? e}`);
     });
   }
