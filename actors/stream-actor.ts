@@ -11,14 +11,23 @@ import { DEFAULT_MAX_UNSENT_BYTES } from '../src/handles.js';
 import { Mailbox } from './mailbox.js';
 
 /**
- * Bytes that may wait unsent on one of this broker's streams. A peer that
- * stops reading (SIGSTOP, a wedged host behind a live TCP connection) would
- * otherwise make this process buffer whatever is sent to it until memory runs
- * out; past the bound the stream is closed, so its callers get ChannelError
- * and the rest of the tree goes on. Per broker: one module instance each.
+ * Limits shared by the streams of one broker (several brokers may share a
+ * thread: a host's and its forks'), changed in place by its setLimits.
  */
-let maxUnsentBytes = DEFAULT_MAX_UNSENT_BYTES;
-export function setMaxUnsentBytes(n: number): void { maxUnsentBytes = n; }
+export interface StreamLimits {
+  /**
+   * Bytes that may wait unsent on one stream. A peer that stops reading
+   * (SIGSTOP, a wedged host behind a live TCP connection) would otherwise
+   * make this process buffer whatever is sent to it until memory runs out;
+   * past the bound the stream is closed, so its callers get ChannelError and
+   * the rest of the tree goes on.
+   */
+  maxUnsentBytes: number;
+}
+
+export function defaultStreamLimits(): StreamLimits {
+  return { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES };
+}
 
 export interface StreamEvents {
   frame(frame: Uint8Array, header: Header, stream: StreamActor): void;
@@ -46,13 +55,15 @@ export class StreamActor {
   private skip = 0;
   private corked = false;
   private overflowed = false;
+  private readonly limits: StreamLimits;
 
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
-    opts: { remoteId: number; name: string; maxMessageSize: number; deferReading?: boolean },
+    opts: { remoteId: number; name: string; maxMessageSize: number; deferReading?: boolean; limits?: StreamLimits },
     private readonly events: StreamEvents,
   ) {
+    this.limits = opts.limits ?? defaultStreamLimits();
     this.remoteId = opts.remoteId;
     this.name = opts.name;
     this.maxMessageSize = opts.maxMessageSize;
@@ -140,6 +151,7 @@ export class StreamActor {
     }
     this.output.write(frame);
     const unsent = this.output.writableLength;
+    const { maxUnsentBytes } = this.limits;
     if (unsent > maxUnsentBytes) {
       // Closed after the current routing step, not inside it.
       this.overflowed = true;
