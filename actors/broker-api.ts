@@ -12,12 +12,14 @@ import type { BrokerParts } from './broker-parts.js';
 function brokerApi(b: BrokerParts): BrokerApi {
   const modules = b.modules.actor;
   return {
-    connect: (spec) => b.connect(spec).then(
-      (result): ConnectOutcome => ({ ok: true, result }),
-      (e: Error): ConnectOutcome => ({ ok: false, error: encodeBody(e) }),
-    ),
-    allocateId: () => b.ids.next(),
-    shutdown: () => b.shutdown('shutdown requested by the main thread'),
+    connect(spec) {
+      return b.connect(spec).then(
+        (result): ConnectOutcome => ({ ok: true, result }),
+        (e: Error): ConnectOutcome => ({ ok: false, error: encodeBody(e) }),
+      );
+    },
+    allocateId() { return b.ids.next(); },
+    shutdown() { return b.shutdown('shutdown requested by the main thread'); },
     setDebug(on) { b.log.debug = on; },
     setModulePolicy(p) { b.modules.setPolicy(p); },
     setLimits(l) {
@@ -27,11 +29,13 @@ function brokerApi(b: BrokerParts): BrokerApi {
       if (l.warnBudget !== undefined) b.log.warnBudget = l.warnBudget;
       if (l.maxUnsentBytes !== undefined) b.streamLimits.maxUnsentBytes = l.maxUnsentBytes;
     },
-    stats: () => ({ children: b.router.children.size, forkThreads: b.started.forkThreads, moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, modulePacks: modules.packs, ...b.router.sizes }),
+    stats() {
+      return { children: b.router.children.size, forkThreads: b.started.forkThreads, moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, modulePacks: modules.packs, ...b.router.sizes };
+    },
     prefetch(call) {
       if (b.init.isMaster) void modules.prefetch(call).catch(() => { /* the child's own request reports it */ });
     },
-    prefetchesSettled: () => modules.prefetchesSettled(),
+    prefetchesSettled() { return modules.prefetchesSettled(); },
     warmModule(req) {
       void modules.serve(req, { key: modules, remote: false }).catch(() => { /* the thread's own request reports it */ });
     },

@@ -13,10 +13,10 @@
  * objects on `link`; control calls through comlink on their own port.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { buildFrame, encodeBody, readHeader } from '../src/codec.js';
+import { readHeader } from '../src/codec.js';
 import type { Header } from '../src/codec.js';
 import { StreamError } from '../src/errors.js';
-import { FORWARD_LOG } from '../src/handles.js';
+import { DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/handles.js';
 import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
 import { exposeBrokerApi } from './broker-api.js';
 import { BrokerLog } from './broker-log.js';
@@ -33,8 +33,7 @@ import { PendingRequests } from './pending-requests.js';
 import { RouterActor } from './router-actor.js';
 import { ssh2Loader } from './ssh2-loader.js';
 import { StartedContexts } from './started-contexts.js';
-import { defaultStreamLimits } from './stream-actor.js';
-import type { StreamActor, StreamEvents } from './stream-actor.js';
+import type { StreamActor, StreamEvents, StreamLimits } from './stream-actor.js';
 import type { Ssh2Loader } from './ssh2-session.js';
 
 export interface BrokerOptions {
@@ -43,23 +42,23 @@ export interface BrokerOptions {
 }
 
 export class BrokerCore implements BrokerParts {
-  readonly main: MainThreadLink;
+  readonly #main: MainThreadLink;
   readonly log: BrokerLog;
   readonly router: RouterActor;
   readonly requests: PendingRequests;
   readonly modules: ModuleServing;
   readonly ids: ContextIds;
   readonly started: StartedContexts;
-  readonly streamLimits = defaultStreamLimits();
+  readonly streamLimits: StreamLimits = { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES };
   readonly importing = new Map<StreamActor, string>();
-  private readonly loadSsh2: Ssh2Loader;
-  private shuttingDown?: Promise<void>;
+  readonly #loadSsh2: Ssh2Loader;
+  #shuttingDown?: Promise<void>;
 
   /** `link`: the port to this context's main thread (a worker's parent port; for a fork's broker, `init.mainPort`). */
   constructor(readonly init: BrokerInit, link: MessagePort, options: BrokerOptions = {}) {
-    this.main = new MainThreadLink(link);
-    this.log = new BrokerLog(init.name, init.debug, (ev) => this.main.emit(ev));
-    const main = this.main;
+    this.#main = new MainThreadLink(link);
+    this.log = new BrokerLog(init.name, init.debug, (ev) => this.#main.emit(ev));
+    const main = this.#main;
     this.router = new RouterActor({
       myId: init.contextId,
       parentIds: init.parentIds,
@@ -77,20 +76,20 @@ export class BrokerCore implements BrokerParts {
     this.modules = new ModuleServing(init, this.requests, options.moduleSource);
     this.ids = new ContextIds(init.isMaster, this.requests);
     this.started = new StartedContexts(init.contextId);
-    this.loadSsh2 = ssh2Loader(init, this.modules.actor);
+    this.#loadSsh2 = ssh2Loader(init, this.modules.actor);
     exposeBrokerApi(this, init.control);
     main.onFrame((frame) => {
       let h: Header;
       try { h = readHeader(frame); } catch (e) { this.log.line('error', (e as Error).message); return; }
-      this.routeSafely(frame, h, null);
+      this.#routeSafely(frame, h, null);
     });
     // A fork's broker ends with the fork's main thread.
     init.mainPort?.on('close', () => { void this.shutdown('the fork\'s main thread ended').then(() => init.parentPort?.close()); });
-    this.router.parent = openParentStream(init, this.streamLimits, this.streamEvents);
+    this.router.parent = openParentStream(init, this.streamLimits, this.#streamEvents);
   }
 
   /** A frame from a peer must never throw into the stream's reader: that would take the broker down. */
-  private routeSafely(frame: Uint8Array, h: Header, from: StreamActor | null): void {
+  #routeSafely(frame: Uint8Array, h: Header, from: StreamActor | null): void {
     try {
       this.router.route(frame, h, from);
     } catch (e) {
@@ -98,14 +97,14 @@ export class BrokerCore implements BrokerParts {
     }
   }
 
-  private readonly streamEvents: StreamEvents = {
+  readonly #streamEvents: StreamEvents = {
     frame: (frame, h, stream) => {
       if (this.importing.size !== 0) this.importing.delete(stream);
-      this.routeSafely(frame, h, stream);
+      this.#routeSafely(frame, h, stream);
     },
     oversize: (h, stream) => {
       this.log.line('error', `${stream.name} sent a frame of ${h.length} bytes, over maxMessageSize ${this.router.maxMessageSize}`);
-      this.routeSafely(new Uint8Array(0), h, stream);
+      this.#routeSafely(new Uint8Array(0), h, stream);
     },
     closed: (stream, reason) => {
       if (stream === this.router.parent) {
@@ -126,30 +125,28 @@ export class BrokerCore implements BrokerParts {
   };
 
   async connect(spec: ConnectSpec, untilBooted = false): Promise<ConnectResult> {
-    if (this.shuttingDown) throw new StreamError('cannot connect: this context is shutting down');
+    if (this.#shuttingDown) throw new StreamError('cannot connect: this context is shutting down');
     const { init, router } = this;
     // A child is coming that may import: the parser and lexer start while it boots, not on its first import.
     this.modules.actor.warm();
-    const parent = { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents: this.streamEvents, streamLimits: this.streamLimits };
+    const parent = { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents: this.#streamEvents, streamLimits: this.streamLimits };
     if (spec.method === 'fork') {
       const { stream, worker, result } = await startFork(spec, {
         ...parent,
-        startBroker: (forkInit) => { new BrokerCore(forkInit, forkInit.mainPort!); },
-        threadStarted: (w) => this.started.forkThreadStarted(w),
+        startBroker(forkInit) { new BrokerCore(forkInit, forkInit.mainPort!); },
+        threads: this.started,
       });
       this.started.addFork(stream, worker);
       router.addChild(stream);
       return result;
     }
+    const main = this.#main;
     const { stream, child, result, booted } = await connectChild(spec, {
       ...parent,
-      loadSsh2: this.loadSsh2,
-      onStderr: (name, line, level = 'info') => {
-        if (init.isMaster) this.main.emit({ t: 'log', level, name, text: line });
-        else {
-          const frame = buildFrame({ dstId: 0, srcId: router.myId, authId: router.myId, handle: FORWARD_LOG, replyTo: 0 }, encodeBody([name, level, line]));
-          router.send(frame, readHeader(frame));
-        }
+      loadSsh2: this.#loadSsh2,
+      onStderr(name, line, level = 'info') {
+        if (init.isMaster) main.emit({ t: 'log', level, name, text: line });
+        else router.post(0, FORWARD_LOG, [name, level, line]);
       },
     });
     this.started.addChild(stream, child);
@@ -159,18 +156,18 @@ export class BrokerCore implements BrokerParts {
       const { booting: _, ...done } = result;
       return done;
     }
-    if (result.booting) void booted.then(() => this.main.emit({ t: 'booted', id: result.contextId }), () => { /* the stream's close says why */ });
+    if (result.booting) void booted.then(() => this.#main.emit({ t: 'booted', id: result.contextId }), () => { /* the stream's close says why */ });
     return result;
   }
 
   shutdown(reason: string): Promise<void> {
-    return (this.shuttingDown ??= (async () => {
+    return (this.#shuttingDown ??= (async () => {
       const { init } = this;
       this.log.line('debug', `shutting down: ${reason}`);
       await this.started.stopAll();
       this.requests.failAll();
       if (!init.isMaster) {
-        this.main.emit({ t: 'exit', reason });
+        this.#main.emit({ t: 'exit', reason });
         // If the main thread is stuck in user code it cannot exit itself.
         // A fork's host terminates its thread instead (a fork never kills the
         // process): closing the port to the host is the fork's way to ask.

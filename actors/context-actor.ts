@@ -76,19 +76,19 @@ export interface Connected {
 
 /** Keeps the last N lines of text a target printed, for error messages. */
 class LineTail {
-  private lines: string[] = [];
-  private partial = '';
+  #lines: string[] = [];
+  #partial = '';
   push(text: string, onLine?: (line: string) => void): void {
-    const parts = (this.partial + text).split(/\r?\n/);
-    this.partial = parts.pop() ?? '';
+    const parts = (this.#partial + text).split(/\r?\n/);
+    this.#partial = parts.pop() ?? '';
     for (const line of parts) {
       onLine?.(line);
-      this.lines.push(line);
-      if (this.lines.length > KEPT_LINES) this.lines.shift();
+      this.#lines.push(line);
+      if (this.#lines.length > KEPT_LINES) this.#lines.shift();
     }
   }
   text(): string {
-    const all = this.partial ? [...this.lines, this.partial] : this.lines;
+    const all = this.#partial ? [...this.#lines, this.#partial] : this.#lines;
     return all.slice(-KEPT_LINES).join('\n');
   }
 }

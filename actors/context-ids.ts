@@ -10,27 +10,29 @@ import type { Lease } from './id-allocator.js';
 import type { PendingRequests } from './pending-requests.js';
 
 export class ContextIds {
-  private readonly allocator?: IdAllocator;
-  private lease: [number, number] = [0, 0];
+  readonly #allocator?: IdAllocator;
+  #lease: [number, number] = [0, 0];
+  readonly #requests: PendingRequests;
 
-  constructor(isMaster: boolean, private readonly requests: PendingRequests) {
-    if (isMaster) this.allocator = new IdAllocator();
+  constructor(isMaster: boolean, requests: PendingRequests) {
+    if (isMaster) this.#allocator = new IdAllocator();
+    this.#requests = requests;
   }
 
   async next(): Promise<number> {
-    if (this.allocator) return this.allocator.allocate();
-    if (this.lease[1] === 0) {
-      const [start, count, why] = await this.requests.request(0, ALLOCATE_ID, null) as [number, number, string?];
+    if (this.#allocator) return this.#allocator.allocate();
+    if (this.#lease[1] === 0) {
+      const [start, count, why] = await this.#requests.request(0, ALLOCATE_ID, null) as [number, number, string?];
       if (!count) throw new MitogenError(`the master refused to allocate context ids${why ? `: ${why}` : ''}`);
-      this.lease = [start, count];
+      this.#lease = [start, count];
     }
-    const id = this.lease[0]++;
-    this.lease[1]--;
+    const id = this.#lease[0]++;
+    this.#lease[1]--;
     return id;
   }
 
   /** ALLOCATE_ID from a context below (through `subtree`); undefined: this is not the master, which alone leases. */
   leaseBlock(subtree: object, name: string): Lease | undefined {
-    return this.allocator?.lease(subtree, name);
+    return this.#allocator?.lease(subtree, name);
   }
 }

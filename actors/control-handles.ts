@@ -3,7 +3,7 @@
  * its own requests, ADD_ROUTE, DEL_ROUTE, GET_MODULE, ALLOCATE_ID, CONNECT
  * and SHUTDOWN.
  */
-import { buildFrame, decodeBody, encodeBody, readHeader } from '../src/codec.js';
+import { decodeBody } from '../src/codec.js';
 import type { Header } from '../src/codec.js';
 import { MitogenError } from '../src/errors.js';
 import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/handles.js';
@@ -15,9 +15,7 @@ import type { RouterActor } from './router-actor.js';
 import type { StreamActor } from './stream-actor.js';
 
 function reply(router: RouterActor, h: Header, body: unknown): void {
-  if (!h.replyTo || h.replyTo === IS_DEAD) return;
-  const frame = buildFrame({ dstId: h.srcId, srcId: router.myId, authId: router.myId, handle: h.replyTo, replyTo: 0 }, encodeBody(body));
-  router.send(frame, readHeader(frame));
+  if (h.replyTo && h.replyTo !== IS_DEAD) router.post(h.srcId, h.replyTo, body);
 }
 
 export function answerControl(b: BrokerParts, frame: Uint8Array, h: Header, from: StreamActor | null): void {

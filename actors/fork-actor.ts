@@ -31,22 +31,20 @@ import type { StreamEvents, StreamLimits } from './stream-actor.js';
 const FORK_BOOT = "const{workerData:W}=require('node:worker_threads');"
   + "new(require('node:vm').Script)(W.S,{filename:'mitogen-runtime.js',cachedData:W.K}).runInThisContext()(require,W.J,W.P,W.C,s=>import(s))";
 
-/** A cache of what the payload's bytes determine: every broker of this thread reads the same ones. */
-let compiled: { main: string; S: string; K: Buffer } | undefined;
+/*
+ * Caches, not state: every broker of a process holds the same payload (a
+ * fork's broker is given its host's), so what it yields is made once.
+ */
+let compiled: { S: string; K: Buffer } | undefined;
 function runtimeWithCache(main: string): { S: string; K: Buffer } {
-  if (compiled?.main !== main) {
+  if (!compiled) {
     const S = `(function(require,J,P,C,I){${main}\n})`;
-    compiled = { main, S, K: new vm.Script(S, { filename: 'mitogen-runtime.js' }).createCachedData() };
+    compiled = { S, K: new vm.Script(S, { filename: 'mitogen-runtime.js' }).createCachedData() };
   }
-  return { S: compiled.S, K: compiled.K };
+  return compiled;
 }
 
-let parsed: { payload: Uint8Array; runtime: RuntimePayload } | undefined;
-/** The runtime a fork's thread runs, read once from the payload. */
-function runtimeOf(payload: Uint8Array): RuntimePayload {
-  if (parsed?.payload !== payload) parsed = { payload, runtime: JSON.parse(inflateSync(payload).toString('utf8')) as RuntimePayload };
-  return parsed.runtime;
-}
+let parsed: RuntimePayload | undefined;
 
 export interface ForkDeps {
   payload: Uint8Array;
@@ -56,14 +54,14 @@ export interface ForkDeps {
   streamLimits: StreamLimits;
   /** Starts the fork's broker in this thread: `init.mainPort` reaches the fork's main thread. */
   startBroker(init: BrokerInit): void;
-  /** The fork's thread has started (it counts from now until its Worker's 'exit'). */
-  threadStarted(worker: Worker): void;
+  /** Told when the fork's thread has started (it counts from then until its Worker's 'exit'). */
+  threads: { forkThreadStarted(worker: Worker): void };
 }
 
 export interface Forked { stream: StreamActor; worker: Worker; result: ConnectResult }
 
 export function startFork(spec: ConnectSpec, deps: ForkDeps): Promise<Forked> {
-  const runtime = runtimeOf(deps.payload);
+  const runtime = parsed ??= JSON.parse(inflateSync(deps.payload).toString('utf8')) as RuntimePayload;
   const name = spec.name ?? `fork.${spec.contextId}`;
   const toHost = new MessageChannel();
   const toMain = new MessageChannel();
@@ -94,7 +92,7 @@ export function startFork(spec: ConnectSpec, deps: ForkDeps): Promise<Forked> {
         stdout: false,
         stderr: false,
       });
-      deps.threadStarted(worker);
+      deps.threads.forkThreadStarted(worker);
     } catch (e) {
       reject(new StreamError(`${name}: could not start the fork's thread: ${(e as Error).message}`));
       return;

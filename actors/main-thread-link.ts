@@ -8,12 +8,15 @@ import { batchFrames, isFrameBatch, unbatchFrames } from '../src/frame-batch.js'
 import type { BrokerEvent } from '../src/thread-protocol.js';
 
 export class MainThreadLink {
-  private readonly outbox: Uint8Array[] = [];
+  readonly #outbox: Uint8Array[] = [];
+  readonly #port: MessagePort;
 
-  constructor(private readonly port: MessagePort) {}
+  constructor(port: MessagePort) {
+    this.#port = port;
+  }
 
   emit(ev: BrokerEvent): void {
-    this.port.postMessage(ev);
+    this.#port.postMessage(ev);
   }
 
   /**
@@ -23,20 +26,20 @@ export class MainThreadLink {
    * copies or moves it.
    */
   send(frame: Uint8Array): void {
-    this.outbox.push(frame);
-    if (this.outbox.length === 1) queueMicrotask(this.flush);
+    this.#outbox.push(frame);
+    if (this.#outbox.length === 1) queueMicrotask(() => this.#flush());
   }
 
-  private readonly flush = (): void => {
-    const frames = this.outbox.splice(0);
+  #flush(): void {
+    const frames = this.#outbox.splice(0);
     if (!frames.length) return;
     const { msg, transfer } = batchFrames(frames);
-    this.port.postMessage(msg, transfer);
-  };
+    this.#port.postMessage(msg, transfer);
+  }
 
   /** Frames from the main thread, one at a time. */
   onFrame(fn: (frame: Uint8Array) => void): void {
-    this.port.on('message', (data: unknown) => {
+    this.#port.on('message', (data: unknown) => {
       if (isFrameBatch(data)) unbatchFrames(data, fn);
     });
   }

@@ -26,24 +26,22 @@ export type MasterSourceFactory = (o: MasterSourceOptions) => ModuleSource;
 
 export class ModuleServing {
   readonly actor: ModuleActor;
-  private policy: ModulePolicy = { allow: [], deny: [] };
-  private readonly syncFlag: Int32Array;
+  #policy: ModulePolicy = { allow: [], deny: [] };
+  readonly #syncFlag: Int32Array;
 
   constructor(init: BrokerInit, requests: PendingRequests, masterSource?: MasterSourceFactory) {
-    this.actor = new ModuleActor(init.isMaster ? this.masterSource(init, masterSource) : parentModuleSource((req) => requests.request(init.parentIds[0]!, GET_MODULE, req).catch((e: Error) => {
+    if (init.isMaster && !masterSource) throw new Error('this broker has no module source of the master\'s (start the master\'s broker from src/master/broker-worker.ts)');
+    this.actor = new ModuleActor(init.isMaster
+      ? masterSource!({ esbuildPath: init.esbuildPath, moduleBase: init.moduleBase, policy: () => this.#policy })
+      : parentModuleSource((req) => requests.request(init.parentIds[0]!, GET_MODULE, req).catch((e: Error) => {
       throw new ChannelError(`fetching module ${req.spec} (from ${req.parent}) for ${init.name}: ${e.message}`);
     }) as Promise<ModuleReply>));
-    this.syncFlag = new Int32Array(init.syncFlag);
+    this.#syncFlag = new Int32Array(init.syncFlag);
     this.servePort(init.modules, true);
   }
 
-  private masterSource(init: BrokerInit, factory: MasterSourceFactory | undefined): ModuleSource {
-    if (!factory) throw new Error('this broker has no module source of the master\'s (start the master\'s broker from src/master/broker-worker.ts)');
-    return factory({ esbuildPath: init.esbuildPath, moduleBase: init.moduleBase, policy: () => this.policy });
-  }
-
   setPolicy(p: ModulePolicy): void {
-    this.policy = p;
+    this.#policy = p;
     this.actor.clear();
   }
 
@@ -53,8 +51,8 @@ export class ModuleServing {
       void this.actor.serve(m.req, { key: p, remote: false }).then((r) => {
         p.postMessage({ id: m.id, reply: r });
         if (sync) {
-          Atomics.store(this.syncFlag, 0, 1);
-          Atomics.notify(this.syncFlag, 0);
+          Atomics.store(this.#syncFlag, 0, 1);
+          Atomics.notify(this.#syncFlag, 0);
         }
       });
     });

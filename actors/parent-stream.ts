@@ -19,7 +19,7 @@ export function openParentStream(init: BrokerInit, limits: StreamLimits, events:
       output: new net.Socket({ fd: init.parentFds.out, readable: false, writable: true }),
     };
   } else return null;
-  io.output.write(Buffer.from('MITO002\n'));
+  io.output.write('MITO002\n');
   return new StreamActor(io.input, io.output, {
     remoteId: init.parentIds[0]!, name: 'parent', maxMessageSize: init.maxMessageSize, limits,
   }, events);
