@@ -84,7 +84,7 @@ export class BrokerCore implements BrokerParts {
       this.#routeSafely(frame, h, null);
     });
     // A fork's broker ends with the fork's main thread.
-    init.mainPort?.on('close', () => { void this.shutdown('the fork\'s main thread ended').then(() => init.parentPort?.close()); });
+    if (init.role === 'fork') init.mainPort.on('close', () => { void this.shutdown('the fork\'s main thread ended').then(() => init.parentPort.close()); });
     this.router.parent = openParentStream(init, this.streamLimits, this.#streamEvents);
   }
 
@@ -133,7 +133,7 @@ export class BrokerCore implements BrokerParts {
     if (spec.method === 'fork') {
       const { stream, worker, result } = await startFork(spec, {
         ...parent,
-        startBroker(forkInit) { new BrokerCore(forkInit, forkInit.mainPort!); },
+        startBroker(forkInit) { new BrokerCore(forkInit, forkInit.mainPort); },
         threads: this.started,
       });
       this.started.addFork(stream, worker);
@@ -166,14 +166,13 @@ export class BrokerCore implements BrokerParts {
       this.log.line('debug', `shutting down: ${reason}`);
       await this.started.stopAll();
       this.requests.failAll();
-      if (!init.isMaster) {
-        this.#main.emit({ t: 'exit', reason });
-        // If the main thread is stuck in user code it cannot exit itself.
-        // A fork's host terminates its thread instead (a fork never kills the
-        // process): closing the port to the host is the fork's way to ask.
-        if (!init.parentPort) setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2000).unref();
-        else setTimeout(() => init.parentPort!.close(), 2000).unref();
-      }
+      if (init.role === 'master') return;
+      this.#main.emit({ t: 'exit', reason });
+      // If the main thread is stuck in user code it cannot exit itself.
+      // A fork's host terminates its thread instead (a fork never kills the
+      // process): closing the port to the host is the fork's way to ask.
+      if (init.role === 'child') setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2000).unref();
+      else setTimeout(() => init.parentPort.close(), 2000).unref();
     })());
   }
 }

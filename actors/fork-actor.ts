@@ -17,7 +17,7 @@ import vm from 'node:vm';
 import { inflateSync } from 'node:zlib';
 import { brokerChannels } from '../src/broker-channels.js';
 import { StreamError } from '../src/errors.js';
-import type { BrokerInit, ConnectResult, ConnectSpec, RuntimePayload } from '../src/bootstrap-types.js';
+import type { ConnectResult, ConnectSpec, ForkBrokerInit, RuntimePayload } from '../src/bootstrap-types.js';
 import { childConfig } from './child-config.js';
 import { portStreams } from './port-stream.js';
 import { StreamActor } from './stream-actor.js';
@@ -53,7 +53,7 @@ export interface ForkDeps {
   streamEvents: StreamEvents;
   streamLimits: StreamLimits;
   /** Starts the fork's broker in this thread: `init.mainPort` reaches the fork's main thread. */
-  startBroker(init: BrokerInit): void;
+  startBroker(init: ForkBrokerInit): void;
   /** Told when the fork's thread has started (it counts from then until its Worker's 'exit'). */
   threads: { forkThreadStarted(worker: Worker): void };
 }
@@ -69,6 +69,7 @@ export function startFork(spec: ConnectSpec, deps: ForkDeps): Promise<Forked> {
     let worker: Worker;
     try {
       const { workerData, ports } = brokerChannels({
+        role: 'fork',
         contextId: spec.contextId,
         parentIds: [deps.myId, ...deps.parentIds],
         name,
@@ -78,7 +79,8 @@ export function startFork(spec: ConnectSpec, deps: ForkDeps): Promise<Forked> {
         isMaster: false,
         payload: deps.payload,
         parentPort: toHost.port2,
-      }, toMain.port2);
+        mainPort: toMain.port2,
+      });
       deps.startBroker(workerData);
       const adopt = { main: toMain.port1, ...ports };
       const config = childConfig(spec, name, deps, { profiling: false, fork: { onStart: spec.fork?.onStart, broker: adopt } });

@@ -30,12 +30,17 @@ export class ModuleServing {
   readonly #syncFlag: Int32Array;
 
   constructor(init: BrokerInit, requests: PendingRequests, masterSource?: MasterSourceFactory) {
-    if (init.isMaster && !masterSource) throw new Error('this broker has no module source of the master\'s (start the master\'s broker from src/master/broker-worker.ts)');
-    this.actor = new ModuleActor(init.isMaster
-      ? masterSource!({ esbuildPath: init.esbuildPath, moduleBase: init.moduleBase, policy: () => this.#policy })
-      : parentModuleSource((req) => requests.request(init.parentIds[0]!, GET_MODULE, req).catch((e: Error) => {
-      throw new ChannelError(`fetching module ${req.spec} (from ${req.parent}) for ${init.name}: ${e.message}`);
-    }) as Promise<ModuleReply>));
+    let source: ModuleSource;
+    if (init.role === 'master') {
+      // The child's broker bundle has none: the master's must be started from its own entry.
+      if (!masterSource) throw new Error('no module source of the master\'s: start its broker from src/master/broker-worker.ts');
+      source = masterSource({ esbuildPath: init.esbuildPath, moduleBase: init.moduleBase, policy: () => this.#policy });
+    } else {
+      source = parentModuleSource((req) => requests.request(init.parentIds[0]!, GET_MODULE, req).catch((e: Error) => {
+        throw new ChannelError(`fetching module ${req.spec} (from ${req.parent}) for ${init.name}: ${e.message}`);
+      }) as Promise<ModuleReply>);
+    }
+    this.actor = new ModuleActor(source);
     this.#syncFlag = new Int32Array(init.syncFlag);
     this.servePort(init.modules, true);
   }

@@ -11,14 +11,11 @@ import { StreamActor } from './stream-actor.js';
 import type { StreamEvents, StreamLimits } from './stream-actor.js';
 
 export function openParentStream(init: BrokerInit, limits: StreamLimits, events: StreamEvents): StreamActor | null {
-  let io: { input: Readable; output: Writable };
-  if (init.parentPort) io = portStreams(init.parentPort);
-  else if (init.parentFds) {
-    io = {
-      input: new net.Socket({ fd: init.parentFds.in, readable: true, writable: false }),
-      output: new net.Socket({ fd: init.parentFds.out, readable: false, writable: true }),
-    };
-  } else return null;
+  if (init.role === 'master') return null;
+  const io: { input: Readable; output: Writable } = init.role === 'fork' ? portStreams(init.parentPort) : {
+    input: new net.Socket({ fd: init.parentFds.in, readable: true, writable: false }),
+    output: new net.Socket({ fd: init.parentFds.out, readable: false, writable: true }),
+  };
   io.output.write('MITO002\n');
   return new StreamActor(io.input, io.output, {
     remoteId: init.parentIds[0]!, name: 'parent', maxMessageSize: init.maxMessageSize, limits,

@@ -11,8 +11,9 @@ import type { Ssh2Loader } from './ssh2-session.js';
 
 export function ssh2Loader(init: BrokerInit, modules: ModuleActor): Ssh2Loader {
   let loaded: ReturnType<Ssh2Loader> | undefined;
-  const load: Ssh2Loader = () => (loaded ??= init.isMaster && init.moduleBase
-    ? Promise.resolve().then(() => createRequire(init.moduleBase!)('ssh2') as Awaited<ReturnType<Ssh2Loader>>)
+  const base = init.role === 'master' ? init.moduleBase : undefined;
+  const load: Ssh2Loader = () => (loaded ??= base
+    ? Promise.resolve().then(() => createRequire(base)('ssh2') as Awaited<ReturnType<Ssh2Loader>>)
     : requireForwarded('ssh2', (req) => modules.serve(req, { key: load, remote: false })) as ReturnType<Ssh2Loader>);
   return load;
 }

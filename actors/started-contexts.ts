@@ -38,36 +38,25 @@ export class StartedContexts {
 
   stopAll(): Promise<unknown> {
     return Promise.all([
-      ...[...this.#children].map(([stream, child]) => this.#stopChild(stream, child)),
-      ...[...this.#forks].map(([stream, worker]) => this.#stopFork(stream, worker)),
+      // A child is asked to shut down, and made to: its process must be gone.
+      ...[...this.#children].map(([stream, child]) => child.exitCode !== null || child.signalCode !== null ? undefined
+        : this.#stop(stream, child, [[3000, () => child.kill('SIGTERM')], [5000, () => child.kill('SIGKILL')]])),
+      // A fork's thread is terminated if it does not go.
+      ...[...this.#forks].map(([stream, worker]) => this.#stop(stream, worker, [[3000, () => worker.terminate()]])),
     ]);
   }
 
-  #askToShutDown(stream: StreamActor): void {
-    if (!stream.isClosed) {
-      stream.write(buildFrame({ dstId: stream.remoteId, srcId: this.#myId, authId: this.#myId, handle: SHUTDOWN, replyTo: 0 }, encodeBody(null)));
-    }
-  }
-
-  /** Asks a fork to shut down; its thread is terminated if it does not go. */
-  #stopFork(stream: StreamActor, worker: Worker): Promise<void> {
+  /** Sends SHUTDOWN on `stream`, then the `escalation` steps at their times until `started` exits. */
+  #stop(stream: StreamActor, started: { once(event: 'exit', fn: () => void): unknown }, escalation: [number, () => unknown][]): Promise<void> {
     return new Promise((resolve) => {
-      worker.once('exit', () => resolve());
-      this.#askToShutDown(stream);
-      const t = setTimeout(() => { void worker.terminate(); }, 3000);
-      worker.once('exit', () => clearTimeout(t));
-    });
-  }
-
-  /** Asks a child to shut down, and makes sure its process is gone. */
-  #stopChild(stream: StreamActor, child: ChildLike): Promise<void> {
-    return new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
-      child.once('exit', () => resolve());
-      this.#askToShutDown(stream);
-      const t1 = setTimeout(() => child.kill('SIGTERM'), 3000);
-      const t2 = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => { clearTimeout(t1); clearTimeout(t2); });
+      if (!stream.isClosed) {
+        stream.write(buildFrame({ dstId: stream.remoteId, srcId: this.#myId, authId: this.#myId, handle: SHUTDOWN, replyTo: 0 }, encodeBody(null)));
+      }
+      const timers = escalation.map(([ms, step]) => setTimeout(step, ms));
+      started.once('exit', () => {
+        for (const t of timers) clearTimeout(t);
+        resolve();
+      });
     });
   }
 }

@@ -13,14 +13,14 @@ import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import { decodeBody } from './codec.js';
 import { batchFrames, isFrameBatch, unbatchFrames } from './frame-batch.js';
 import type { FrameBatch } from './frame-batch.js';
-import type { BrokerInit, BrokerPorts } from './bootstrap-types.js';
+import type { BrokerParams, BrokerPorts } from './bootstrap-types.js';
 import { brokerChannels } from './broker-channels.js';
 import { errorClasses, MitogenError } from './errors.js';
 
 export interface BrokerSetup {
   /** The broker worker's source (an eval'd script). */
   source: string;
-  init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>;
+  init: BrokerParams;
 }
 
 let masterSetup: (() => BrokerSetup) | undefined;
@@ -203,7 +203,7 @@ export class Broker {
 /** Starts a broker worker and the ports its main thread needs. */
 function startBrokerWorker(
   source: string,
-  init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>,
+  init: BrokerParams,
 ): { worker: Worker; ports: Omit<BrokerPorts, 'main'> } {
   const { workerData, ports } = brokerChannels(init);
   const worker = new Worker(source, {

@@ -6,8 +6,8 @@
  * that none of this rides along.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BrokerInit } from '../bootstrap-types.js';
+import type { MasterBrokerInit } from '../bootstrap-types.js';
 import { BrokerCore } from '../../actors/broker-core.js';
 import { masterModuleSource } from './module-source.js';
 
-new BrokerCore(workerData as BrokerInit, parentPort!, { moduleSource: masterModuleSource });
+new BrokerCore(workerData as MasterBrokerInit, parentPort!, { moduleSource: masterModuleSource });
