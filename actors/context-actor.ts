@@ -19,7 +19,7 @@ import { childConfig } from './child-config.js';
 import { StreamActor } from './stream-actor.js';
 import { closeSlave, LoginWatcher, openPty, readPty, whenEchoOff, withControllingTty } from './pty-login.js';
 import type { PtyPair } from './pty-login.js';
-import type { StreamEvents } from './stream-actor.js';
+import type { StreamEvents, StreamLimits } from './stream-actor.js';
 import { Ssh2Session } from './ssh2-session.js';
 import type { Ssh2Loader } from './ssh2-session.js';
 
@@ -41,6 +41,8 @@ export interface ConnectDeps {
   myId: number;
   parentIds: number[];
   streamEvents: StreamEvents;
+  /** The connecting broker's limits, which the child's stream follows. */
+  streamLimits: StreamLimits;
   /** A line the child wrote to stderr: after the bootstrap at info level, during it (with `debug`) at debug level. */
   onStderr(name: string, line: string, level?: 'debug' | 'info'): void;
   /** Where the in-process ssh client comes from, for ssh2 connections. */
@@ -74,19 +76,19 @@ export interface Connected {
 
 /** Keeps the last N lines of text a target printed, for error messages. */
 class LineTail {
-  private lines: string[] = [];
-  private partial = '';
+  #lines: string[] = [];
+  #partial = '';
   push(text: string, onLine?: (line: string) => void): void {
-    const parts = (this.partial + text).split(/\r?\n/);
-    this.partial = parts.pop() ?? '';
+    const parts = (this.#partial + text).split(/\r?\n/);
+    this.#partial = parts.pop() ?? '';
     for (const line of parts) {
       onLine?.(line);
-      this.lines.push(line);
-      if (this.lines.length > KEPT_LINES) this.lines.shift();
+      this.#lines.push(line);
+      if (this.#lines.length > KEPT_LINES) this.#lines.shift();
     }
   }
   text(): string {
-    const all = this.partial ? [...this.lines, this.partial] : this.lines;
+    const all = this.#partial ? [...this.#lines, this.#partial] : this.#lines;
     return all.slice(-KEPT_LINES).join('\n');
   }
 }
@@ -258,7 +260,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     // fewer than waiting for MITO002). The stream is read only from MITO002 on.
     const onRuntimeRead = (): void => {
       early = new StreamActor(child.stdout!, child.stdin!, {
-        remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, deferReading: true,
+        remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, deferReading: true, limits: deps.streamLimits,
       }, deps.streamEvents);
       early.pid = child.pid;
       resolve({ stream: early, child, booted: started, result: { contextId: spec.contextId, name, pid: child.pid ?? 0, booting: true } });

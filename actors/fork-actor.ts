@@ -7,23 +7,21 @@
  *
  * A fork has a broker of its own, like any context — but not a thread of
  * its own for it: the fork's broker runs here, in this (its host's) broker
- * thread, as a second instance of the broker bundle with its own state. A
- * worker thread costs tens of milliseconds to start; an instance costs a
- * function call. The fork's main thread adopts that broker through ports
+ * thread, a BrokerCore of its own beside the host's. A worker thread costs
+ * tens of milliseconds to start; a BrokerCore costs a constructor call. The fork's main thread adopts that broker through ports
  * made here, and the fork's broker talks to this context on a port as a
  * child does on its pipes.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
 import vm from 'node:vm';
 import { inflateSync } from 'node:zlib';
 import { brokerChannels } from '../src/broker-channels.js';
 import { StreamError } from '../src/errors.js';
-import type { BrokerInit, BrokerPorts, ConnectResult, ConnectSpec, RuntimePayload } from '../src/bootstrap-types.js';
+import type { ConnectResult, ConnectSpec, ForkBrokerInit, RuntimePayload } from '../src/bootstrap-types.js';
 import { childConfig } from './child-config.js';
 import { portStreams } from './port-stream.js';
 import { StreamActor } from './stream-actor.js';
-import type { StreamEvents } from './stream-actor.js';
+import type { StreamEvents, StreamLimits } from './stream-actor.js';
 
 /**
  * What the fork's thread runs: the child runtime, fed from workerData instead
@@ -33,6 +31,10 @@ import type { StreamEvents } from './stream-actor.js';
 const FORK_BOOT = "const{workerData:W}=require('node:worker_threads');"
   + "new(require('node:vm').Script)(W.S,{filename:'mitogen-runtime.js',cachedData:W.K}).runInThisContext()(require,W.J,W.P,W.C,s=>import(s))";
 
+/*
+ * Caches, not state: every broker of a process holds the same payload (a
+ * fork's broker is given its host's), so what it yields is made once.
+ */
 let compiled: { S: string; K: Buffer } | undefined;
 function runtimeWithCache(main: string): { S: string; K: Buffer } {
   if (!compiled) {
@@ -43,39 +45,31 @@ function runtimeWithCache(main: string): { S: string; K: Buffer } {
 }
 
 let parsed: RuntimePayload | undefined;
-/** The broker bundle, compiled once; each call runs a fresh instance of it. */
-let brokerBundle: ((require: NodeJS.Require) => void) | undefined;
 
-/**
- * Starts a broker instance in this thread for a fork: the bundle sees
- * `init` as its workerData and talks to the fork's main thread on
- * `init.mainPort`, as a broker worker would on its parent port.
- */
-function startBrokerHere(source: string, init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>, mainPort: MessagePort): Omit<BrokerPorts, 'main'> {
-  const { workerData, ports } = brokerChannels(init, mainPort);
-  const wt = require('node:worker_threads') as typeof import('node:worker_threads');
-  const asIfWorker = { ...wt, workerData, parentPort: null, isMainThread: false };
-  const req = ((id: string) => (id === 'node:worker_threads' || id === 'worker_threads' ? asIfWorker : require(id))) as NodeJS.Require;
-  brokerBundle ??= new Function('require', source) as (require: NodeJS.Require) => void;
-  brokerBundle(req);
-  return ports;
+export interface ForkDeps {
+  payload: Uint8Array;
+  myId: number;
+  parentIds: number[];
+  streamEvents: StreamEvents;
+  streamLimits: StreamLimits;
+  /** Starts the fork's broker in this thread: `init.mainPort` reaches the fork's main thread. */
+  startBroker(init: ForkBrokerInit): void;
+  /** Told when the fork's thread has started (it counts from then until its Worker's 'exit'). */
+  threads: { forkThreadStarted(worker: Worker): void };
 }
 
 export interface Forked { stream: StreamActor; worker: Worker; result: ConnectResult }
 
-/** Fork threads started here whose Worker has not yet emitted 'exit' (by then Node has joined the OS thread). */
-let liveThreads = 0;
-export function forkThreadCount(): number { return liveThreads; }
-
-export function startFork(spec: ConnectSpec, deps: { payload: Uint8Array; myId: number; parentIds: number[]; streamEvents: StreamEvents }): Promise<Forked> {
-  parsed ??= JSON.parse(inflateSync(deps.payload).toString('utf8')) as RuntimePayload;
+export function startFork(spec: ConnectSpec, deps: ForkDeps): Promise<Forked> {
+  const runtime = parsed ??= JSON.parse(inflateSync(deps.payload).toString('utf8')) as RuntimePayload;
   const name = spec.name ?? `fork.${spec.contextId}`;
   const toHost = new MessageChannel();
   const toMain = new MessageChannel();
   return new Promise<Forked>((resolve, reject) => {
     let worker: Worker;
     try {
-      const ports = startBrokerHere(parsed!.broker, {
+      const { workerData, ports } = brokerChannels({
+        role: 'fork',
         contextId: spec.contextId,
         parentIds: [deps.myId, ...deps.parentIds],
         name,
@@ -85,12 +79,14 @@ export function startFork(spec: ConnectSpec, deps: { payload: Uint8Array; myId: 
         isMaster: false,
         payload: deps.payload,
         parentPort: toHost.port2,
-      }, toMain.port2);
+        mainPort: toMain.port2,
+      });
+      deps.startBroker(workerData);
       const adopt = { main: toMain.port1, ...ports };
       const config = childConfig(spec, name, deps, { profiling: false, fork: { onStart: spec.fork?.onStart, broker: adopt } });
       worker = new Worker(FORK_BOOT, {
         eval: true,
-        workerData: { ...runtimeWithCache(parsed!.main), J: parsed, P: deps.payload, C: config },
+        workerData: { ...runtimeWithCache(runtime.main), J: runtime, P: deps.payload, C: config },
         transferList: [adopt.main, adopt.control, adopt.modules],
         resourceLimits: spec.fork?.resourceLimits,
         execArgv: [],
@@ -98,8 +94,7 @@ export function startFork(spec: ConnectSpec, deps: { payload: Uint8Array; myId: 
         stdout: false,
         stderr: false,
       });
-      liveThreads++;
-      worker.once('exit', () => { liveThreads--; });
+      deps.threads.forkThreadStarted(worker);
     } catch (e) {
       reject(new StreamError(`${name}: could not start the fork's thread: ${(e as Error).message}`));
       return;
@@ -127,7 +122,7 @@ export function startFork(spec: ConnectSpec, deps: { payload: Uint8Array; myId: 
       settled = true;
       clearTimeout(timer);
       const { input, output } = portStreams(port1);
-      const stream = new StreamActor(input, output, { remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize }, deps.streamEvents);
+      const stream = new StreamActor(input, output, { remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, limits: deps.streamLimits }, deps.streamEvents);
       // A fork that dies (a heap limit, process.exit in it) closes its port; make sure of it.
       worker.on('exit', () => stream.close('the fork\'s thread exited'));
       worker.on('error', () => { /* reported through the stream closing */ });

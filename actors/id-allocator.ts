@@ -19,34 +19,38 @@ export const DEFAULT_BLOCKS_PER_CONTEXT = 1000;
 export type Lease = { ok: true; start: number; count: number } | { ok: false; why: string };
 
 export class IdAllocator {
-  private next = 1;
+  #next = 1;
   /** Keyed by the master's stream to that child: gone with the stream. */
-  private readonly blocksTaken = new WeakMap<object, number>();
+  readonly #blocksTaken = new WeakMap<object, number>();
 
-  constructor(
-    private readonly max = MAX_CONTEXT_ID,
-    private readonly blockSize = ID_BLOCK_SIZE,
-    private readonly blocksPerContext = DEFAULT_BLOCKS_PER_CONTEXT,
-  ) {}
+  readonly #max: number;
+  readonly #blockSize: number;
+  readonly #blocksPerContext: number;
+
+  constructor(max = MAX_CONTEXT_ID, blockSize = ID_BLOCK_SIZE, blocksPerContext = DEFAULT_BLOCKS_PER_CONTEXT) {
+    this.#max = max;
+    this.#blockSize = blockSize;
+    this.#blocksPerContext = blocksPerContext;
+  }
 
   /** One id for a child the master starts itself. */
   allocate(): number {
-    if (this.next > this.max) throw new Error(`context ids exhausted: all ${this.max} have been handed out`);
-    return this.next++;
+    if (this.#next > this.#max) throw new Error(`context ids exhausted: all ${this.#max} have been handed out`);
+    return this.#next++;
   }
 
   /** A block for a request that arrived through `subtree` (named `name`), or why it is refused. */
   lease(subtree: object, name: string): Lease {
-    const taken = this.blocksTaken.get(subtree) ?? 0;
-    if (taken >= this.blocksPerContext) {
-      return { ok: false, why: `${name} and its descendants have already been leased ${taken} blocks of ${this.blockSize} ids` };
+    const taken = this.#blocksTaken.get(subtree) ?? 0;
+    if (taken >= this.#blocksPerContext) {
+      return { ok: false, why: `${name} and its descendants have already been leased ${taken} blocks of ${this.#blockSize} ids` };
     }
-    if (this.next + this.blockSize - 1 > this.max) {
-      return { ok: false, why: `context ids exhausted: fewer than ${this.blockSize} of ${this.max} remain` };
+    if (this.#next + this.#blockSize - 1 > this.#max) {
+      return { ok: false, why: `context ids exhausted: fewer than ${this.#blockSize} of ${this.#max} remain` };
     }
-    const start = this.next;
-    this.next += this.blockSize;
-    this.blocksTaken.set(subtree, taken + 1);
-    return { ok: true, start, count: this.blockSize };
+    const start = this.#next;
+    this.#next += this.#blockSize;
+    this.#blocksTaken.set(subtree, taken + 1);
+    return { ok: true, start, count: this.#blockSize };
   }
 }

@@ -7,25 +7,29 @@
 import { Observable, Subject } from 'rxjs';
 
 export class Mailbox<T> {
-  private subject?: Subject<T>;
-  private closed = false;
+  #subject?: Subject<T>;
+  #closed = false;
 
-  constructor(private readonly deliver: (item: T) => void) {}
+  readonly #deliver: (item: T) => void;
+
+  constructor(deliver: (item: T) => void) {
+    this.#deliver = deliver;
+  }
 
   post(item: T): void {
-    if (this.closed) return;
-    this.deliver(item);
-    this.subject?.next(item);
+    if (this.#closed) return;
+    this.#deliver(item);
+    this.#subject?.next(item);
   }
 
   /** Every item posted from now on, for tracing and tests. */
   get messages$(): Observable<T> {
-    return (this.subject ??= new Subject<T>()).asObservable();
+    return (this.#subject ??= new Subject<T>()).asObservable();
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.subject?.complete();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#subject?.complete();
   }
 }

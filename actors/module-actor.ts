@@ -49,9 +49,9 @@ export interface Asker { key: object; remote: boolean }
 
 export class ModuleActor {
   readonly table = new ModuleTable();
-  private readonly inflight = new Map<string, Promise<string | ModuleFailure>>();
+  readonly #inflight = new Map<string, Promise<string | ModuleFailure>>();
   /** Per asker: the URLs it was sent. A new stream (a reconnect) starts empty. */
-  private readonly sent = new WeakMap<object, Set<string>>();
+  readonly #sent = new WeakMap<object, Set<string>>();
   /** Requests answered from the table / passed to the source; GET_MODULE requests served to children; modules that came preloaded. */
   hits = 0;
   misses = 0;
@@ -60,13 +60,17 @@ export class ModuleActor {
   /** Requests from this context's own threads (each asks once, then answers from its copy). */
   threadRequests = 0;
 
-  constructor(private readonly source: ModuleSource, public burstBytes = DEFAULT_BURST_BYTES) {}
+  readonly #source: ModuleSource;
+
+  constructor(source: ModuleSource, public burstBytes = DEFAULT_BURST_BYTES) {
+    this.#source = source;
+  }
 
   /** Forgets everything (the policy changed). */
   clear(): void {
     this.table.clear();
-    this.inflight.clear();
-    this.freshBursts.clear();
+    this.#inflight.clear();
+    this.#freshBursts.clear();
   }
 
   /** Bursts packed for the wire (a fresh stream's burst from a root is packed once and shared). */
@@ -76,14 +80,14 @@ export class ModuleActor {
    * fan-out asking for the same module are sent the same bytes, not deflated
    * a hundred times.
    */
-  private readonly freshBursts = new Map<string, Promise<{ urls: string[]; packed?: ModuleEntry[] | Uint8Array }>>();
+  readonly #freshBursts = new Map<string, Promise<{ urls: string[]; packed?: ModuleEntry[] | Uint8Array }>>();
 
   entry(url: string): ModuleEntry | undefined {
     return this.table.entry(url);
   }
 
   warm(): void {
-    this.source.warm?.();
+    this.#source.warm?.();
   }
 
   /** Functions whose imports were gathered ahead of their call (counted when begun); modules they found ready (counted when done). */
@@ -97,34 +101,34 @@ export class ModuleActor {
    * failure here is found again, and reported, when the child asks.
    */
   prefetch(call: CallToCome): Promise<void> {
-    if (!this.source.callImports) return Promise.resolve();
+    if (!this.#source.callImports) return Promise.resolve();
     this.prefetches++;
-    const p = this.gather(call).finally(() => this.prefetching.delete(p));
-    this.prefetching.add(p);
+    const p = this.#gather(call).finally(() => this.#prefetching.delete(p));
+    this.#prefetching.add(p);
     return p;
   }
 
   /** Resolves when every prefetch begun so far has ended. */
   async prefetchesSettled(): Promise<void> {
-    await Promise.all([...this.prefetching]);
+    await Promise.all([...this.#prefetching]);
   }
 
-  private readonly prefetching = new Set<Promise<void>>();
+  readonly #prefetching = new Set<Promise<void>>();
 
-  private async gather(call: CallToCome): Promise<void> {
-    if (!this.source.callImports) return;
+  async #gather(call: CallToCome): Promise<void> {
+    if (!this.#source.callImports) return;
     // A module's export is imported by its own URL; a function's source, by what it names.
     const reqs: ModuleRequest[] = 'url' in call
       ? [{ kind: 'import', spec: call.url, parent: call.url }]
-      : await this.source.callImports(call.source, call.caller).catch((): ModuleRequest[] => []);
+      : await this.#source.callImports(call.source, call.caller).catch((): ModuleRequest[] => []);
     const ready = new Set<string>();
     await Promise.all(reqs.map(async (req) => {
-      const url = await this.resolve(req);
+      const url = await this.#resolve(req);
       if (typeof url !== 'string' || url.startsWith('node:')) return;
-      const [e] = await this.entriesOf([url]);
+      const [e] = await this.#entriesOf([url]);
       if (!e || 'error' in e) return;
       // Counted as held, whoever loaded them: a request may have arrived first and shared the work.
-      for (const u of [url, ...await this.loadClosure(e)]) if (this.table.entry(u)) ready.add(u);
+      for (const u of [url, ...await this.#loadClosure(e)]) if (this.table.entry(u)) ready.add(u);
     }));
     this.prefetched += ready.size;
   }
@@ -138,91 +142,91 @@ export class ModuleActor {
   serve(req: ModuleRequest, asker: Asker): Promise<ModuleReply> {
     if (asker.remote) this.requests++;
     else this.threadRequests++;
-    let sentTo = this.sent.get(asker.key);
-    if (!sentTo) this.sent.set(asker.key, sentTo = new Set());
-    return this.answer(req, sentTo, asker.remote);
+    let sentTo = this.#sent.get(asker.key);
+    if (!sentTo) this.#sent.set(asker.key, sentTo = new Set());
+    return this.#answer(req, sentTo, asker.remote);
   }
 
-  private async answer(req: ModuleRequest, sentTo: Set<string>, remote: boolean): Promise<ModuleReply> {
-    const url = await this.resolve(req);
+  async #answer(req: ModuleRequest, sentTo: Set<string>, remote: boolean): Promise<ModuleReply> {
+    const url = await this.#resolve(req);
     if (typeof url !== 'string') return url;
     if (url.startsWith('node:')) return { url, format: 'builtin' };
-    let [e] = await this.entriesOf([url]);
+    let [e] = await this.#entriesOf([url]);
     if (!e) {
       // The edge was known (it came with its importer) but the module was over a burst bound: ask for it.
-      const again = await this.source.resolve(req, this);
+      const again = await this.#source.resolve(req, this);
       if (typeof again !== 'string') return again;
-      [e] = await this.entriesOf([again]);
+      [e] = await this.#entriesOf([again]);
     }
     if (!e) return { error: `module ${url} (${req.spec} from ${req.parent}) is not held by this context`, code: 'ERR_MODULE_FORWARDING' };
     if ('error' in e) return e;
     const reply: ModuleFound = { url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps };
     if (remote && sentTo.size === 0) {
-      const fresh = await this.freshBurst(e);
+      const fresh = await this.#freshBurst(e);
       sentTo.add(e.url);
       for (const u of fresh.urls) sentTo.add(u);
       if (fresh.packed) reply.preload = fresh.packed;
       return reply;
     }
     sentTo.add(e.url);
-    const { burst, bytes } = await this.burst(e, sentTo);
-    if (burst.length) reply.preload = remote ? this.pack(burst, bytes) : burst;
+    const { burst, bytes } = await this.#burst(e, sentTo);
+    if (burst.length) reply.preload = remote ? this.#pack(burst, bytes) : burst;
     return reply;
   }
 
-  private freshBurst(root: ModuleEntry): Promise<{ urls: string[]; packed?: ModuleEntry[] | Uint8Array }> {
+  #freshBurst(root: ModuleEntry): Promise<{ urls: string[]; packed?: ModuleEntry[] | Uint8Array }> {
     const key = `${root.url}\0${this.burstBytes}`;
-    let p = this.freshBursts.get(key);
+    let p = this.#freshBursts.get(key);
     if (!p) {
-      p = this.burst(root, new Set([root.url])).then(({ burst, bytes }) => (
-        { urls: burst.map((b) => b.url), packed: burst.length ? this.pack(burst, bytes) : undefined }));
-      p.catch(() => this.freshBursts.delete(key));
+      p = this.#burst(root, new Set([root.url])).then(({ burst, bytes }) => (
+        { urls: burst.map((b) => b.url), packed: burst.length ? this.#pack(burst, bytes) : undefined }));
+      p.catch(() => this.#freshBursts.delete(key));
       // Bounded: roots are the modules children ask for first, few in practice.
-      if (this.freshBursts.size >= FRESH_BURSTS) this.freshBursts.clear();
-      this.freshBursts.set(key, p);
+      if (this.#freshBursts.size >= FRESH_BURSTS) this.#freshBursts.clear();
+      this.#freshBursts.set(key, p);
     }
     return p;
   }
 
-  private pack(burst: ModuleEntry[], bytes: number): ModuleEntry[] | Uint8Array {
+  #pack(burst: ModuleEntry[], bytes: number): ModuleEntry[] | Uint8Array {
     this.packs++;
     return packPreload(burst, bytes);
   }
 
-  private resolve(req: ModuleRequest): Promise<string | ModuleFailure> | string | ModuleFailure {
-    const known = this.table.edge(req.kind, req.parent, req.spec) ?? this.held(req.spec);
+  #resolve(req: ModuleRequest): Promise<string | ModuleFailure> | string | ModuleFailure {
+    const known = this.table.edge(req.kind, req.parent, req.spec) ?? this.#held(req.spec);
     if (known !== undefined) {
       this.hits++;
       return known;
     }
     const key = edgeKey(req.kind, req.parent, req.spec);
-    let p = this.inflight.get(key);
+    let p = this.#inflight.get(key);
     if (p) return p;
     this.misses++;
-    p = this.source.resolve(req, this).then(
+    p = this.#source.resolve(req, this).then(
       (r) => {
         // Failures are not kept: the file may appear later.
         if (typeof r === 'string') this.table.setEdge(req.kind, req.parent, req.spec, r);
         return r;
       },
       (e: Error & { code?: string }): ModuleFailure => ({ error: e.message, code: e.code ?? 'ERR_MODULE_FORWARDING' }),
-    ).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
+    ).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, p);
     return p;
   }
 
   /** A module named by its absolute path or URL (an ESM wrapper requiring its CommonJS module) that is held here. */
-  private held(spec: string): string | undefined {
+  #held(spec: string): string | undefined {
     if (!spec.startsWith('/') && !spec.startsWith('file:')) return undefined;
     const url = spec.startsWith('/') ? pathToFileURL(spec).href : spec;
     return this.table.entry(url) ? url : undefined;
   }
 
-  private async entriesOf(urls: string[]): Promise<(ModuleEntry | ModuleFailure | undefined)[]> {
+  async #entriesOf(urls: string[]): Promise<(ModuleEntry | ModuleFailure | undefined)[]> {
     const missing = urls.filter((u) => !this.table.entry(u));
     const failed = new Map<string, ModuleFailure>();
     if (missing.length) {
-      const got = await this.source.entries(missing, this);
+      const got = await this.#source.entries(missing, this);
       got.forEach((e, i) => {
         if (e && 'error' in e) failed.set(missing[i]!, e);
         else if (e) this.table.absorb(e);
@@ -237,19 +241,19 @@ export class ModuleActor {
    * files then costs about one transpile, not 40 in sequence. Returns the
    * closure as listed (empty when the source cannot list it).
    */
-  private async loadClosure(root: ModuleEntry): Promise<string[]> {
-    const urls = await this.source.closure?.(root.url);
+  async #loadClosure(root: ModuleEntry): Promise<string[]> {
+    const urls = await this.#source.closure?.(root.url);
     if (!urls) return [];
     let bytes = root.source.byteLength;
     for (let i = 0; i < urls.length && bytes <= this.burstBytes; i += CLOSURE_BATCH) {
-      for (const e of await this.entriesOf(urls.slice(i, i + CLOSURE_BATCH))) if (e && !('error' in e)) bytes += e.source.byteLength;
+      for (const e of await this.#entriesOf(urls.slice(i, i + CLOSURE_BATCH))) if (e && !('error' in e)) bytes += e.source.byteLength;
     }
     return urls;
   }
 
   /** The closure of `root` the asker lacks, breadth first, within the burst bound. */
-  private async burst(root: ModuleEntry, sentTo: Set<string>): Promise<{ burst: ModuleEntry[]; bytes: number }> {
-    await this.loadClosure(root);
+  async #burst(root: ModuleEntry, sentTo: Set<string>): Promise<{ burst: ModuleEntry[]; bytes: number }> {
+    await this.#loadClosure(root);
     const burst: ModuleEntry[] = [];
     let bytes = root.source.byteLength;
     const seen = new Set([root.url]);
@@ -263,7 +267,7 @@ export class ModuleActor {
         }
       }
       level = [];
-      for (const e of await this.entriesOf(next)) {
+      for (const e of await this.#entriesOf(next)) {
         // Not held here (over an earlier bound), or not loadable: the asker asks, and is told why.
         if (!e || 'error' in e) continue;
         level.push(e);

@@ -16,36 +16,36 @@ export function edgeKey(kind: ModuleKind, parent: string, spec: string): string 
 }
 
 export class ModuleTable {
-  private readonly edges = new Map<string, string | ModuleFailure>();
-  private readonly entries = new Map<string, ModuleEntry>();
+  readonly #edges = new Map<string, string | ModuleFailure>();
+  readonly #entries = new Map<string, ModuleEntry>();
 
   /** Modules held. */
-  get size(): number { return this.entries.size; }
+  get size(): number { return this.#entries.size; }
 
   clear(): void {
-    this.edges.clear();
-    this.entries.clear();
+    this.#edges.clear();
+    this.#entries.clear();
   }
 
   entry(url: string): ModuleEntry | undefined {
-    return this.entries.get(url);
+    return this.#entries.get(url);
   }
 
   edge(kind: ModuleKind, parent: string, spec: string): string | ModuleFailure | undefined {
-    return this.edges.get(edgeKey(kind, parent, spec));
+    return this.#edges.get(edgeKey(kind, parent, spec));
   }
 
   setEdge(kind: ModuleKind, parent: string, spec: string, to: string): void {
-    this.edges.set(edgeKey(kind, parent, spec), to);
+    this.#edges.set(edgeKey(kind, parent, spec), to);
   }
 
   /** Adds a module and its resolved edges. */
   absorb(e: ModuleEntry): void {
-    if (this.entries.has(e.url)) return;
-    this.entries.set(e.url, e);
+    if (this.#entries.has(e.url)) return;
+    this.#entries.set(e.url, e);
     for (const d of e.deps) {
       const key = edgeKey(d[0], e.url, d[1]);
-      if (!this.edges.has(key)) this.edges.set(key, d[2] ?? { code: d[3], error: d[4] });
+      if (!this.#edges.has(key)) this.#edges.set(key, d[2] ?? { code: d[3], error: d[4] });
     }
   }
 
@@ -74,7 +74,7 @@ export class ModuleTable {
     if (to === undefined) return undefined;
     if (typeof to !== 'string') return to;
     if (to.startsWith('node:')) return { url: to, format: 'builtin' };
-    const e = this.entries.get(to);
+    const e = this.#entries.get(to);
     return e && { url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps };
   }
 }

@@ -55,104 +55,108 @@ export function withControllingTty(argv: string[], ptyPath: string): string[] {
 }
 
 export class LoginWatcher {
-  private sent = false;
-  private partial = '';
-  private readonly prompt: RegExp;
-  private readonly incorrect: RegExp[];
-  private readonly fatal: RegExp[];
-  private readonly yes?: RegExp;
-  private readonly refuse?: RegExp;
-  private readonly hostKey: RegExp[];
-  private readonly stream: RegExp[];
-  private readonly missing: RegExp[];
+  #sent = false;
+  #partial = '';
+  readonly #prompt: RegExp;
+  readonly #incorrect: RegExp[];
+  readonly #fatal: RegExp[];
+  readonly #yes?: RegExp;
+  readonly #refuse?: RegExp;
+  readonly #hostKey: RegExp[];
+  readonly #stream: RegExp[];
+  readonly #missing: RegExp[];
   done = false;
 
-  constructor(
-    private readonly spec: LoginSpec,
-    private readonly answer: (text: string) => void,
-    private readonly fail: (e: Error) => void,
-    /** Resolves when the tool is ready to read what we type. */
-    private readonly ready: () => Promise<void> = () => Promise.resolve(),
-  ) {
-    this.prompt = new RegExp(spec.passwordPrompts.join('|'), 'i');
-    this.incorrect = spec.incorrect.map((s) => new RegExp(s, 'i'));
-    this.fatal = (spec.fatal ?? []).map((s) => new RegExp(s, 'i'));
+  readonly #spec: LoginSpec;
+  readonly #answer: (text: string) => void;
+  readonly #fail: (e: Error) => void;
+  /** Resolves when the tool is ready to read what we type. */
+  readonly #ready: () => Promise<void>;
+
+  constructor(spec: LoginSpec, answer: (text: string) => void, fail: (e: Error) => void, ready: () => Promise<void> = () => Promise.resolve()) {
+    this.#spec = spec;
+    this.#answer = answer;
+    this.#fail = fail;
+    this.#ready = ready;
+    this.#prompt = new RegExp(spec.passwordPrompts.join('|'), 'i');
+    this.#incorrect = spec.incorrect.map((s) => new RegExp(s, 'i'));
+    this.#fatal = (spec.fatal ?? []).map((s) => new RegExp(s, 'i'));
     const any = (list: string[] | undefined): RegExp | undefined => (list?.length ? new RegExp(list.join('|'), 'i') : undefined);
-    this.yes = any(spec.yesPrompts);
-    this.refuse = any(spec.refusePrompts);
-    this.hostKey = (spec.hostKeyFailures ?? []).map((s) => new RegExp(s, 'i'));
-    this.stream = (spec.streamFailures ?? []).map((s) => new RegExp(s, 'i'));
-    this.missing = (spec.interpreterMissing ?? []).map((s) => new RegExp(s, 'i'));
+    this.#yes = any(spec.yesPrompts);
+    this.#refuse = any(spec.refusePrompts);
+    this.#hostKey = (spec.hostKeyFailures ?? []).map((s) => new RegExp(s, 'i'));
+    this.#stream = (spec.streamFailures ?? []).map((s) => new RegExp(s, 'i'));
+    this.#missing = (spec.interpreterMissing ?? []).map((s) => new RegExp(s, 'i'));
   }
 
-  private where(): string {
-    return this.spec.peer ? ` (${this.spec.peer})` : '';
+  #where(): string {
+    return this.#spec.peer ? ` (${this.#spec.peer})` : '';
   }
 
   /** Removes the password from text the tool printed (some tools echo it). */
   scrub(text: string): string {
-    const pw = this.spec.password;
+    const pw = this.#spec.password;
     return pw ? text.split(pw).join('******') : text;
   }
 
   feed(raw: string): void {
     if (this.done) return;
-    const text = this.partial + this.scrub(raw);
+    const text = this.#partial + this.scrub(raw);
     const lines = text.split('\n');
-    this.partial = lines.pop() ?? '';
+    this.#partial = lines.pop() ?? '';
     for (const full of lines) {
       const line = full.replace(/\r/g, '').trim();
       if (!line) continue;
-      if (this.incorrect.some((r) => r.test(line))) {
-        const what = this.spec.password === undefined ? 'authentication failed and no password was given' : 'password is incorrect';
-        this.finish(new PasswordError(`${this.spec.method} ${what}${this.where()}: ${line}`, this.spec.method));
+      if (this.#incorrect.some((r) => r.test(line))) {
+        const what = this.#spec.password === undefined ? 'authentication failed and no password was given' : 'password is incorrect';
+        this.#finish(new PasswordError(`${this.#spec.method} ${what}${this.#where()}: ${line}`, this.#spec.method));
         return;
       }
-      if (this.fatal.some((r) => r.test(line))) {
-        this.finish(new PasswordError(`${this.spec.method} refused${this.where()}: ${line}`, this.spec.method));
+      if (this.#fatal.some((r) => r.test(line))) {
+        this.#finish(new PasswordError(`${this.#spec.method} refused${this.#where()}: ${line}`, this.#spec.method));
         return;
       }
-      if (this.hostKey.some((r) => r.test(line))) {
-        this.finish(new HostKeyError(`${this.spec.method} host key refused${this.where()}: ${line}`));
+      if (this.#hostKey.some((r) => r.test(line))) {
+        this.#finish(new HostKeyError(`${this.#spec.method} host key refused${this.#where()}: ${line}`));
         return;
       }
-      if (this.missing.some((r) => r.test(line))) {
-        this.finish(new StreamError(`node was not found${this.where()}: tried ${this.spec.interpreter ?? 'node'}: ${line}`));
+      if (this.#missing.some((r) => r.test(line))) {
+        this.#finish(new StreamError(`node was not found${this.#where()}: tried ${this.#spec.interpreter ?? 'node'}: ${line}`));
         return;
       }
-      if (this.stream.some((r) => r.test(line))) {
-        this.finish(new StreamError(`${this.spec.method} could not connect${this.where()}: ${line}`));
+      if (this.#stream.some((r) => r.test(line))) {
+        this.#finish(new StreamError(`${this.#spec.method} could not connect${this.#where()}: ${line}`));
         return;
       }
     }
-    const last = this.partial.replace(/^.*\r(?=.)/s, '').trim();
-    if (last && this.yes?.test(last)) {
-      this.partial = '';
+    const last = this.#partial.replace(/^.*\r(?=.)/s, '').trim();
+    if (last && this.#yes?.test(last)) {
+      this.#partial = '';
       // ssh's readpassphrase() flushes before it prints the question: answer at once.
-      this.answer('yes\n');
+      this.#answer('yes\n');
       return;
     }
-    if (last && this.refuse?.test(last)) {
-      this.finish(new HostKeyError(`${this.spec.method}${this.where()}: the host key is not known and checkHostKeys is 'enforce': ${last}`));
+    if (last && this.#refuse?.test(last)) {
+      this.#finish(new HostKeyError(`${this.#spec.method}${this.#where()}: the host key is not known and checkHostKeys is 'enforce': ${last}`));
       return;
     }
-    if (last && this.prompt.test(last)) {
-      this.partial = '';
-      if (this.spec.password === undefined) {
-        this.finish(new PasswordError(`${this.spec.method} password is required${this.where()}: ${this.spec.method} asked "${last}"`, this.spec.method));
-      } else if (this.sent) {
-        this.finish(new PasswordError(`${this.spec.method} password is incorrect${this.where()}: ${this.spec.method} asked again "${last}"`, this.spec.method));
+    if (last && this.#prompt.test(last)) {
+      this.#partial = '';
+      if (this.#spec.password === undefined) {
+        this.#finish(new PasswordError(`${this.#spec.method} password is required${this.#where()}: ${this.#spec.method} asked "${last}"`, this.#spec.method));
+      } else if (this.#sent) {
+        this.#finish(new PasswordError(`${this.#spec.method} password is incorrect${this.#where()}: ${this.#spec.method} asked again "${last}"`, this.#spec.method));
       } else {
-        this.sent = true;
-        const pw = this.spec.password;
-        void this.ready().then(() => { if (!this.done) this.answer(`${pw}\n`); });
+        this.#sent = true;
+        const pw = this.#spec.password;
+        void this.#ready().then(() => { if (!this.done) this.#answer(`${pw}\n`); });
       }
     }
   }
 
-  private finish(e: Error): void {
+  #finish(e: Error): void {
     this.done = true;
-    this.fail(e);
+    this.#fail(e);
   }
 }
 

@@ -33,23 +33,30 @@ export interface AuthInputs {
 
 export class Ssh2Auth {
   /** Identity files skipped: encrypted, and no passphrase given. */
-  private readonly encrypted: string[] = [];
+  readonly #encrypted: string[] = [];
   /** Identity files the passphrase did not open. */
-  private readonly wrongPassphrase: string[] = [];
-  private methodsOffered: string[] = [];
-  private readonly queue: AnyAuthMethod[];
+  readonly #wrongPassphrase: string[] = [];
+  #methodsOffered: string[] = [];
+  readonly #queue: AnyAuthMethod[];
 
-  constructor(private readonly inputs: AuthInputs, private readonly mod: Ssh2Module, private readonly debug?: (line: string) => void) {
+  readonly #inputs: AuthInputs;
+  readonly #mod: Ssh2Module;
+  readonly #debug?: (line: string) => void;
+
+  constructor(inputs: AuthInputs, mod: Ssh2Module, debug?: (line: string) => void) {
+    this.#inputs = inputs;
+    this.#mod = mod;
+    this.#debug = debug;
     const { user } = inputs;
     const queue: AnyAuthMethod[] = [{ type: 'none', username: user }];
     const publics: string[] = [];
     const { methods } = inputs;
     for (const file of methods.publickey ? inputs.identityFiles : []) {
-      const key = this.readKey(file);
+      const key = this.#readKey(file);
       if (key.public) publics.push(key.public);
       if (key.private) queue.push({ type: 'publickey', username: user, key: key.private });
     }
-    if (inputs.agent && methods.publickey) queue.push({ type: 'agent', username: user, agent: inputs.identitiesOnly ? this.onlyKeys(inputs.agent, publics) : inputs.agent });
+    if (inputs.agent && methods.publickey) queue.push({ type: 'agent', username: user, agent: inputs.identitiesOnly ? this.#onlyKeys(inputs.agent, publics) : inputs.agent });
     if (inputs.password !== undefined) {
       const pw = inputs.password;
       if (methods.password) queue.push({ type: 'password', username: user, password: pw });
@@ -57,15 +64,15 @@ export class Ssh2Auth {
       if (methods.keyboardInteractive) queue.push({ type: 'keyboard-interactive', username: user, prompt: answer });
     }
     // With no password, keyboard-interactive can only fail: ssh in BatchMode does not try it either.
-    this.queue = queue;
+    this.#queue = queue;
   }
 
   handler(): AuthHandlerMiddleware {
     return (methodsLeft, _partial, nextAuth) => {
       const next = nextAuth as NextAuth;
-      if (methodsLeft) this.methodsOffered = methodsLeft;
-      while (this.queue.length) {
-        const m = this.queue.shift()!;
+      if (methodsLeft) this.#methodsOffered = methodsLeft;
+      while (this.#queue.length) {
+        const m = this.#queue.shift()!;
         if (m.type === 'none' || !methodsLeft || methodsLeft.includes(m.type === 'agent' ? 'publickey' : m.type)) { next(m); return; }
       }
       next(false);
@@ -75,28 +82,28 @@ export class Ssh2Auth {
   /** ssh's words when every method failed, and why a key was not offered. */
   deniedText(): string {
     const why = [
-      ...this.encrypted.map((f) => ` The identity file ${f} is encrypted and no passphrase was given (the passphrase option).`),
-      ...this.wrongPassphrase.map((f) => ` The passphrase does not open the identity file ${f}.`),
+      ...this.#encrypted.map((f) => ` The identity file ${f} is encrypted and no passphrase was given (the passphrase option).`),
+      ...this.#wrongPassphrase.map((f) => ` The passphrase does not open the identity file ${f}.`),
     ];
-    return `Permission denied (${this.methodsOffered.join(',') || 'no methods offered'}).${why.join('')}`;
+    return `Permission denied (${this.#methodsOffered.join(',') || 'no methods offered'}).${why.join('')}`;
   }
 
   /**
    * A key file, parsed (once: an encrypted key's KDF takes about a second
    * in ssh2's JavaScript), and its public half (for matching agent keys).
    */
-  private readKey(file: string): { private?: ParsedKey; public?: string } {
+  #readKey(file: string): { private?: ParsedKey; public?: string } {
     let data: Buffer;
     try { data = readFileSync(file); } catch (e) {
-      this.debug?.(`ssh2: identity file ${file} not readable: ${(e as Error).message}`);
+      this.#debug?.(`ssh2: identity file ${file} not readable: ${(e as Error).message}`);
       return {};
     }
-    const pub = existsSync(`${file}.pub`) ? publicOf(this.mod.utils.parseKey(readFileSync(`${file}.pub`))) : undefined;
-    const parsed = this.mod.utils.parseKey(data, this.inputs.passphrase);
+    const pub = existsSync(`${file}.pub`) ? publicOf(this.#mod.utils.parseKey(readFileSync(`${file}.pub`))) : undefined;
+    const parsed = this.#mod.utils.parseKey(data, this.#inputs.passphrase);
     if (parsed instanceof Error) {
-      if (this.inputs.passphrase === undefined && /encrypted|passphrase/i.test(parsed.message)) this.encrypted.push(file);
-      else if (this.inputs.passphrase !== undefined) this.wrongPassphrase.push(file);
-      else this.debug?.(`ssh2: identity file ${file} not usable: ${parsed.message}`);
+      if (this.#inputs.passphrase === undefined && /encrypted|passphrase/i.test(parsed.message)) this.#encrypted.push(file);
+      else if (this.#inputs.passphrase !== undefined) this.#wrongPassphrase.push(file);
+      else this.#debug?.(`ssh2: identity file ${file} not usable: ${parsed.message}`);
       return { public: pub };
     }
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -104,8 +111,8 @@ export class Ssh2Auth {
   }
 
   /** The agent, showing only the keys whose public halves are given (IdentitiesOnly). */
-  private onlyKeys(socket: string, publics: string[]): BaseAgent {
-    const Agent = this.mod.OpenSSHAgent;
+  #onlyKeys(socket: string, publics: string[]): BaseAgent {
+    const Agent = this.#mod.OpenSSHAgent;
     class Only extends Agent {
       override getIdentities(cb: (err: Error | null | undefined, keys?: ParsedKey[]) => void): void {
         // An OpenSSH agent's identities are parsed keys (the declared type is wider).

@@ -79,43 +79,45 @@ export class Ssh2Session extends EventEmitter {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   /** Every connection of the chain: the jump hosts', then the target's. */
-  private readonly conns: Client[] = [];
-  private channel?: ClientChannel;
-  private ended = false;
+  readonly #conns: Client[] = [];
+  #channel?: ClientChannel;
+  #ended = false;
 
   /** With `debug`, ssh2's own lines go to stderr as ssh -v's do (and are forwarded like them). */
-  private readonly debug?: (line: string) => void;
+  readonly #debug?: (line: string) => void;
 
-  constructor(
-    private readonly spec: Ssh2Spec,
-    private readonly command: string,
-    load: Ssh2Loader,
-    /** Debug-level records about the connection (the config keywords not acted on); absent when not debugging. */
-    private readonly note?: (text: string) => void,
-  ) {
+  readonly #spec: Ssh2Spec;
+  readonly #command: string;
+  /** Debug-level records about the connection (the config keywords not acted on); absent when not debugging. */
+  readonly #note?: (text: string) => void;
+
+  constructor(spec: Ssh2Spec, command: string, load: Ssh2Loader, note?: (text: string) => void) {
     super();
-    if (spec.debug) this.debug = (line) => { if (!this.stderr.writableEnded) this.stderr.write(`debug1: ${line}\n`); };
+    this.#spec = spec;
+    this.#command = command;
+    this.#note = note;
+    if (spec.debug) this.#debug = (line) => { if (!this.stderr.writableEnded) this.stderr.write(`debug1: ${line}\n`); };
     process.nextTick(() => this.emit('spawn'));
     const loaded = load().catch((e: Error) => { throw new StreamError(`ssh2: the ssh2 package could not be loaded here: ${e.message}`); });
-    Promise.all([loaded, this.route()]).then(
-      ([mod, route]) => this.connectHop(mod, route, 0),
+    Promise.all([loaded, this.#route()]).then(
+      ([mod, route]) => this.#connectHop(mod, route, 0),
       // A config that cannot be read is the caller's to fix: a StreamError saying what is wrong.
-      (e: Error) => { if (!this.ended) this.emit('error', e instanceof StreamError ? e : new StreamError(e.message)); },
+      (e: Error) => { if (!this.#ended) this.emit('error', e instanceof StreamError ? e : new StreamError(e.message)); },
     );
   }
 
   kill(): boolean {
-    if (this.ended) return false;
-    this.channel?.close();
-    for (const c of this.conns) c.end();
-    this.finish(null, 'SIGKILL');
+    if (this.#ended) return false;
+    this.#channel?.close();
+    for (const c of this.#conns) c.end();
+    this.#finish(null, 'SIGKILL');
     return true;
   }
 
   /** The hosts to connect to in turn: the ProxyJump hops, then the target (as ssh -J resolves them). */
-  private async route(): Promise<SshHostConfig[]> {
-    const s = this.spec;
-    const target = await this.resolve(s.host, s.sshArgs);
+  async #route(): Promise<SshHostConfig[]> {
+    const s = this.#spec;
+    const target = await this.#resolve(s.host, s.sshArgs);
     // Like ssh, the jump hosts get -F (and their own -l, -p) but not the other options.
     const file = readSshOptions(s.sshArgs).options.filter(([f]) => f === '-F').flatMap(([f, v]) => [f, v!]);
     const hops: SshHostConfig[] = [];
@@ -125,22 +127,22 @@ export class Ssh2Session extends EventEmitter {
       const last = jumps[jumps.length - 1]!;
       const rest = jumps.slice(0, -1);
       const args = [...file, ...(last.user ? ['-l', last.user] : []), ...(last.port ? ['-p', String(last.port)] : []), ...(rest.length ? ['-J', rest.map(jumpText).join(',')] : [])];
-      cfg = await this.resolve(last.host, args);
+      cfg = await this.#resolve(last.host, args);
       hops.unshift(cfg);
     }
     return [...hops, target];
   }
 
-  private async resolve(host: string, args: string[]): Promise<SshHostConfig> {
+  async #resolve(host: string, args: string[]): Promise<SshHostConfig> {
     // Telling what the ssh2 client ignores costs one more ssh -G: only when someone listens.
-    const cfg = await resolveSshConfig(host, args, { ssh: this.spec.sshPath, unhonoured: this.note !== undefined });
-    if (cfg.unhonoured.length) this.note?.(`ssh2: the ssh config for ${host} sets ${cfg.unhonoured.join(', ')}, which the ssh2 client does not act on`);
+    const cfg = await resolveSshConfig(host, args, { ssh: this.#spec.sshPath, unhonoured: this.#note !== undefined });
+    if (cfg.unhonoured.length) this.#note?.(`ssh2: the ssh config for ${host} sets ${cfg.unhonoured.join(', ')}, which the ssh2 client does not act on`);
     return cfg;
   }
 
-  private connectHop(mod: Ssh2Module, route: SshHostConfig[], i: number, sock?: Readable): void {
-    if (this.ended) return;
-    const s = this.spec;
+  #connectHop(mod: Ssh2Module, route: SshHostConfig[], i: number, sock?: Readable): void {
+    if (this.#ended) return;
+    const s = this.#spec;
     const cfg = route[i]!;
     const isTarget = i === route.length - 1;
     const agent = cfg.identityAgent === 'none' ? undefined : cfg.identityAgent ?? process.env.SSH_AUTH_SOCK;
@@ -150,33 +152,33 @@ export class Ssh2Session extends EventEmitter {
       auth: new Ssh2Auth({
         user: cfg.user, identityFiles: cfg.identityFiles, identitiesOnly: cfg.identitiesOnly, agent,
         password: s.password, passphrase: s.passphrase, methods: cfg.methods,
-      }, mod, this.debug),
+      }, mod, this.#debug),
     };
     const conn = new mod.Client();
-    this.conns.push(conn);
+    this.#conns.push(conn);
     conn.on('ready', () => {
-      if (!isTarget) { this.forwardTo(mod, route, i, conn); return; }
-      conn.exec(this.command, (err, channel) => {
-        if (err) { this.failWith(`ssh2: exec on ${cfg.hostname} refused: ${err.message}`); return; }
-        this.channel = channel;
+      if (!isTarget) { this.#forwardTo(mod, route, i, conn); return; }
+      conn.exec(this.#command, (err, channel) => {
+        if (err) { this.#failWith(`ssh2: exec on ${cfg.hostname} refused: ${err.message}`); return; }
+        this.#channel = channel;
         widenWindow(conn, channel, CHANNEL_WINDOW);
         this.stdin.pipe(channel);
         channel.pipe(this.stdout);
         channel.stderr.pipe(this.stderr);
         let status: [number | null, NodeJS.Signals | null] = [null, null];
         channel.on('exit', (code: number | null, signal?: string) => { status = [code, signal ? (`SIG${signal}` as NodeJS.Signals) : null]; });
-        channel.on('close', () => { for (const c of this.conns) c.end(); this.finish(...status); });
+        channel.on('close', () => { for (const c of this.#conns) c.end(); this.#finish(...status); });
       });
     });
     conn.on('error', (e: Error & { level?: string; code?: string }) => {
       // An agent that cannot be reached is skipped, as ssh skips it.
-      if (e.level === 'agent') { this.debug?.(`ssh2: agent ${agent}: ${e.message}`); return; }
-      this.failWith(this.describe(e, hop));
+      if (e.level === 'agent') { this.#debug?.(`ssh2: agent ${agent}: ${e.message}`); return; }
+      this.#failWith(this.#describe(e, hop));
     });
-    conn.on('close', () => { if (!this.channel) this.failWith(`ssh: connection to ${cfg.hostname} closed during the handshake`); });
+    conn.on('close', () => { if (!this.#channel) this.#failWith(`ssh: connection to ${cfg.hostname} closed during the handshake`); });
     const forward = isTarget ? cfg.forwardAgent : false;
     const forwardSocket = forward === true ? agent : forward || undefined;
-    if (forward && !forwardSocket) this.note?.(`ssh2: ForwardAgent for ${cfg.alias}: no agent to forward`);
+    if (forward && !forwardSocket) this.#note?.(`ssh2: ForwardAgent for ${cfg.alias}: no agent to forward`);
     const config: ConnectConfig = {
       host: cfg.hostname,
       port: cfg.port,
@@ -186,11 +188,11 @@ export class Ssh2Session extends EventEmitter {
       keepaliveInterval: cfg.serverAliveInterval * 1000,
       keepaliveCountMax: cfg.serverAliveCountMax,
       algorithms: { compress: cfg.compression ? ['zlib@openssh.com', 'zlib', 'none'] : ['none'] },
-      hostVerifier: (blob: Buffer) => this.verifyHostKey(hop, isTarget ? s.checkHostKeys : undefined, blob),
+      hostVerifier: (blob: Buffer) => this.#verifyHostKey(hop, isTarget ? s.checkHostKeys : undefined, blob),
       authHandler: hop.auth.handler(),
       agent: forwardSocket,
       agentForward: forwardSocket !== undefined,
-      debug: this.debug,
+      debug: this.#debug,
     };
     conn.connect(config);
     // Frames are small and latency-bound: Nagle would hold the second of two writes (the key
@@ -199,15 +201,15 @@ export class Ssh2Session extends EventEmitter {
   }
 
   /** A direct-tcpip channel from jump host `i` to the next host, the next connection's socket (ssh -W). */
-  private forwardTo(mod: Ssh2Module, route: SshHostConfig[], i: number, conn: Client): void {
+  #forwardTo(mod: Ssh2Module, route: SshHostConfig[], i: number, conn: Client): void {
     const next = route[i + 1]!;
     conn.forwardOut('127.0.0.1', 0, next.hostname, next.port, (err, stream) => {
-      if (err) { this.failWith(`ssh: connect to host ${next.hostname} port ${next.port} through ${route[i]!.alias}: ${err.message}`); return; }
-      this.connectHop(mod, route, i + 1, stream);
+      if (err) { this.#failWith(`ssh: connect to host ${next.hostname} port ${next.port} through ${route[i]!.alias}: ${err.message}`); return; }
+      this.#connectHop(mod, route, i + 1, stream);
     });
   }
 
-  private verifyHostKey(hop: Hop, asked: Ssh2Spec['checkHostKeys'], blob: Buffer): boolean {
+  #verifyHostKey(hop: Hop, asked: Ssh2Spec['checkHostKeys'], blob: Buffer): boolean {
     const cfg = hop.cfg;
     const check = asked ?? checkFromConfig(cfg.strictHostKeyChecking);
     if (check === 'ignore') return true;
@@ -231,7 +233,7 @@ export class Ssh2Session extends EventEmitter {
   }
 
   /** An ssh2 error in the words OpenSSH would print for it. */
-  private describe(e: Error & { level?: string; code?: string }, hop: Hop): string {
+  #describe(e: Error & { level?: string; code?: string }, hop: Hop): string {
     const { hostname: host, port } = hop.cfg;
     if (hop.hostKeyProblem) return hop.hostKeyProblem;
     if (e.level === 'client-authentication') {
@@ -245,24 +247,24 @@ export class Ssh2Session extends EventEmitter {
     if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `ssh: Could not resolve hostname ${host}: Name or service not known`;
     if (e.code && reasons[e.code]) return `ssh: connect to host ${host} port ${port}: ${reasons[e.code]}`;
     // After the session started, a timeout is the keepalive giving up, in ssh's words.
-    if (e.level === 'client-timeout' && this.channel) return `Timeout, server ${host} not responding.`;
+    if (e.level === 'client-timeout' && this.#channel) return `Timeout, server ${host} not responding.`;
     if (e.level === 'client-timeout') return `ssh: connect to host ${host} port ${port}: Connection timed out during banner exchange`;
     return `ssh: ${host}: ${e.message}`;
   }
 
   /** Ends the session as ssh would after a failure: its words on stderr, status 255. */
-  private failWith(text: string): void {
-    if (this.ended) return;
-    for (const c of this.conns) c.end();
+  #failWith(text: string): void {
+    if (this.#ended) return;
+    for (const c of this.#conns) c.end();
     this.stderr.end(`${text}\n`);
     this.stdout.end();
-    this.stderr.once('end', () => this.finish(255, null));
+    this.stderr.once('end', () => this.#finish(255, null));
     this.stderr.resume();
   }
 
-  private finish(code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.ended) return;
-    this.ended = true;
+  #finish(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#ended) return;
+    this.#ended = true;
     this.exitCode = code;
     this.signalCode = signal;
     this.emit('exit', code, signal);

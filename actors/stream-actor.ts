@@ -11,14 +11,19 @@ import { DEFAULT_MAX_UNSENT_BYTES } from '../src/handles.js';
 import { Mailbox } from './mailbox.js';
 
 /**
- * Bytes that may wait unsent on one of this broker's streams. A peer that
- * stops reading (SIGSTOP, a wedged host behind a live TCP connection) would
- * otherwise make this process buffer whatever is sent to it until memory runs
- * out; past the bound the stream is closed, so its callers get ChannelError
- * and the rest of the tree goes on. Per broker: one module instance each.
+ * Limits shared by the streams of one broker (several brokers may share a
+ * thread: a host's and its forks'), changed in place by its setLimits.
  */
-let maxUnsentBytes = DEFAULT_MAX_UNSENT_BYTES;
-export function setMaxUnsentBytes(n: number): void { maxUnsentBytes = n; }
+export interface StreamLimits {
+  /**
+   * Bytes that may wait unsent on one stream. A peer that stops reading
+   * (SIGSTOP, a wedged host behind a live TCP connection) would otherwise
+   * make this process buffer whatever is sent to it until memory runs out;
+   * past the bound the stream is closed, so its callers get ChannelError and
+   * the rest of the tree goes on.
+   */
+  maxUnsentBytes: number;
+}
 
 export interface StreamEvents {
   frame(frame: Uint8Array, header: Header, stream: StreamActor): void;
@@ -40,19 +45,28 @@ export class StreamActor {
   isClosed = false;
   readonly inbox: Mailbox<Buffer>;
 
-  private chunks: Buffer[] = [];
-  private avail = 0;
-  private header?: Header;
-  private skip = 0;
-  private corked = false;
-  private overflowed = false;
+  #chunks: Buffer[] = [];
+  #avail = 0;
+  #header?: Header;
+  #skip = 0;
+  #corked = false;
+  #overflowed = false;
+  readonly #limits: StreamLimits;
+
+  readonly #input: Readable;
+  readonly #output: Writable;
+  readonly #events: StreamEvents;
 
   constructor(
-    private readonly input: Readable,
-    private readonly output: Writable,
-    opts: { remoteId: number; name: string; maxMessageSize: number; deferReading?: boolean },
-    private readonly events: StreamEvents,
+    input: Readable,
+    output: Writable,
+    opts: { remoteId: number; name: string; maxMessageSize: number; deferReading?: boolean; limits?: StreamLimits },
+    events: StreamEvents,
   ) {
+    this.#input = input;
+    this.#output = output;
+    this.#events = events;
+    this.#limits = opts.limits ?? { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES };
     this.remoteId = opts.remoteId;
     this.name = opts.name;
     this.maxMessageSize = opts.maxMessageSize;
@@ -71,7 +85,7 @@ export class StreamActor {
   /** Starts taking the input as frames (and watching both ends); call in the tick the bootstrap's own reader lets go. */
   startReading(): void {
     this.booting = false;
-    const { input, output } = this;
+    const input = this.#input, output = this.#output;
     input.on('data', (chunk: Buffer) => this.inbox.post(chunk));
     input.on('end', () => this.close('EOF on stream'));
     input.on('error', (e: Error) => this.close(`read error: ${e.message}`));
@@ -82,67 +96,68 @@ export class StreamActor {
   maxMessageSize: number;
 
   /** @internal For tests: bytes received and held, waiting to complete a frame. */
-  get buffered(): number { return this.avail; }
+  get buffered(): number { return this.#avail; }
 
   /** Feeds bytes received before the stream was handed over (after the bootstrap marker). */
   feed(chunk: Buffer): void {
     if (this.isClosed) return;
-    if (this.skip > 0) {
-      const n = Math.min(this.skip, chunk.length);
-      this.skip -= n;
+    if (this.#skip > 0) {
+      const n = Math.min(this.#skip, chunk.length);
+      this.#skip -= n;
       chunk = chunk.subarray(n);
       if (!chunk.length) return;
     }
-    this.chunks.push(chunk);
-    this.avail += chunk.length;
+    this.#chunks.push(chunk);
+    this.#avail += chunk.length;
     while (!this.isClosed) {
-      if (!this.header) {
-        if (this.avail < HEADER_SIZE) return;
-        const first = this.chunks[0]!;
-        const headBytes = first.length >= HEADER_SIZE ? first : this.peek(HEADER_SIZE);
+      if (!this.#header) {
+        if (this.#avail < HEADER_SIZE) return;
+        const first = this.#chunks[0]!;
+        const headBytes = first.length >= HEADER_SIZE ? first : this.#peek(HEADER_SIZE);
         try {
-          this.header = readHeader(headBytes);
+          this.#header = readHeader(headBytes);
         } catch (e) {
           this.close((e as Error).message);
           return;
         }
-        if (this.header.length > this.maxMessageSize) {
-          const h = this.header;
-          this.header = undefined;
-          this.discard(HEADER_SIZE);
-          this.events.oversize(h, this);
-          const n = Math.min(h.length, this.avail);
-          this.discard(n);
-          this.skip = h.length - n;
-          if (this.skip > 0) return;
+        if (this.#header.length > this.maxMessageSize) {
+          const h = this.#header;
+          this.#header = undefined;
+          this.#discard(HEADER_SIZE);
+          this.#events.oversize(h, this);
+          const n = Math.min(h.length, this.#avail);
+          this.#discard(n);
+          this.#skip = h.length - n;
+          if (this.#skip > 0) return;
           continue;
         }
       }
-      const total = HEADER_SIZE + this.header.length;
-      if (this.avail < total) return;
-      const frame = this.take(total);
-      const h = this.header;
-      this.header = undefined;
-      this.events.frame(frame, h, this);
+      const total = HEADER_SIZE + this.#header.length;
+      if (this.#avail < total) return;
+      const frame = this.#take(total);
+      const h = this.#header;
+      this.#header = undefined;
+      this.#events.frame(frame, h, this);
     }
   }
 
   /** Queues a frame; writes issued in one tick go out together (one writev). */
   write(frame: Uint8Array): void {
-    if (this.isClosed || this.overflowed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.output.cork();
+    if (this.isClosed || this.#overflowed) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#output.cork();
       process.nextTick(() => {
-        this.corked = false;
-        this.output.uncork();
+        this.#corked = false;
+        this.#output.uncork();
       });
     }
-    this.output.write(frame);
-    const unsent = this.output.writableLength;
+    this.#output.write(frame);
+    const unsent = this.#output.writableLength;
+    const { maxUnsentBytes } = this.#limits;
     if (unsent > maxUnsentBytes) {
       // Closed after the current routing step, not inside it.
-      this.overflowed = true;
+      this.#overflowed = true;
       const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
       queueMicrotask(() => this.close(`not reading: ${mib(unsent)} MiB unsent, over maxUnsentBytes (${mib(maxUnsentBytes)} MiB)`));
     }
@@ -150,40 +165,40 @@ export class StreamActor {
 
   /** Ends our side; the peer sees EOF. */
   end(): void {
-    if (!this.output.writableEnded) this.output.end();
+    if (!this.#output.writableEnded) this.#output.end();
   }
 
   close(reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.chunks = [];
-    this.avail = 0;
+    this.#chunks = [];
+    this.#avail = 0;
     this.inbox.close();
-    this.input.destroy();
-    if (!this.output.destroyed) this.output.destroy();
-    this.events.closed(this, reason);
+    this.#input.destroy();
+    if (!this.#output.destroyed) this.#output.destroy();
+    this.#events.closed(this, reason);
   }
 
   /** Returns the next n bytes as a buffer that owns its memory (it may be transferred). */
-  private take(n: number): Uint8Array {
+  #take(n: number): Uint8Array {
     const out = new Uint8Array(n);
     let off = 0;
     while (off < n) {
-      const c = this.chunks[0]!;
+      const c = this.#chunks[0]!;
       const k = Math.min(c.length, n - off);
       out.set(k === c.length ? c : c.subarray(0, k), off);
       off += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
+      if (k === c.length) this.#chunks.shift();
+      else this.#chunks[0] = c.subarray(k);
     }
-    this.avail -= n;
+    this.#avail -= n;
     return out;
   }
 
-  private peek(n: number): Uint8Array {
+  #peek(n: number): Uint8Array {
     const out = new Uint8Array(n);
     let off = 0;
-    for (const c of this.chunks) {
+    for (const c of this.#chunks) {
       const k = Math.min(c.length, n - off);
       out.set(c.subarray(0, k), off);
       off += k;
@@ -192,11 +207,11 @@ export class StreamActor {
     return out;
   }
 
-  private discard(n: number): void {
-    while (n > 0 && this.chunks.length) {
-      const c = this.chunks[0]!;
-      if (c.length <= n) { n -= c.length; this.avail -= c.length; this.chunks.shift(); }
-      else { this.chunks[0] = c.subarray(n); this.avail -= n; n = 0; }
+  #discard(n: number): void {
+    while (n > 0 && this.#chunks.length) {
+      const c = this.#chunks[0]!;
+      if (c.length <= n) { n -= c.length; this.#avail -= c.length; this.#chunks.shift(); }
+      else { this.#chunks[0] = c.subarray(n); this.#avail -= n; n = 0; }
     }
   }
 }

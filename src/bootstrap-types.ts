@@ -133,29 +133,59 @@ export interface RuntimePayload {
   hooks: string;
 }
 
-/** workerData of a broker worker. */
-export interface BrokerInit {
-  role: 'broker';
+/** What a broker is given whatever its role, besides the ports made for it. */
+interface BrokerParamsBase {
   contextId: number;
   parentIds: number[];
   name: string;
   maxMessageSize: number;
   unidirectional: boolean;
   debug: boolean;
-  isMaster: boolean;
   payload: Uint8Array;
-  /** The child's fds to its parent; absent in the master. */
-  parentFds?: { in: number; out: number };
-  /** A fork's port to its host, instead of fds. */
-  parentPort?: MessagePort;
-  /** A fork's broker: its main thread (another thread) is on this port, not the running thread's parent. */
-  mainPort?: MessagePort;
-  /** Master only: a file URL inside mitogen-ts, where packages the runtime itself uses (ssh2) resolve from. */
+}
+
+/** The master's broker: no parent; it serves modules from the master's own files. */
+export interface MasterBrokerParams extends BrokerParamsBase {
+  role: 'master';
+  isMaster: true;
+  /** A file URL inside mitogen-ts, where packages the runtime itself uses (ssh2) resolve from. */
   moduleBase?: string;
-  /** Master only: absolute path of esbuild's entry, for transpiling .ts on the way. */
+  /** Absolute path of esbuild's entry, for transpiling .ts on the way. */
   esbuildPath?: string;
+}
+
+/** A child process's broker: its parent is on its fds. */
+export interface ChildBrokerParams extends BrokerParamsBase {
+  /** The default: src/child-main.ts starts its broker without naming it. */
+  role?: 'child';
+  isMaster: false;
+  parentFds: { in: number; out: number };
+}
+
+/** A fork's broker, run in its host's broker thread. */
+export interface ForkBrokerParams extends BrokerParamsBase {
+  role: 'fork';
+  isMaster: false;
+  /** To its host, instead of fds. */
+  parentPort: MessagePort;
+  /** Its main thread (another thread) is on this port, not the running thread's parent. */
+  mainPort: MessagePort;
+}
+
+/** What a broker's starter gives: brokerChannels adds the ports. */
+export type BrokerParams = MasterBrokerParams | ChildBrokerParams | ForkBrokerParams;
+
+/** The ports made for a new broker (brokerChannels). */
+interface BrokerInitPorts {
   control: MessagePort;
   modules: MessagePort;
   /** Int32 flag the main thread waits on for synchronous module fetches. */
   syncFlag: SharedArrayBuffer;
 }
+
+export type MasterBrokerInit = MasterBrokerParams & BrokerInitPorts & { role: 'master' };
+export type ChildBrokerInit = ChildBrokerParams & BrokerInitPorts & { role: 'child' };
+export type ForkBrokerInit = ForkBrokerParams & BrokerInitPorts & { role: 'fork' };
+
+/** workerData of a broker worker (a fork's broker is given the same): one shape per role. */
+export type BrokerInit = MasterBrokerInit | ChildBrokerInit | ForkBrokerInit;

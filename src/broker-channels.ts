@@ -5,24 +5,20 @@
  * instance in its host's broker thread (actors/fork-actor.ts).
  */
 import { MessageChannel } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
-import type { BrokerInit, BrokerPorts } from './bootstrap-types.js';
+import type { BrokerInit, BrokerParams, BrokerPorts, ForkBrokerInit, ForkBrokerParams } from './bootstrap-types.js';
 
 /**
  * A broker's workerData and its main thread's ends of the ports between them
- * (control calls, module fetches, the flag synchronous fetches wait on). A
- * fork's broker, run in its host's broker thread, is given `mainPort` to
- * reach its main thread on.
+ * (control calls, module fetches, the flag synchronous fetches wait on).
  */
-export function brokerChannels(
-  init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>,
-  mainPort?: MessagePort,
-): { workerData: BrokerInit; ports: Omit<BrokerPorts, 'main'> } {
+export function brokerChannels(init: ForkBrokerParams): { workerData: ForkBrokerInit; ports: Omit<BrokerPorts, 'main'> };
+export function brokerChannels(init: BrokerParams): { workerData: BrokerInit; ports: Omit<BrokerPorts, 'main'> };
+export function brokerChannels(init: BrokerParams): { workerData: BrokerInit; ports: Omit<BrokerPorts, 'main'> } {
   const control = new MessageChannel();
   const modules = new MessageChannel();
   const syncFlag = new SharedArrayBuffer(4);
   return {
-    workerData: { ...init, role: 'broker', control: control.port2, modules: modules.port2, syncFlag, mainPort },
+    workerData: { role: 'child', ...init, control: control.port2, modules: modules.port2, syncFlag },
     ports: { control: control.port1, modules: modules.port1, syncFlag },
   };
 }

@@ -13,14 +13,14 @@ import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import { decodeBody } from './codec.js';
 import { batchFrames, isFrameBatch, unbatchFrames } from './frame-batch.js';
 import type { FrameBatch } from './frame-batch.js';
-import type { BrokerInit, BrokerPorts } from './bootstrap-types.js';
+import type { BrokerParams, BrokerPorts } from './bootstrap-types.js';
 import { brokerChannels } from './broker-channels.js';
 import { errorClasses, MitogenError } from './errors.js';
 
 export interface BrokerSetup {
   /** The broker worker's source (an eval'd script). */
   source: string;
-  init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>;
+  init: BrokerParams;
 }
 
 let masterSetup: (() => BrokerSetup) | undefined;
@@ -37,72 +37,72 @@ export class Broker {
   /** The broker worker, when this thread started it (not for a fork, whose broker its host runs). */
   readonly worker?: Worker;
   /** Where frames and events cross: the worker itself, or a port to it. */
-  private readonly link: Worker | MessagePort;
+  readonly #link: Worker | MessagePort;
   /** The port for synchronous module fetches (children only use it). */
   readonly modulesPort: MessagePort;
   readonly syncFlag: SharedArrayBuffer;
-  private readonly api: Comlink.Remote<BrokerApi>;
-  private readonly controlPort: MessagePort;
-  private frameListener?: FrameListener;
-  private eventListener?: EventListener;
-  private holds = 0;
-  private shutdownPromise?: Promise<void>;
-  private exited = false;
+  readonly #api: Comlink.Remote<BrokerApi>;
+  readonly #controlPort: MessagePort;
+  #frameListener?: FrameListener;
+  #eventListener?: EventListener;
+  #holds = 0;
+  #shutdownPromise?: Promise<void>;
+  #exited = false;
   /** Whether the worker may keep this process alive when nothing waits on it. */
-  private readonly keepAlive: boolean;
+  readonly #keepAlive: boolean;
 
   constructor(setup?: BrokerSetup | { adopt: BrokerPorts }, opts: { keepAlive?: boolean } = {}) {
     if (setup && 'adopt' in setup) {
-      this.link = setup.adopt.main;
-      this.controlPort = setup.adopt.control;
+      this.#link = setup.adopt.main;
+      this.#controlPort = setup.adopt.control;
       this.modulesPort = setup.adopt.modules;
       this.syncFlag = setup.adopt.syncFlag;
     } else {
       const s = setup ?? masterSetup?.();
       if (!s) throw new MitogenError('no broker setup: import mitogen-ts (or mitogen-ts/master) before creating a Broker');
       const started = startBrokerWorker(s.source, s.init);
-      this.link = this.worker = started.worker;
-      this.controlPort = started.ports.control;
+      this.#link = this.worker = started.worker;
+      this.#controlPort = started.ports.control;
       this.modulesPort = started.ports.modules;
       this.syncFlag = started.ports.syncFlag;
     }
-    this.api = Comlink.wrap<BrokerApi>(nodeEndpoint(this.controlPort as unknown as Parameters<typeof nodeEndpoint>[0]));
-    this.keepAlive = opts.keepAlive ?? false;
-    this.controlPort.unref();
+    this.#api = Comlink.wrap<BrokerApi>(nodeEndpoint(this.#controlPort as unknown as Parameters<typeof nodeEndpoint>[0]));
+    this.#keepAlive = opts.keepAlive ?? false;
+    this.#controlPort.unref();
     this.modulesPort.unref();
-    if (!this.keepAlive) this.link.unref();
-    this.link.on('message', (data: FrameBatch | BrokerEvent) => {
-      if (isFrameBatch(data)) unbatchFrames(data, (f) => this.frameListener?.(f));
-      else this.eventListener?.(data);
+    if (!this.#keepAlive) this.#link.unref();
+    this.#link.on('message', (data: FrameBatch | BrokerEvent) => {
+      if (isFrameBatch(data)) unbatchFrames(data, (f) => this.#frameListener?.(f));
+      else this.#eventListener?.(data);
     });
     if (this.worker) {
       this.worker.on('error', (e) => {
         process.stderr.write(`mitogen: broker worker failed: ${e.stack ?? e}\n`);
       });
-      this.worker.on('exit', () => this.markExited());
+      this.worker.on('exit', () => this.#markExited());
     } else {
-      this.link.on('close', () => this.markExited());
+      this.#link.on('close', () => this.#markExited());
     }
   }
 
   /** Where frames addressed to this thread go. */
-  onFrame(fn: FrameListener): void { this.frameListener = fn; }
-  onEvent(fn: EventListener): void { this.eventListener = fn; }
+  onFrame(fn: FrameListener): void { this.#frameListener = fn; }
+  onEvent(fn: EventListener): void { this.#eventListener = fn; }
 
   /** Runs once when the broker ends, by shutdown() or by its worker exiting: nothing will arrive after. */
   onExit(fn: () => void): void {
-    if (this.exitNotified) queueMicrotask(fn);
-    else this.exitListeners.push(fn);
+    if (this.#exitNotified) queueMicrotask(fn);
+    else this.#exitListeners.push(fn);
   }
 
-  private readonly exitListeners: (() => void)[] = [];
-  private exitNotified = false;
+  readonly #exitListeners: (() => void)[] = [];
+  #exitNotified = false;
 
-  private markExited(): void {
-    this.exited = true;
-    if (this.exitNotified) return;
-    this.exitNotified = true;
-    for (const fn of this.exitListeners.splice(0)) fn();
+  #markExited(): void {
+    this.#exited = true;
+    if (this.#exitNotified) return;
+    this.#exitNotified = true;
+    for (const fn of this.#exitListeners.splice(0)) fn();
   }
 
   /**
@@ -111,17 +111,17 @@ export class Broker {
    * burst of 10k calls is one hand-off, not 10k); a lone frame goes as itself.
    */
   send(frame: Uint8Array): void {
-    if (this.exited) return;
-    this.outbox.push(frame);
-    if (this.outbox.length === 1) queueMicrotask(this.flush);
+    if (this.#exited) return;
+    this.#outbox.push(frame);
+    if (this.#outbox.length === 1) queueMicrotask(this.#flush);
   }
 
-  private readonly outbox: Uint8Array[] = [];
-  private readonly flush = (): void => {
-    const frames = this.outbox.splice(0);
-    if (this.exited || !frames.length) return;
+  readonly #outbox: Uint8Array[] = [];
+  readonly #flush = (): void => {
+    const frames = this.#outbox.splice(0);
+    if (this.#exited || !frames.length) return;
     const { msg, transfer } = batchFrames(frames);
-    this.link.postMessage(msg, transfer);
+    this.#link.postMessage(msg, transfer);
   };
 
   /** Starts a child context from this context's broker. Errors keep their class and fields. */
@@ -142,41 +142,41 @@ export class Broker {
    * by itself — its children then see EOF and exit too.
    */
   hold(): void {
-    if (this.holds++ === 0 && !this.keepAlive && !this.exited) this.link.ref();
+    if (this.#holds++ === 0 && !this.#keepAlive && !this.#exited) this.#link.ref();
   }
 
   release(): void {
-    if (--this.holds === 0 && !this.keepAlive && !this.exited) this.link.unref();
+    if (--this.#holds === 0 && !this.#keepAlive && !this.#exited) this.#link.unref();
   }
 
   /** Control calls under way. */
-  private controls = 0;
+  #controls = 0;
 
   /** Runs one control call, holding the process alive meanwhile and rebuilding typed errors. */
   async control<T>(fn: (api: Comlink.Remote<BrokerApi>) => Promise<T> | T): Promise<T> {
-    if (this.exited) throw new MitogenError('the broker has shut down');
+    if (this.#exited) throw new MitogenError('the broker has shut down');
     this.hold();
     // Counted apart from hold(): the port stays referenced while any control call is out,
     // whatever calls and their replies do to the other count meanwhile.
-    if (this.controls++ === 0) this.controlPort.ref();
+    if (this.#controls++ === 0) this.#controlPort.ref();
     try {
-      return await fn(this.api);
+      return await fn(this.#api);
     } catch (e) {
       throw reviveError(e);
     } finally {
-      if (--this.controls === 0) this.controlPort.unref();
+      if (--this.#controls === 0) this.#controlPort.unref();
       this.release();
     }
   }
 
   get isShutdown(): boolean {
-    return this.exited || this.shutdownPromise !== undefined;
+    return this.#exited || this.#shutdownPromise !== undefined;
   }
 
   /** Stops every child, then the worker. Idempotent. */
   shutdown(): Promise<void> {
-    return (this.shutdownPromise ??= (async () => {
-      if (!this.exited) {
+    return (this.#shutdownPromise ??= (async () => {
+      if (!this.#exited) {
         // Held to the end: once the control call has returned nothing else may keep the
         // process alive, and it could exit before the worker's termination is reported
         // (a CLI would then end with status 0 before it had set its own).
@@ -185,17 +185,17 @@ export class Broker {
           try {
             await this.control((api) => api.shutdown());
           } catch { /* the worker may already be gone */ }
-          this.api[Comlink.releaseProxy]();
-          this.controlPort.close();
+          this.#api[Comlink.releaseProxy]();
+          this.#controlPort.close();
           this.modulesPort.close();
           // A fork's broker is its host's to end (it ends with the fork's thread).
           if (this.worker) await this.worker.terminate();
-          else (this.link as MessagePort).close();
+          else (this.#link as MessagePort).close();
         } finally {
           this.release();
         }
       }
-      this.markExited();
+      this.#markExited();
     })());
   }
 }
@@ -203,7 +203,7 @@ export class Broker {
 /** Starts a broker worker and the ports its main thread needs. */
 function startBrokerWorker(
   source: string,
-  init: Omit<BrokerInit, 'control' | 'modules' | 'syncFlag' | 'role'>,
+  init: BrokerParams,
 ): { worker: Worker; ports: Omit<BrokerPorts, 'main'> } {
   const { workerData, ports } = brokerChannels(init);
   const worker = new Worker(source, {

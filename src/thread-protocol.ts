@@ -3,7 +3,7 @@
  * only: what the main thread may ask (BrokerApi, through comlink on the
  * control port) and what the broker tells it (BrokerEvent, on the worker's own
  * port beside the frames). src/broker.ts is the main thread's side,
- * actors/broker-worker.ts the broker's.
+ * actors/broker-api.ts the broker's (a BrokerCore, actors/broker-core.ts).
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { CallToCome } from '../actors/module-actor.js';

@@ -1,6 +1,6 @@
 /**
  * Makes `new Broker()` work in a master: the broker worker runs the broker
- * every child receives plus the master's module source (actors/master-broker.ts),
+ * every child receives given the master's module source (src/master/broker-worker.ts),
  * which reads the master's files for module forwarding (transpiling
  * TypeScript with esbuild).
  */
@@ -20,6 +20,7 @@ setMasterBrokerSetup(() => {
       maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
       unidirectional: false,
       debug: false,
+      role: 'master',
       isMaster: true,
       payload: payload.compressed,
       esbuildPath: esbuildEntry(),

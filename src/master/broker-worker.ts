@@ -1,8 +1,13 @@
 /**
- * The master's broker worker: the broker every context runs, plus what only
- * the master does — reading its own files to serve modules (the resolver,
- * the transpiler, the module policy). Children are sent actors/broker-worker.ts
- * alone; test/payload-contents.test.ts checks that none of this rides along.
+ * The master's broker worker: the broker every context runs, given what only
+ * the master has — its module source, which reads its own files to serve
+ * modules (the resolver, the transpiler, the module policy). Children are
+ * sent actors/broker-worker.ts alone; test/payload-contents.test.ts checks
+ * that none of this rides along.
  */
-import './source-provided.js';
-import '../../actors/broker-worker.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MasterBrokerInit } from '../bootstrap-types.js';
+import { BrokerCore } from '../../actors/broker-core.js';
+import { masterModuleSource } from './module-source.js';
+
+new BrokerCore(workerData as MasterBrokerInit, parentPort!, { moduleSource: masterModuleSource });

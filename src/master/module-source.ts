@@ -20,7 +20,7 @@ import type { DepEdge, ModuleEntry, ModuleFailure, ModuleKind } from '../../acto
 import type { ModuleSource } from '../../actors/module-actor.js';
 import { PACKAGE_PARENT } from '../../actors/forwarded-require.js';
 import { refusal } from '../module-policy.js';
-import type { MasterSourceOptions } from '../../actors/master-source-slot.js';
+import type { MasterSourceOptions } from '../../actors/module-serving.js';
 import { formatOf, loadModule, resolveModule } from './module-resolver.js';
 import { cjsRenditionOf, fileUrlOf, isCjsRendition } from './esm-as-cjs.js';
 

@@ -16,7 +16,7 @@ export interface BuiltPayload {
   parsed: RuntimePayload;
   /** deflate(JSON(parsed)): what the first stage reads. */
   compressed: Uint8Array;
-  /** The master's own broker (actors/master-broker.ts): the child's broker plus module serving. Never sent. */
+  /** The master's own broker (src/master/broker-worker.ts): the same BrokerCore, given the master's module source. Never sent. */
   masterBroker: string;
 }
 

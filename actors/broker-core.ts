@@ -1,0 +1,178 @@
+/**
+ * A context's broker: one per context, master and children alike. It owns
+ * the context's streams (its children's pipes, and in a child its own fds 0
+ * and 1 to its parent), runs the RouterActor, starts children (ContextActor)
+ * and forks (ForkActor), answers module requests (ModuleActor), ADD_ROUTE,
+ * DEL_ROUTE, ALLOCATE_ID, CONNECT and SHUTDOWN — all without the main thread,
+ * which sees only the frames addressed to it.
+ *
+ * All its state is its own: a broker worker holds one, and a host's broker
+ * thread holds its own and one per fork it started.
+ *
+ * Main thread <-> broker: raw frames (Uint8Array, transferred) and small event
+ * objects on `link`; control calls through comlink on their own port.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { readHeader } from '../src/codec.js';
+import type { Header } from '../src/codec.js';
+import { StreamError } from '../src/errors.js';
+import { DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/handles.js';
+import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
+import { exposeBrokerApi } from './broker-api.js';
+import { BrokerLog } from './broker-log.js';
+import type { BrokerParts } from './broker-parts.js';
+import { connectChild } from './context-actor.js';
+import { ContextIds } from './context-ids.js';
+import { answerControl } from './control-handles.js';
+import { startFork } from './fork-actor.js';
+import { MainThreadLink } from './main-thread-link.js';
+import { ModuleServing } from './module-serving.js';
+import type { MasterSourceFactory } from './module-serving.js';
+import { openParentStream } from './parent-stream.js';
+import { PendingRequests } from './pending-requests.js';
+import { RouterActor } from './router-actor.js';
+import { ssh2Loader } from './ssh2-loader.js';
+import { StartedContexts } from './started-contexts.js';
+import type { StreamActor, StreamEvents, StreamLimits } from './stream-actor.js';
+import type { Ssh2Loader } from './ssh2-session.js';
+
+export interface BrokerOptions {
+  /** The master's module source (only the master's broker entry has it): reads the master's own files. */
+  moduleSource?: MasterSourceFactory;
+}
+
+export class BrokerCore implements BrokerParts {
+  readonly #main: MainThreadLink;
+  readonly log: BrokerLog;
+  readonly router: RouterActor;
+  readonly requests: PendingRequests;
+  readonly modules: ModuleServing;
+  readonly ids: ContextIds;
+  readonly started: StartedContexts;
+  readonly streamLimits: StreamLimits = { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES };
+  readonly importing = new Map<StreamActor, string>();
+  readonly #loadSsh2: Ssh2Loader;
+  #shuttingDown?: Promise<void>;
+
+  /** `link`: the port to this context's main thread (a worker's parent port; for a fork's broker, `init.mainPort`). */
+  constructor(readonly init: BrokerInit, link: MessagePort, options: BrokerOptions = {}) {
+    this.#main = new MainThreadLink(link);
+    this.log = new BrokerLog(init.name, init.debug, (ev) => this.#main.emit(ev));
+    const main = this.#main;
+    this.router = new RouterActor({
+      myId: init.contextId,
+      parentIds: init.parentIds,
+      maxMessageSize: init.maxMessageSize,
+      unidirectional: init.unidirectional,
+      toMain: (frame) => main.send(frame),
+      toBroker: (frame, h, from) => answerControl(this, frame, h, from),
+      onRoutesChanged(ev) {
+        if (ev.type === 'add') main.emit({ t: 'route-add', id: ev.id, name: ev.name });
+        else main.emit(ev.why === undefined ? { t: 'route-del', ids: ev.ids } : { t: 'route-del', ids: ev.ids, why: ev.why });
+      },
+      log: this.log.line,
+    });
+    this.requests = new PendingRequests(this.router);
+    this.modules = new ModuleServing(init, this.requests, options.moduleSource);
+    this.ids = new ContextIds(init.isMaster, this.requests);
+    this.started = new StartedContexts(init.contextId);
+    this.#loadSsh2 = ssh2Loader(init, this.modules.actor);
+    exposeBrokerApi(this, init.control);
+    main.onFrame((frame) => {
+      let h: Header;
+      try { h = readHeader(frame); } catch (e) { this.log.line('error', (e as Error).message); return; }
+      this.#routeSafely(frame, h, null);
+    });
+    // A fork's broker ends with the fork's main thread.
+    if (init.role === 'fork') init.mainPort.on('close', () => { void this.shutdown('the fork\'s main thread ended').then(() => init.parentPort.close()); });
+    this.router.parent = openParentStream(init, this.streamLimits, this.#streamEvents);
+  }
+
+  /** A frame from a peer must never throw into the stream's reader: that would take the broker down. */
+  #routeSafely(frame: Uint8Array, h: Header, from: StreamActor | null): void {
+    try {
+      this.router.route(frame, h, from);
+    } catch (e) {
+      this.log.line('error', `dropping message from ${from?.name ?? 'this context'} for ${h.dstId} handle ${h.handle}: ${(e as Error)?.stack ?? e}`);
+    }
+  }
+
+  readonly #streamEvents: StreamEvents = {
+    frame: (frame, h, stream) => {
+      if (this.importing.size !== 0) this.importing.delete(stream);
+      this.#routeSafely(frame, h, stream);
+    },
+    oversize: (h, stream) => {
+      this.log.line('error', `${stream.name} sent a frame of ${h.length} bytes, over maxMessageSize ${this.router.maxMessageSize}`);
+      this.#routeSafely(new Uint8Array(0), h, stream);
+    },
+    closed: (stream, reason) => {
+      if (stream === this.router.parent) {
+        this.log.line('debug', `parent stream closed (${reason}): shutting down`);
+        void this.shutdown(`parent disconnected: ${reason}`);
+        return;
+      }
+      // An ordinary end is debug news; corruption or an IO error is worth seeing by default.
+      const ordinary = reason === 'EOF on stream' || reason === 'stream closed' || reason.startsWith('the fork');
+      const module = this.importing.get(stream);
+      this.importing.delete(stream);
+      const why = stream.booting ? `before its runtime started (${reason})`
+        : module === undefined ? undefined : `while importing ${module} (the last module it asked for; it sent nothing after)`;
+      this.log.line(ordinary ? 'debug' : 'error', stream.booting ? `${stream.name} disconnected ${why}` : `${stream.name} disconnected${why ? ` ${why}` : ''}: ${reason}`);
+      this.router.onChildClosed(stream, why);
+      this.requests.failVia(stream, why);
+    },
+  };
+
+  async connect(spec: ConnectSpec, untilBooted = false): Promise<ConnectResult> {
+    if (this.#shuttingDown) throw new StreamError('cannot connect: this context is shutting down');
+    const { init, router } = this;
+    // A child is coming that may import: the parser and lexer start while it boots, not on its first import.
+    this.modules.actor.warm();
+    const parent = { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents: this.#streamEvents, streamLimits: this.streamLimits };
+    if (spec.method === 'fork') {
+      const { stream, worker, result } = await startFork(spec, {
+        ...parent,
+        startBroker(forkInit) { new BrokerCore(forkInit, forkInit.mainPort); },
+        threads: this.started,
+      });
+      this.started.addFork(stream, worker);
+      router.addChild(stream);
+      return result;
+    }
+    const main = this.#main;
+    const { stream, child, result, booted } = await connectChild(spec, {
+      ...parent,
+      loadSsh2: this.#loadSsh2,
+      onStderr(name, line, level = 'info') {
+        if (init.isMaster) main.emit({ t: 'log', level, name, text: line });
+        else router.post(0, FORWARD_LOG, [name, level, line]);
+      },
+    });
+    this.started.addChild(stream, child);
+    router.addChild(stream);
+    if (untilBooted) {
+      await booted;
+      const { booting: _, ...done } = result;
+      return done;
+    }
+    if (result.booting) void booted.then(() => this.#main.emit({ t: 'booted', id: result.contextId }), () => { /* the stream's close says why */ });
+    return result;
+  }
+
+  shutdown(reason: string): Promise<void> {
+    return (this.#shuttingDown ??= (async () => {
+      const { init } = this;
+      this.log.line('debug', `shutting down: ${reason}`);
+      await this.started.stopAll();
+      this.requests.failAll();
+      if (init.role === 'master') return;
+      this.#main.emit({ t: 'exit', reason });
+      // If the main thread is stuck in user code it cannot exit itself.
+      // A fork's host terminates its thread instead (a fork never kills the
+      // process): closing the port to the host is the fork's way to ask.
+      if (init.role === 'child') setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2000).unref();
+      else setTimeout(() => init.parentPort.close(), 2000).unref();
+    })());
+  }
+}
