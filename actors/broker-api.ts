@@ -33,7 +33,7 @@ function brokerApi(b: BrokerParts): BrokerApi {
       return { children: b.router.children.size, forkThreads: b.started.forkThreads, moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, modulePacks: modules.packs, ...b.router.sizes };
     },
     prefetch(call) {
-      if (b.init.isMaster) void modules.prefetch(call).catch(() => { /* the child's own request reports it */ });
+      if (b.init.role === 'master') void modules.prefetch(call).catch(() => { /* the child's own request reports it */ });
     },
     prefetchesSettled() { return modules.prefetchesSettled(); },
     warmModule(req) {

@@ -74,7 +74,7 @@ export class BrokerCore implements BrokerParts {
     });
     this.requests = new PendingRequests(this.router);
     this.modules = new ModuleServing(init, this.requests, options.moduleSource);
-    this.ids = new ContextIds(init.isMaster, this.requests);
+    this.ids = new ContextIds(init.role === 'master', this.requests);
     this.started = new StartedContexts(init.contextId);
     this.#loadSsh2 = ssh2Loader(init, this.modules.actor);
     exposeBrokerApi(this, init.control);
@@ -145,7 +145,7 @@ export class BrokerCore implements BrokerParts {
       ...parent,
       loadSsh2: this.#loadSsh2,
       onStderr(name, line, level = 'info') {
-        if (init.isMaster) main.emit({ t: 'log', level, name, text: line });
+        if (init.role === 'master') main.emit({ t: 'log', level, name, text: line });
         else router.post(0, FORWARD_LOG, [name, level, line]);
       },
     });

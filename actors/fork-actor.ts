@@ -76,7 +76,6 @@ export function startFork(spec: ConnectSpec, deps: ForkDeps): Promise<Forked> {
         maxMessageSize: spec.maxMessageSize,
         unidirectional: spec.unidirectional,
         debug: spec.debug,
-        isMaster: false,
         payload: deps.payload,
         parentPort: toHost.port2,
         mainPort: toMain.port2,

@@ -147,7 +147,6 @@ interface BrokerParamsBase {
 /** The master's broker: no parent; it serves modules from the master's own files. */
 export interface MasterBrokerParams extends BrokerParamsBase {
   role: 'master';
-  isMaster: true;
   /** A file URL inside mitogen-ts, where packages the runtime itself uses (ssh2) resolve from. */
   moduleBase?: string;
   /** Absolute path of esbuild's entry, for transpiling .ts on the way. */
@@ -156,16 +155,13 @@ export interface MasterBrokerParams extends BrokerParamsBase {
 
 /** A child process's broker: its parent is on its fds. */
 export interface ChildBrokerParams extends BrokerParamsBase {
-  /** The default: src/child-main.ts starts its broker without naming it. */
-  role?: 'child';
-  isMaster: false;
+  role: 'child';
   parentFds: { in: number; out: number };
 }
 
 /** A fork's broker, run in its host's broker thread. */
 export interface ForkBrokerParams extends BrokerParamsBase {
   role: 'fork';
-  isMaster: false;
   /** To its host, instead of fds. */
   parentPort: MessagePort;
   /** Its main thread (another thread) is on this port, not the running thread's parent. */

@@ -18,7 +18,7 @@ export function brokerChannels(init: BrokerParams): { workerData: BrokerInit; po
   const modules = new MessageChannel();
   const syncFlag = new SharedArrayBuffer(4);
   return {
-    workerData: { role: 'child', ...init, control: control.port2, modules: modules.port2, syncFlag },
+    workerData: { ...init, control: control.port2, modules: modules.port2, syncFlag },
     ports: { control: control.port1, modules: modules.port1, syncFlag },
   };
 }

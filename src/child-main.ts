@@ -75,7 +75,7 @@ const broker = new Broker(C.fork ? { adopt: C.fork.broker } : {
     maxMessageSize: C.maxMessageSize,
     unidirectional: C.unidirectional,
     debug: C.debug,
-    isMaster: false,
+    role: 'child',
     payload: P,
     parentFds: { in: 0, out: 1 },
   },

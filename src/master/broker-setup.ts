@@ -21,7 +21,6 @@ setMasterBrokerSetup(() => {
       unidirectional: false,
       debug: false,
       role: 'master',
-      isMaster: true,
       payload: payload.compressed,
       esbuildPath: esbuildEntry(),
       moduleBase: import.meta.url,
