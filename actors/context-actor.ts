@@ -21,9 +21,9 @@ import { closeSlave, LoginWatcher, openPty, readPty, whenEchoOff, withControllin
 import type { PtyPair } from './pty-login.js';
 import type { StreamEvents, StreamLimits } from './stream-actor.js';
 import { Ssh2Session } from './ssh2-session.js';
+import { MARKER_PREFIX, MITOVER, STAGE_MARKERS } from './bootstrap-markers.js';
 import type { Ssh2Loader } from './ssh2-session.js';
 
-const MARKERS = ['MITO000', 'MITO001', 'MITO002'] as const;
 const STAGE_TEXT = [
   'the command started but the first stage never ran',
   'the first stage ran but the runtime was not read',
@@ -224,7 +224,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     const onPreludeData = (chunk: Buffer): void => {
       if (settled) return;
       // Some tools prompt on stdout: the watcher reads it too, until the runtime's markers start.
-      if (watcher && stage === 0 && !chunk.includes('MITO00')) watcher.feed(chunk.toString('utf8'));
+      if (watcher && stage === 0 && !chunk.includes(MARKER_PREFIX)) watcher.feed(chunk.toString('utf8'));
       prelude = prelude.length ? Buffer.concat([prelude, chunk]) : chunk;
       // Markers arrive in order; anything else printed is kept for errors.
       for (;;) {
@@ -239,11 +239,11 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
         }
         const line = prelude.subarray(0, nl).toString('utf8').replace(/\r$/, '');
         prelude = prelude.subarray(nl + 1);
-        if (line.startsWith('MITOVER ')) {
-          fail(new StreamError(`${name}: ${shownFile} runs Node ${line.slice(8)}; mitogen-ts needs Node >= ${MIN_NODE_MAJOR} on the target`));
+        if (line.startsWith(MITOVER)) {
+          fail(new StreamError(`${name}: ${shownFile} runs Node ${line.slice(MITOVER.length)}; mitogen-ts needs Node >= ${MIN_NODE_MAJOR} on the target`));
           return;
         }
-        const m = MARKERS.indexOf(line as (typeof MARKERS)[number]);
+        const m = STAGE_MARKERS.indexOf(line as (typeof STAGE_MARKERS)[number]);
         if (m < 0) { tail.push(line + '\n'); continue; }
         stage = m + 1;
         // A tool that reads its password from our pipe (su) gets the runtime only once the first stage runs.

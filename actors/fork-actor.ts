@@ -18,6 +18,7 @@ import { inflateSync } from 'node:zlib';
 import { brokerChannels } from '../src/broker-channels.js';
 import { StreamError } from '../src/errors.js';
 import type { ConnectResult, ConnectSpec, ForkBrokerInit, RuntimePayload } from '../src/bootstrap-types.js';
+import { MITO002 } from './bootstrap-markers.js';
 import { childConfig } from './child-config.js';
 import { portStreams } from './port-stream.js';
 import { StreamActor } from './stream-actor.js';
@@ -113,7 +114,7 @@ export function startFork(spec: ConnectSpec, deps: ForkDeps): Promise<Forked> {
     // The fork's broker announces itself with MITO002 on the port, as a child does on stdout.
     const port1 = toHost.port1;
     port1.once('message', (first: Uint8Array) => {
-      if (Buffer.from(first.buffer, first.byteOffset, first.byteLength).toString() !== 'MITO002\n') {
+      if (Buffer.from(first.buffer, first.byteOffset, first.byteLength).toString() !== `${MITO002}\n`) {
         fail(new StreamError(`${name}: unexpected first message from the fork`));
         return;
       }

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { BrokerInit } from '../src/bootstrap-types.js';
+import { MITO002 } from './bootstrap-markers.js';
 import { portStreams } from './port-stream.js';
 import { StreamActor } from './stream-actor.js';
 import type { StreamEvents, StreamLimits } from './stream-actor.js';
@@ -16,7 +17,7 @@ export function openParentStream(init: BrokerInit, limits: StreamLimits, events:
     input: new net.Socket({ fd: init.parentFds.in, readable: true, writable: false }),
     output: new net.Socket({ fd: init.parentFds.out, readable: false, writable: true }),
   };
-  io.output.write('MITO002\n');
+  io.output.write(`${MITO002}\n`);
   return new StreamActor(io.input, io.output, {
     remoteId: init.parentIds[0]!, name: 'parent', maxMessageSize: init.maxMessageSize, limits,
   }, events);

@@ -8,18 +8,20 @@
  *
  * Written with short names on purpose: it travels in argv and shows in `ps`.
  */
+import { MITO000, MITO001, MITOVER } from '../actors/bootstrap-markers.js';
+
 const STAGE1 = [
   "const F=require('fs'),Z=require('zlib');",
   // Refuse an interpreter too old for the runtime before reading it, naming the version.
-  "if(+process.versions.node.split('.')[0]<18){F.writeSync(1,'MITOVER '+process.version+'\\n');process.exit(1)}",
+  `if(+process.versions.node.split('.')[0]<18){F.writeSync(1,'${MITOVER}'+process.version+'\\n');process.exit(1)}`,
   'process.title=process.argv[1]||"mitogen";',
-  "F.writeSync(1,'MITO000\\n');",
+  `F.writeSync(1,'${MITO000}\\n');`,
   'const W=new Int32Array(new SharedArrayBuffer(4));',
   'const R=n=>{const b=Buffer.allocUnsafe(n);for(let o=0;o<n;){let k;',
   "try{k=F.readSync(0,b,o,n-o)}catch(e){if(e.code!=='EAGAIN')throw e;Atomics.wait(W,0,0,2);continue}",
   "if(!k){F.writeSync(2,'mitogen: EOF while reading the runtime\\n');process.exit(1)}o+=k}return b};",
   'const P=R(R(4).readUInt32BE(0)),C=JSON.parse(R(R(4).readUInt32BE(0)));',
-  "F.writeSync(1,'MITO001\\n');",
+  `F.writeSync(1,'${MITO001}\\n');`,
   'const J=JSON.parse(Z.inflateSync(P));',
   "new Function('require','J','P','C','I',J.main)(require,J,P,C,s=>import(s))",
 ].join('');
