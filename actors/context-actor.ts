@@ -21,7 +21,9 @@ import { closeSlave, LoginWatcher, openPty, readPty, whenEchoOff, withControllin
 import type { PtyPair } from './pty-login.js';
 import type { StreamEvents, StreamLimits } from './stream-actor.js';
 import { Ssh2Session } from './ssh2-session.js';
-import { MARKER_PREFIX, MITOVER, STAGE_MARKERS } from './bootstrap-markers.js';
+import { MARKER_PREFIX } from './bootstrap-markers.js';
+import { BootstrapParser } from './bootstrap-parser.js';
+import { KEPT_LINES, LineTail } from './line-tail.js';
 import type { Ssh2Loader } from './ssh2-session.js';
 
 const STAGE_TEXT = [
@@ -29,9 +31,6 @@ const STAGE_TEXT = [
   'the first stage ran but the runtime was not read',
   'the runtime was read but did not start',
 ];
-const KEPT_LINES = 100;
-/** Bytes of one unfinished line printed before the markers that are buffered, at most. */
-const MAX_PRELUDE_LINE = 64 * 1024;
 /** The oldest Node the runtime runs on (the first stage checks it). */
 export const MIN_NODE_MAJOR = 18;
 
@@ -72,25 +71,6 @@ export interface Connected {
   child: ChildLike;
   /** Settles when the child's broker has started (MITO002), or rejects with why it did not. */
   booted: Promise<void>;
-}
-
-/** Keeps the last N lines of text a target printed, for error messages. */
-class LineTail {
-  #lines: string[] = [];
-  #partial = '';
-  push(text: string, onLine?: (line: string) => void): void {
-    const parts = (this.#partial + text).split(/\r?\n/);
-    this.#partial = parts.pop() ?? '';
-    for (const line of parts) {
-      onLine?.(line);
-      this.#lines.push(line);
-      if (this.#lines.length > KEPT_LINES) this.#lines.shift();
-    }
-  }
-  text(): string {
-    const all = this.#partial ? [...this.#lines, this.#partial] : this.#lines;
-    return all.slice(-KEPT_LINES).join('\n');
-  }
 }
 
 export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Connected> {
@@ -137,10 +117,8 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       if (pty) closeSlave(pty);
     }
     let name = spec.name ?? `${spec.method}.${child.pid ?? 'unknown'}`;
-    let stage = 0;
     let settled = false;
-    let prelude: Buffer = Buffer.alloc(0);
-    const tail = new LineTail();
+    const parser = new BootstrapParser();
     const stderrTail = new LineTail();
     let booted = false;
     /** The stream handed out at MITO001, written to but not read until MITO002. */
@@ -186,13 +164,13 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       }
     }) : undefined;
     const printed = (): string => {
-      const parts = [tail.text(), stderrTail.text(), ptyTail.text().replace(/\r/g, '')];
+      const parts = [parser.lastLines(), stderrTail.text(), ptyTail.text().replace(/\r/g, '')];
       const text = parts.filter(Boolean).join('\n');
       return watcher ? watcher.scrub(text) : text;
     };
 
     const timer = setTimeout(() => {
-      fail(new TimeoutError(`Failed to setup connection after ${spec.connectTimeout} seconds: ${name}: bootstrap stopped at stage ${stage} (${STAGE_TEXT[stage]}); last ${KEPT_LINES} lines received:\n${printed()}`));
+      fail(new TimeoutError(`Failed to setup connection after ${spec.connectTimeout} seconds: ${name}: bootstrap stopped at stage ${parser.stage} (${STAGE_TEXT[parser.stage]}); last ${KEPT_LINES} lines received:\n${printed()}`));
     }, spec.connectTimeout * 1000);
 
     child.on('error', (e: NodeJS.ErrnoException) => {
@@ -216,6 +194,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       if (ptyIO) await ptyIO.drained(1000);
       if (settled) { ptyIO?.close(); return; }
       const how = signal ? `killed by ${signal}` : `exited with status ${code}`;
+      const stage = parser.stage;
       fail(new EofError(`EOF on stream; last ${KEPT_LINES} lines received:\n${printed()}\n(${name}: ${shownFile} ${how}; bootstrap stopped at stage ${stage}: ${STAGE_TEXT[stage]})`));
     });
 
@@ -224,32 +203,18 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
     const onPreludeData = (chunk: Buffer): void => {
       if (settled) return;
       // Some tools prompt on stdout: the watcher reads it too, until the runtime's markers start.
-      if (watcher && stage === 0 && !chunk.includes(MARKER_PREFIX)) watcher.feed(chunk.toString('utf8'));
-      prelude = prelude.length ? Buffer.concat([prelude, chunk]) : chunk;
-      // Markers arrive in order; anything else printed is kept for errors.
-      for (;;) {
-        const nl = prelude.indexOf(10);
-        if (nl < 0) {
-          // Junk with no newline is kept as a line of its own once it is long, so the buffer stays bounded.
-          if (prelude.length > MAX_PRELUDE_LINE) {
-            tail.push(`${prelude.subarray(0, 200).toString('utf8')}... (${prelude.length} bytes with no newline)\n`);
-            prelude = Buffer.alloc(0);
-          }
-          return;
+      if (watcher && parser.stage === 0 && !chunk.includes(MARKER_PREFIX)) watcher.feed(chunk.toString('utf8'));
+      for (const event of parser.feed(chunk)) {
+        if (settled) return;
+        if (event.kind === 'too-old') {
+          fail(new StreamError(`${name}: ${shownFile} runs Node ${event.version}; mitogen-ts needs Node >= ${MIN_NODE_MAJOR} on the target`));
+        } else if (event.kind === 'stage') {
+          // A tool that reads its password from our pipe (su) gets the runtime only once the first stage runs.
+          if (event.stage === 1 && answerOn === 'stdin') sendPayload();
+          if (event.stage === 2) onRuntimeRead();
+        } else if (event.kind === 'booted') {
+          onBooted(event.rest);
         }
-        const line = prelude.subarray(0, nl).toString('utf8').replace(/\r$/, '');
-        prelude = prelude.subarray(nl + 1);
-        if (line.startsWith(MITOVER)) {
-          fail(new StreamError(`${name}: ${shownFile} runs Node ${line.slice(MITOVER.length)}; mitogen-ts needs Node >= ${MIN_NODE_MAJOR} on the target`));
-          return;
-        }
-        const m = STAGE_MARKERS.indexOf(line as (typeof STAGE_MARKERS)[number]);
-        if (m < 0) { tail.push(line + '\n'); continue; }
-        stage = m + 1;
-        // A tool that reads its password from our pipe (su) gets the runtime only once the first stage runs.
-        if (m === 0 && answerOn === 'stdin') sendPayload();
-        if (m === 1) onRuntimeRead();
-        if (m === 2) { onBooted(); return; }
       }
     };
     child.stdout!.on('data', onPreludeData);
@@ -266,14 +231,14 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       resolve({ stream: early, child, booted: started, result: { contextId: spec.contextId, name, pid: child.pid ?? 0, booting: true } });
     };
 
-    const onBooted = (): void => {
+    const onBooted = (rest: Buffer): void => {
       child.stdout!.off('data', onPreludeData);
       settled = true;
       booted = true;
       clearTimeout(timer);
       if (!early) onRuntimeRead();
       const stream = early!;
-      if (prelude.length) stream.feed(prelude);
+      if (rest.length) stream.feed(rest);
       // In this tick: a flowing stdout with no 'data' listener would drop what comes next.
       stream.startReading();
       bootedOk();
