@@ -10,21 +10,19 @@
  *   MITO002     the child's broker owns its fds: binary frames follow
  * A failure names the last stage reached and quotes what the target printed.
  */
-import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
 import { MitogenError } from '../src/errors.js';
 import { EofError, StreamError, TimeoutError } from '../src/errors.js';
 import type { ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
 import { childConfig } from './child-config.js';
 import { StreamActor } from './stream-actor.js';
-import { closeSlave, LoginWatcher, openPty, readPty, whenEchoOff, withControllingTty } from './pty-login.js';
-import type { PtyPair } from './pty-login.js';
+import { LoginWatcher, readPty, whenEchoOff } from './pty-login.js';
 import type { StreamEvents, StreamLimits } from './stream-actor.js';
-import { Ssh2Session } from './ssh2-session.js';
 import { MARKER_PREFIX } from './bootstrap-markers.js';
 import { BootstrapParser } from './bootstrap-parser.js';
 import { KEPT_LINES, LineTail } from './line-tail.js';
 import type { Ssh2Loader } from './ssh2-session.js';
+import { openChild } from './openers/open-child.js';
+import type { ChildLike, Opened } from './openers/opener.js';
 
 const STAGE_TEXT = [
   'the command started but the first stage never ran',
@@ -48,23 +46,6 @@ export interface ConnectDeps {
   loadSsh2: Ssh2Loader;
 }
 
-/** What the bootstrap needs of a child: a process, or an in-process ssh session that behaves like one. */
-export interface ChildLike {
-  readonly stdin: Writable | null;
-  readonly stdout: Readable | null;
-  readonly stderr: Readable | null;
-  readonly pid?: number | undefined;
-  readonly exitCode: number | null;
-  readonly signalCode: NodeJS.Signals | null;
-  kill(signal?: NodeJS.Signals | number): boolean;
-  on(event: 'spawn', listener: () => void): this;
-  on(event: 'error', listener: (e: NodeJS.ErrnoException) => void): this;
-  on(event: 'close' | 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
-  once(event: 'spawn', listener: () => void): this;
-  once(event: 'error', listener: (e: NodeJS.ErrnoException) => void): this;
-  once(event: 'close' | 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
-}
-
 export interface Connected {
   stream: StreamActor;
   result: ConnectResult;
@@ -75,47 +56,15 @@ export interface Connected {
 
 export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Connected> {
   return new Promise<Connected>((resolve, reject) => {
-    let argv = spec.argv;
-    let pty: PtyPair | undefined;
-    let answerOn = spec.login?.answerOn ?? 'tty';
-    if (spec.login && spec.login.tty !== 'none') {
-      try {
-        pty = openPty(spec.ptyModule);
-        argv = withControllingTty(argv, pty.path);
-      } catch (e) {
-        if (!spec.login.pipeArgv) {
-          reject(new StreamError(`${spec.method} needs a terminal to type the password into: ${(e as Error).message}`));
-          return;
-        }
-        // No PTY here: the method's pipe form (sudo -S; su as it is) prompts on stderr, reads stdin.
-        argv = spec.login.pipeArgv;
-        answerOn = 'stdin';
-      }
-    }
-    const [file, ...args] = argv;
-    const shownFile = spec.argv[0];
-    if (!file) {
-      reject(new StreamError('cannot connect: empty argv'));
-      return;
-    }
-    let child: ChildLike;
+    let opened: Opened;
     try {
-      child = spec.ssh2
-        ? new Ssh2Session(spec.ssh2, argv[argv.length - 1]!, deps.loadSsh2, spec.debug ? (text) => deps.onStderr(name, text, 'debug') : undefined)
-        : spawn(file, args, {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: spec.env ? { ...process.env, ...spec.env } : process.env,
-        windowsHide: true,
-        // A login method gets a session of its own, whose controlling terminal is our PTY.
-        detached: pty !== undefined,
-      });
+      opened = openChild(spec, deps.loadSsh2, spec.debug ? (text) => deps.onStderr(name, text, 'debug') : undefined);
     } catch (e) {
-      if (pty) { closeSlave(pty); readPty(pty, () => {}).close(); }
-      reject(new StreamError(`could not start ${shownFile}: ${(e as Error).message}`));
+      reject(e as Error);
       return;
-    } finally {
-      if (pty) closeSlave(pty);
     }
+    const { child, pty, answerOn } = opened;
+    const shownFile = spec.argv[0];
     let name = spec.name ?? `${spec.method}.${child.pid ?? 'unknown'}`;
     let settled = false;
     const parser = new BootstrapParser();

@@ -5,7 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import { buildFrame, encodeBody } from '../src/codec.js';
 import { SHUTDOWN } from '../src/handles.js';
-import type { ChildLike } from './context-actor.js';
+import type { ChildLike } from './openers/opener.js';
 import type { StreamActor } from './stream-actor.js';
 
 export class StartedContexts {

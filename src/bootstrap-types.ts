@@ -7,6 +7,12 @@ export interface ConnectSpec {
   /** The connection method, e.g. 'local'; the default name is `${method}.${pid}`. */
   method: string;
   name?: string;
+  /**
+   * How the child is started: a command (with a PTY if it logs in), an
+   * in-process ssh session (`ssh2` says where to), or a fork (`fork`).
+   * Absent: 'spawn'.
+   */
+  kind?: 'spawn' | 'ssh2' | 'fork';
   /** The whole command, first stage included. */
   argv: string[];
   env?: Record<string, string>;

@@ -26,6 +26,6 @@ export const fork: Transport<ForkOptions> = {
     const onStart = parts.length
       ? `async (ctx) => { ${parts.map((f) => `await (${functionSource(f)})(ctx);`).join(' ')} }`
       : undefined;
-    return { fork: { onStart, resourceLimits: o.resourceLimits } };
+    return { kind: 'fork', fork: { onStart, resourceLimits: o.resourceLimits } };
   },
 };

@@ -65,6 +65,6 @@ export const ssh2: Transport<SshOptions & { connectTimeout?: number }> = {
       connectTimeout: o.connectTimeout ?? 30,
       debug: (o.sshDebugLevel ?? 0) > 0,
     };
-    return { ssh2: spec };
+    return { kind: 'ssh2', ssh2: spec };
   },
 };

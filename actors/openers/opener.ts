@@ -1,0 +1,33 @@
+/**
+ * The seam between starting a child and bootstrapping it: each opener
+ * (a spawned command, a login on a PTY, an in-process ssh session) returns
+ * the same thing, and the bootstrap runs over it whatever it came from.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { PtyPair } from '../pty-login.js';
+
+/** What the bootstrap needs of a child: a process, or an in-process ssh session that behaves like one. */
+export interface ChildLike {
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  readonly pid?: number | undefined;
+  readonly exitCode: number | null;
+  readonly signalCode: NodeJS.Signals | null;
+  kill(signal?: NodeJS.Signals | number): boolean;
+  on(event: 'spawn', listener: () => void): this;
+  on(event: 'error', listener: (e: NodeJS.ErrnoException) => void): this;
+  on(event: 'close' | 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  once(event: 'spawn', listener: () => void): this;
+  once(event: 'error', listener: (e: NodeJS.ErrnoException) => void): this;
+  once(event: 'close' | 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+}
+
+/** An opened child: its stdio carries the bootstrap, a login's prompts come on `pty` if it has one. */
+export interface Opened {
+  child: ChildLike;
+  /** The login's terminal (its slave end already closed here): prompts are read and answered on it. */
+  pty?: PtyPair;
+  /** Where a login's password goes: its terminal, or stdin (su; a method's pipe form when no PTY opens). */
+  answerOn: 'tty' | 'stdin';
+}

@@ -1,0 +1,19 @@
+/** The plainest opener: the spec's command, spawned with three pipes. */
+import { spawn } from 'node:child_process';
+import type { ConnectSpec } from '../../src/bootstrap-types.js';
+import type { ChildLike, Opened } from './opener.js';
+
+/** Spawns `argv` (the spec's, or a login's form of it); `detached` gives it a session of its own. */
+export function spawnArgv(spec: ConnectSpec, argv: string[], detached: boolean): ChildLike {
+  const [file, ...args] = argv;
+  return spawn(file!, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: spec.env ? { ...process.env, ...spec.env } : process.env,
+    windowsHide: true,
+    detached,
+  });
+}
+
+export function openSpawned(spec: ConnectSpec): Opened {
+  return { child: spawnArgv(spec, spec.argv, false), answerOn: spec.login?.answerOn ?? 'tty' };
+}
