@@ -10,19 +10,19 @@ import type { PtyPair } from '../pty-login.js';
 import type { Opened } from './opener.js';
 import { spawnArgv } from './spawned.js';
 
-export function openPtyLogin(spec: ConnectSpec & { login: LoginSpec }): Opened {
+export function openPtyLogin(spec: ConnectSpec, login: LoginSpec): Opened {
   let pty: PtyPair;
   let argv: string[];
   try {
     pty = openPty(spec.ptyModule);
     argv = withControllingTty(spec.argv, pty.path);
   } catch (e) {
-    if (!spec.login.pipeArgv) throw new StreamError(`${spec.method} needs a terminal to type the password into: ${(e as Error).message}`);
+    if (!login.pipeArgv) throw new StreamError(`${spec.method} needs a terminal to type the password into: ${(e as Error).message}`);
     // No PTY here: the method's pipe form (sudo -S; su as it is) prompts on stderr, reads stdin.
-    return { child: spawnArgv(spec, spec.login.pipeArgv, false), answerOn: 'stdin' };
+    return { child: spawnArgv(spec, login.pipeArgv, false), answerOn: 'stdin' };
   }
   try {
-    return { child: spawnArgv(spec, argv, true), pty, answerOn: spec.login.answerOn ?? 'tty' };
+    return { child: spawnArgv(spec, argv, true), pty, answerOn: login.answerOn ?? 'tty' };
   } catch (e) {
     closeSlave(pty);
     readPty(pty, () => {}).close();
