@@ -5,6 +5,8 @@
  */
 import test from 'ava';
 import { Mailbox } from '../actors/mailbox.js';
+import { RouterActor } from '../actors/router-actor.js';
+import type { Header } from '../src/codec.js';
 import type { Message } from '../src/index.js';
 import { Receiver } from '../src/index.js';
 import type { TraceRecord } from '../src/router.js';
@@ -102,4 +104,22 @@ test('receiver.messages$ sees each message without taking it, and completes when
   t.deepEqual(seen.map((m) => m.isDead), [false, false, true]);
   t.true(completed);
   t.false(rx.isTraced);
+});
+
+test("the broker's RouterActor routes through its mailbox: observers see each frame's header while subscribed", (t) => {
+  const toMain: Header[] = [];
+  const actor = new RouterActor({
+    myId: 5, parentIds: [0], maxMessageSize: 1 << 20, unidirectional: false,
+    toMain: (_frame, h) => toMain.push(h), toBroker: () => {}, onRoutesChanged: () => {}, log: () => {},
+  });
+  actor.post(5, 1000, 'before');
+  t.false(actor.inbox.observed);
+  const seen: Header[] = [];
+  const sub = actor.inbox.messages$.subscribe((h) => seen.push(h));
+  actor.post(5, 1001, 'during');
+  sub.unsubscribe();
+  actor.post(5, 1002, 'after');
+  t.false(actor.inbox.observed);
+  t.deepEqual(toMain.map((h) => h.handle), [1000, 1001, 1002]);
+  t.deepEqual(seen.map((h) => [h.handle, h.srcId, h.dstId]), [[1001, 5, 5]]);
 });
