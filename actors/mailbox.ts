@@ -13,7 +13,6 @@ import { Observable, Subject } from 'rxjs';
 export class Mailbox<T, A = void, B = void> {
   #subject?: Subject<T>;
   #closed = false;
-  #messages$?: Observable<T>;
 
   readonly #deliver: (item: T, a: A, b: B) => void;
 
@@ -35,7 +34,7 @@ export class Mailbox<T, A = void, B = void> {
 
   /** Every item posted while subscribed, for tracing and tests; completes when the mailbox closes. */
   get messages$(): Observable<T> {
-    return (this.#messages$ ??= new Observable<T>((sub) => {
+    return new Observable<T>((sub) => {
       if (this.#closed) { sub.complete(); return undefined; }
       const subject = (this.#subject ??= new Subject<T>());
       const inner = subject.subscribe(sub);
@@ -44,14 +43,13 @@ export class Mailbox<T, A = void, B = void> {
         // The last observer gone: post() is a plain call again.
         if (this.#subject === subject && !subject.observed) this.#subject = undefined;
       };
-    }));
+    });
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const subject = this.#subject;
+    this.#subject?.complete();
     this.#subject = undefined;
-    subject?.complete();
   }
 }

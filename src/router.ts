@@ -304,13 +304,11 @@ export class Router extends ConnectMethods implements RouterView<Context> {
    */
   get trace$(): Observable<TraceRecord> {
     // new Observable rather than rxjs operators: each operator shipped grows every child's runtime.
-    return (this.traced$ ??= new Observable<TraceRecord>((sub) => this.handles.inbox.messages$.subscribe({
+    return new Observable<TraceRecord>((sub) => this.handles.inbox.messages$.subscribe({
       next: (m) => sub.next({ handle: m.handle, srcId: m.srcId, dstId: m.dstId, size: m.data.byteLength, isDead: m.isDead }),
       complete: () => sub.complete(),
-    })));
+    }));
   }
-
-  private traced$?: Observable<TraceRecord>;
 
   /** @internal For tests: true while trace$ or a context's messages$ is subscribed (only then is a Subject alive). */
   get isTraced(): boolean { return this.handles.inbox.observed; }
