@@ -6,6 +6,7 @@
  * src/context-view.ts, so they need not import this file.
  */
 import type { Remote } from 'comlink';
+import { Observable } from 'rxjs';
 import { RemoteObservable } from './observe.js';
 import { callerUrl, FnRef, fnRef, functionSource, needsCaller } from './call.js';
 import type { AnyFunction, CallArgs, CallBody, CallResult, CallWithOptions } from './call.js';
@@ -24,6 +25,7 @@ import { CALL_FUNCTION, SHUTDOWN } from './handles.js';
 import { Message } from './message.js';
 import { Pool } from './pool.js';
 import type { PoolOptions } from './pool.js';
+import { received$ } from './handle-table.js';
 import { Receiver } from './receiver.js';
 
 export class Context implements ContextView {
@@ -44,6 +46,20 @@ export class Context implements ContextView {
 
   get isDisconnected(): boolean {
     return this.router.isDisconnected(this.contextId);
+  }
+
+  /**
+   * Every message this thread receives from this context (srcId ===
+   * contextId) from the moment of subscribing: call replies, channel
+   * messages, dead messages. For tracing: read them, don't change them (they
+   * are the ones their handlers get). Costs nothing until subscribed.
+   */
+  get messages$(): Observable<Message> {
+    return new Observable<Message>((sub) => {
+      const all = received$(this.router);
+      if (!all) { sub.complete(); return undefined; }
+      return all.subscribe({ next: (m) => { if (m.srcId === this.contextId) sub.next(m); }, complete: () => sub.complete() });
+    });
   }
 
   // ---------------------------------------------------------------- calls

@@ -3,8 +3,11 @@
  * context's handles, what it takes (replies from the one context it waits
  * on, what its policy allows), and which handles wait on which context, so a
  * disconnect can answer them. The Router fills it (addHandler) and hands it
- * every message that arrives.
+ * every message that arrives, through its mailbox: a plain call unless
+ * somebody traces this thread's traffic (router.trace$, ctx.messages$).
  */
+import type { Observable } from 'rxjs';
+import { Mailbox } from '../actors/mailbox.js';
 import type { HandlerOptions, Policy, RouterView } from './context-view.js';
 import { MitogenError } from './errors.js';
 import { FIRST_DYNAMIC_HANDLE } from './handles.js';
@@ -23,8 +26,12 @@ export class HandleTable {
   /** The handles waiting on each context. */
   private readonly respondents = new Map<number, Set<number>>();
   private nextHandle = FIRST_DYNAMIC_HANDLE;
+  /** Every message this thread receives passes here; observing it is how tracing sees them. */
+  readonly inbox = new Mailbox<Message>((msg) => this.deliver(msg));
 
-  constructor(private readonly router: RouterView) {}
+  constructor(private readonly router: RouterView) {
+    inboxes.set(router, this.inbox);
+  }
 
   /** Registers `fn` under `opts.handle` (else a new handle) and returns the handle. */
   add(fn: (msg: Message) => void, opts: HandlerOptions): number {
@@ -109,4 +116,15 @@ export class HandleTable {
       }
     }
   }
+}
+
+/**
+ * Each router's inbox, for Context.messages$: a context sees its router only
+ * as a RouterView (src/context-view.ts), which does not offer it.
+ */
+const inboxes = new WeakMap<RouterView, Mailbox<Message>>();
+
+/** Every message delivered on `router`'s handle table while subscribed (nothing if it has none). */
+export function received$(router: RouterView): Observable<Message> | undefined {
+  return inboxes.get(router)?.messages$;
 }

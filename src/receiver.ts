@@ -2,9 +2,11 @@
  * Receiver: the reading end of a channel — a handle in this context whose
  * messages queue until taken with get(), async iteration or an Observable.
  * A dead message (the sender closed, or the respondent context died) ends it
- * with ChannelError carrying the reason.
+ * with ChannelError carrying the reason. Messages come in through its
+ * mailbox: a plain call, unless somebody watches messages$.
  */
 import { Observable } from 'rxjs';
+import { Mailbox } from '../actors/mailbox.js';
 import type { ContextView, Policy, RouterView } from './context-view.js';
 import { ChannelError, TimeoutError } from './errors.js';
 import type { Message } from './message.js';
@@ -32,9 +34,10 @@ export class Receiver implements AsyncIterable<Message>, Selectable<Message> {
   private closedReason?: string;
   private listeners = new Set<(m: Message) => void>();
   private readyListener?: () => void;
+  private readonly inbox = new Mailbox<Message>((msg) => this.onMessage(msg));
 
   constructor(readonly router: RouterView, opts: ReceiverOptions = {}) {
-    this.handle = router.addHandler((msg) => this.onMessage(msg), {
+    this.handle = router.addHandler((msg) => this.inbox.post(msg), {
       handle: opts.handle, persist: opts.persist ?? true, respondent: opts.respondent, policy: opts.policy,
     });
   }
@@ -45,6 +48,7 @@ export class Receiver implements AsyncIterable<Message>, Selectable<Message> {
       // Nothing follows a dead message: later get() calls fail at once instead of hanging.
       this.closedReason ??= msg.deadReason();
       this.router.delHandler(this.handle);
+      this.inbox.close();
     }
     // A dead message ends the channel for every waiter, not just the first (else the others hang).
     const woken = msg.isDead ? this.waiters.splice(0) : this.waiters.splice(0, 1);
@@ -66,6 +70,18 @@ export class Receiver implements AsyncIterable<Message>, Selectable<Message> {
   setReadyListener(fn: (() => void) | undefined): void {
     this.readyListener = fn;
   }
+
+  /**
+   * Every message that arrives from the moment of subscribing, dead ones
+   * included, without taking it: get(), iteration and asObservable() still
+   * have it. For tracing; completes when the Receiver ends.
+   */
+  get messages$(): Observable<Message> {
+    return this.inbox.messages$;
+  }
+
+  /** @internal For tests: true while messages$ is subscribed. */
+  get isTraced(): boolean { return this.inbox.observed; }
 
   /** True once nothing more can arrive (closed, or ended by a dead message). */
   get isClosed(): boolean {
@@ -146,6 +162,7 @@ export class Receiver implements AsyncIterable<Message>, Selectable<Message> {
     if (this.closedReason) return;
     this.closedReason = Receiver.closedMsg;
     this.router.delHandler(this.handle);
+    this.inbox.close();
     for (const w of this.waiters.splice(0)) {
       if (w.timer) clearTimeout(w.timer);
       this.router.broker.release();

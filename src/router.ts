@@ -45,6 +45,16 @@ export { DEFAULT_MAX_MESSAGE_SIZE } from './router-limits.js';
 export { PROFILE_DIR, defaultRemoteName } from './connect-spec.js';
 export type { ConnectOptions } from './connect-spec.js';
 
+/** One message delivered on a router's handle table, as router.trace$ reports it. */
+export interface TraceRecord {
+  readonly handle: number;
+  readonly srcId: number;
+  readonly dstId: number;
+  /** Bytes of its body. */
+  readonly size: number;
+  readonly isDead: boolean;
+}
+
 export interface RouterEvent {
   type: 'connect' | 'disconnect' | 'shutdown';
   context?: Context;
@@ -283,8 +293,25 @@ export class Router extends ConnectMethods implements RouterView<Context> {
 
   private deliver(msg: Message): void {
     this.onReceive?.(msg);
-    this.handles.deliver(msg);
+    this.handles.inbox.post(msg);
   }
+
+  /**
+   * Every message delivered on this thread's handle table from the moment of
+   * subscribing (replies, channel messages, dead messages; not what the broker
+   * answers or forwards itself), as a small record. Made only while
+   * subscribed: unobserved, delivery is a plain call.
+   */
+  get trace$(): Observable<TraceRecord> {
+    // new Observable rather than rxjs operators: each operator shipped grows every child's runtime.
+    return new Observable<TraceRecord>((sub) => this.handles.inbox.messages$.subscribe({
+      next: (m) => sub.next({ handle: m.handle, srcId: m.srcId, dstId: m.dstId, size: m.data.byteLength, isDead: m.isDead }),
+      complete: () => sub.complete(),
+    }));
+  }
+
+  /** @internal For tests: true while trace$ or a context's messages$ is subscribed (only then is a Subject alive). */
+  get isTraced(): boolean { return this.handles.inbox.observed; }
 
   private deadFor(ctx: ContextView, handle: number, why?: string): Message {
     const m = Message.dead(`the respondent context ${ctx.name} (id ${ctx.contextId}) has disconnected${why ? ` ${why}` : ''}`, { dstId: this.myId, srcId: ctx.contextId, handle });
