@@ -66,6 +66,8 @@ export interface RouterView<C extends ContextView = ContextView> extends Message
   noteLateReply(): void;
   /** @internal A call is being sent: the master gathers what it imports meanwhile. */
   prefetchCall(call: CallToCome): void;
+  /** @internal Every message delivered on this thread's handle table while subscribed (Context.messages$ filters it). */
+  readonly delivered$: Observable<Message>;
   /** A new context in a worker thread of this one (or of `via`). */
   fork(opts?: ForkOptions & { via?: C; name?: string }): Promise<C>;
 }

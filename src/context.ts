@@ -25,7 +25,6 @@ import { CALL_FUNCTION, SHUTDOWN } from './handles.js';
 import { Message } from './message.js';
 import { Pool } from './pool.js';
 import type { PoolOptions } from './pool.js';
-import { received$ } from './handle-table.js';
 import { Receiver } from './receiver.js';
 
 export class Context implements ContextView {
@@ -55,11 +54,10 @@ export class Context implements ContextView {
    * are the ones their handlers get). Costs nothing until subscribed.
    */
   get messages$(): Observable<Message> {
-    return new Observable<Message>((sub) => {
-      const all = received$(this.router);
-      if (!all) { sub.complete(); return undefined; }
-      return all.subscribe({ next: (m) => { if (m.srcId === this.contextId) sub.next(m); }, complete: () => sub.complete() });
-    });
+    return new Observable<Message>((sub) => this.router.delivered$.subscribe({
+      next: (m) => { if (m.srcId === this.contextId) sub.next(m); },
+      complete: () => sub.complete(),
+    }));
   }
 
   // ---------------------------------------------------------------- calls

@@ -6,7 +6,6 @@
  * every message that arrives, through its mailbox: a plain call unless
  * somebody traces this thread's traffic (router.trace$, ctx.messages$).
  */
-import type { Observable } from 'rxjs';
 import { Mailbox } from '../actors/mailbox.js';
 import type { HandlerOptions, Policy, RouterView } from './context-view.js';
 import { MitogenError } from './errors.js';
@@ -29,9 +28,7 @@ export class HandleTable {
   /** Every message this thread receives passes here; observing it is how tracing sees them. */
   readonly inbox = new Mailbox<Message>((msg) => this.deliver(msg));
 
-  constructor(private readonly router: RouterView) {
-    inboxes.set(router, this.inbox);
-  }
+  constructor(private readonly router: RouterView) {}
 
   /** Registers `fn` under `opts.handle` (else a new handle) and returns the handle. */
   add(fn: (msg: Message) => void, opts: HandlerOptions): number {
@@ -116,15 +113,4 @@ export class HandleTable {
       }
     }
   }
-}
-
-/**
- * Each router's inbox, for Context.messages$: a context sees its router only
- * as a RouterView (src/context-view.ts), which does not offer it.
- */
-const inboxes = new WeakMap<RouterView, Mailbox<Message>>();
-
-/** Every message delivered on `router`'s handle table while subscribed (nothing if it has none). */
-export function received$(router: RouterView): Observable<Message> | undefined {
-  return inboxes.get(router)?.messages$;
 }

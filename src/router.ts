@@ -302,6 +302,11 @@ export class Router extends ConnectMethods implements RouterView<Context> {
    * answers or forwards itself), as a small record. Made only while
    * subscribed: unobserved, delivery is a plain call.
    */
+  /** @internal Every message delivered on this thread's handle table while subscribed (for Context.messages$). */
+  get delivered$(): Observable<Message> {
+    return this.handles.inbox.messages$;
+  }
+
   get trace$(): Observable<TraceRecord> {
     // new Observable rather than rxjs operators: each operator shipped grows every child's runtime.
     return new Observable<TraceRecord>((sub) => this.handles.inbox.messages$.subscribe({
