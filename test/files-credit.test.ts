@@ -50,28 +50,24 @@ test('putFile and getFile: a credit message per several chunks, and never more u
   const chunks = data.byteLength / chunkSize;
   const window = { bytes: MiB, maxBytes: 2 * MiB };
 
+  /** What one transfer's two kits counted: every chunk, few credit messages, all of them arrived, the window held. */
+  const check = (what: string, file: string, sender: KitStats, receiver: KitStats): void => {
+    t.true(readFileSync(join(dir, file)).equals(data));
+    t.is(sender.chunksSent, chunks);
+    t.is(receiver.chunksReceived, chunks);
+    // Half a window is 8 chunks; an early grant when the sender waits may come sooner, but rarely.
+    t.true(receiver.creditsSent * 4 <= chunks, `${what}: ${receiver.creditsSent} credit messages for ${chunks} chunks`);
+    t.is(sender.creditsReceived, receiver.creditsSent, 'every credit message arrived');
+    t.true(sender.maxInflight <= window.maxBytes, `${what}: ${sender.maxInflight} bytes unacknowledged`);
+    t.log(`${what}: ${chunks} chunks, ${receiver.creditsSent} credit messages, ${sender.waits} waits`);
+  };
+
   await child.putFile(join(dir, 'src'), join(dir, 'put'), { chunkSize, window });
-  const sender = here(router);
-  const receiver = await statsIn(child);
-  t.true(readFileSync(join(dir, 'put')).equals(data));
-  t.is(sender.chunksSent, chunks);
-  t.is(receiver.chunksReceived, chunks);
-  // Half a window is 8 chunks; an early grant when the sender waits may come sooner, but rarely.
-  t.true(receiver.creditsSent * 4 <= chunks, `putFile: ${receiver.creditsSent} credit messages for ${chunks} chunks`);
-  t.is(sender.creditsReceived, receiver.creditsSent, 'every credit message arrived');
-  t.true(sender.maxInflight <= window.maxBytes, `putFile: ${sender.maxInflight} bytes unacknowledged`);
-  t.log(`putFile: ${chunks} chunks, ${receiver.creditsSent} credit messages, ${sender.waits} waits`);
+  check('putFile', 'put', here(router), await statsIn(child));
 
   await child.getFile(join(dir, 'put'), join(dir, 'got'), { chunkSize, window });
-  const receiver2 = here(router);
-  const sender2 = await statsIn(child);
-  t.true(readFileSync(join(dir, 'got')).equals(data));
-  t.is(sender2.chunksSent, chunks);
-  t.is(receiver2.chunksReceived, chunks);
-  t.true(receiver2.creditsSent * 4 <= chunks, `getFile: ${receiver2.creditsSent} credit messages for ${chunks} chunks`);
-  t.is(sender2.creditsReceived, receiver2.creditsSent, 'every credit message arrived');
-  t.true(sender2.maxInflight <= window.maxBytes, `getFile: ${sender2.maxInflight} bytes unacknowledged`);
-  t.log(`getFile: ${chunks} chunks, ${receiver2.creditsSent} credit messages, ${sender2.waits} waits`);
+  const receiver = here(router);
+  check('getFile', 'got', await statsIn(child), receiver);
 });
 
 test('a window smaller than a chunk still flows: one chunk at a time, each granted as the sender waits', async (t) => {
