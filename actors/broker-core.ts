@@ -130,7 +130,7 @@ export class BrokerCore implements BrokerParts {
     // A child is coming that may import: the parser and lexer start while it boots, not on its first import.
     this.modules.actor.warm();
     const parent = { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents: this.#streamEvents, streamLimits: this.streamLimits };
-    if (spec.method === 'fork') {
+    if (spec.kind === 'fork') {
       const { stream, worker, result } = await startFork(spec, {
         ...parent,
         startBroker(forkInit) { new BrokerCore(forkInit, forkInit.mainPort); },

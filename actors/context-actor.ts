@@ -10,8 +10,7 @@
  *   MITO002     the child's broker owns its fds: binary frames follow
  * A failure names the last stage reached and quotes what the target printed.
  */
-import { MitogenError } from '../src/errors.js';
-import { EofError, StreamError, TimeoutError } from '../src/errors.js';
+import { EofError, MitogenError, StreamError, TimeoutError } from '../src/errors.js';
 import type { ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
 import { childConfig } from './child-config.js';
 import { StreamActor } from './stream-actor.js';

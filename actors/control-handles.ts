@@ -3,7 +3,7 @@
  * its own requests, ADD_ROUTE, DEL_ROUTE, GET_MODULE, ALLOCATE_ID, CONNECT
  * and SHUTDOWN.
  */
-import { decodeBody } from '../src/codec.js';
+import { decodeBody, HEADER_SIZE } from '../src/codec.js';
 import type { Header } from '../src/codec.js';
 import { MitogenError } from '../src/errors.js';
 import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/handles.js';
@@ -20,7 +20,7 @@ function reply(router: RouterActor, h: Header, body: unknown): void {
 
 export function answerControl(b: BrokerParts, frame: Uint8Array, h: Header, from: StreamActor | null): void {
   const { router, log: { line: log } } = b;
-  const body = frame.subarray(26);
+  const body = frame.subarray(HEADER_SIZE);
   const who = from?.name ?? 'this context';
   if (h.handle >= BROKER_HANDLE_BASE) {
     if (!b.requests.settle(h, body)) log('debug', `no request waits on handle ${h.handle}: dropping message from ${who}`);

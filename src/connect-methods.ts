@@ -2,7 +2,7 @@
  * Router's connection methods, one for each way of starting a context: each
  * names its transport (transports/, the command it runs) and hands it to
  * connect(), which the Router implements. Router extends this class, so the
- * methods are Router's own public API (docs/API.md), kept here apart from
+ * methods are Router's own public API (the spec's API.md), kept here apart from
  * the routing.
  */
 import type { Context } from './context.js';

@@ -296,20 +296,20 @@ export class Router extends ConnectMethods implements RouterView<Context> {
     this.handles.inbox.post(msg);
   }
 
+  /** @internal Every message delivered on this thread's handle table while subscribed (for Context.messages$). */
+  get delivered$(): Observable<Message> {
+    return this.handles.inbox.messages$;
+  }
+
   /**
    * Every message delivered on this thread's handle table from the moment of
    * subscribing (replies, channel messages, dead messages; not what the broker
    * answers or forwards itself), as a small record. Made only while
    * subscribed: unobserved, delivery is a plain call.
    */
-  /** @internal Every message delivered on this thread's handle table while subscribed (for Context.messages$). */
-  get delivered$(): Observable<Message> {
-    return this.handles.inbox.messages$;
-  }
-
   get trace$(): Observable<TraceRecord> {
     // new Observable rather than rxjs operators: each operator shipped grows every child's runtime.
-    return new Observable<TraceRecord>((sub) => this.handles.inbox.messages$.subscribe({
+    return new Observable<TraceRecord>((sub) => this.delivered$.subscribe({
       next: (m) => sub.next({ handle: m.handle, srcId: m.srcId, dstId: m.dstId, size: m.data.byteLength, isDead: m.isDead }),
       complete: () => sub.complete(),
     }));

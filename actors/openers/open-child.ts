@@ -14,7 +14,7 @@ export function openChild(spec: ConnectSpec, loadSsh2: Ssh2Loader, onDebug: ((te
       if (!spec.ssh2) throw new StreamError(`${spec.method}: no ssh2 settings`);
       return openSsh2(spec, spec.ssh2, loadSsh2, onDebug);
     }
-    // A fork (no argv: refused above) is started by its host's broker, never through here.
+    // A fork (kind 'fork', no argv: refused above) is started by its host's broker (BrokerCore.connect), never through here.
     return spec.login && spec.login.tty !== 'none' ? openPtyLogin(spec, spec.login) : openSpawned(spec);
   } catch (e) {
     if (e instanceof StreamError) throw e;
