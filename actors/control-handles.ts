@@ -8,8 +8,10 @@ import type { Header } from '../src/codec.js';
 import { MitogenError } from '../src/errors.js';
 import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/handles.js';
 import type { ConnectSpec } from '../src/bootstrap-types.js';
+import { fail } from '../src/outcome.js';
 import type { BrokerParts } from './broker-parts.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
+import type { Lease } from './id-allocator.js';
 import type { ModuleReply } from './module-wire.js';
 import type { RouterActor } from './router-actor.js';
 import type { StreamActor } from './stream-actor.js';
@@ -65,10 +67,9 @@ export function answerControl(b: BrokerParts, frame: Uint8Array, h: Header, from
       return;
     }
     case ALLOCATE_ID: {
-      const l = b.ids.leaseBlock(from ?? b.ids, who);
-      if (!l) { reply(router, h, [0, 0]); return; }
+      const l = b.ids.leaseBlock(from ?? b.ids, who) ?? fail(`context ${router.myId} is not the master, which alone leases ids`);
       if (!l.ok) log('warn', `refusing ALLOCATE_ID from context ${h.srcId}: ${l.why}`);
-      reply(router, h, l.ok ? [l.start, l.count] : [0, 0, l.why]);
+      reply(router, h, l satisfies Lease);
       return;
     }
     case CONNECT: {
