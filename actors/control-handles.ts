@@ -8,7 +8,7 @@ import type { Header } from '../src/codec.js';
 import { MitogenError } from '../src/errors.js';
 import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/handles.js';
 import type { ConnectSpec } from '../src/bootstrap-types.js';
-import { fail } from '../src/outcome.js';
+import { fail, settle } from '../src/outcome.js';
 import type { BrokerParts } from './broker-parts.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
 import type { Lease } from './id-allocator.js';
@@ -75,17 +75,15 @@ export function answerControl(b: BrokerParts, frame: Uint8Array, h: Header, from
     case CONNECT: {
       if (!router.hasParentAuthority(h.authId)) {
         log('warn', `refusing CONNECT from context ${h.authId}: no parent authority`);
-        reply(router, h, [false, new MitogenError(`CONNECT refused: context ${h.authId} has no authority over ${router.myId}`)]);
+        reply(router, h, fail(new MitogenError(`CONNECT refused: context ${h.authId} has no authority over ${router.myId}`)));
         return;
       }
       let spec: ConnectSpec;
-      try { spec = decodeBody(body) as ConnectSpec; } catch (e) { reply(router, h, [false, e]); return; }
+      try { spec = decodeBody(body) as ConnectSpec; } catch (e) { reply(router, h, fail(e)); return; }
       // A parent's connect through us resolves once the child has started: its
-      // callers' deadlines then never include the child's own start.
-      void b.connect(spec, true).then(
-        (r) => reply(router, h, [true, r]),
-        (e: Error) => reply(router, h, [false, e]),
-      );
+      // callers' deadlines then never include the child's own start. The error
+      // in a failed Outcome keeps its class: the codec carries it.
+      void settle(() => b.connect(spec, true), (e) => e).then((o) => reply(router, h, o));
       return;
     }
     case SHUTDOWN: {
