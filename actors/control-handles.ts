@@ -53,14 +53,14 @@ export function answerControl(b: BrokerParts, frame: Uint8Array, h: Header, from
       const v = moduleRequestBody(body);
       if (!v.ok) {
         malformed('GET_MODULE', v.why);
-        reply(router, h, { error: `malformed GET_MODULE request: ${v.why}`, code: 'ERR_MODULE_FORWARDING' } satisfies ModuleReply);
+        reply(router, h, fail({ code: 'ERR_MODULE_FORWARDING', message: `malformed GET_MODULE request: ${v.why}` }) satisfies ModuleReply);
         return;
       }
       const modules = b.modules.actor;
       void modules.serve(v.value, { key: from ?? modules, remote: true }).then((r) => {
-        if (b.log.debug) log('debug', `GET_MODULE ${v.value.kind} ${v.value.spec} from ${v.value.parent} for ${who}: ${'error' in r ? r.code : `${r.url}${r.preload ? ' with a preload' : ''}`}`);
+        if (b.log.debug) log('debug', `GET_MODULE ${v.value.kind} ${v.value.spec} from ${v.value.parent} for ${who}: ${r.ok ? `${r.value.url}${r.value.preload ? ' with a preload' : ''}` : r.why.code}`);
         // Refusals are the policy at work: worth a line naming who asked.
-        if ('code' in r && r.code === 'ERR_MODULE_REFUSED') log('warn', `refused module ${v.value.spec} to ${who} (context ${h.srcId}): ${r.error}`);
+        if (!r.ok && r.why.code === 'ERR_MODULE_REFUSED') log('warn', `refused module ${v.value.spec} to ${who} (context ${h.srcId}): ${r.why.message}`);
         else if (from && from !== router.parent && !from.isClosed) b.importing.set(from, JSON.stringify(v.value.spec));
         reply(router, h, r);
       });

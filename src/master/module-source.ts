@@ -16,8 +16,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DepEdge, ModuleEntry, ModuleFailure, ModuleKind } from '../../actors/module-wire.js';
-import type { ModuleSource } from '../../actors/module-actor.js';
+import type { DepEdge, ModuleEntry, ModuleKind } from '../../actors/module-wire.js';
+import type { ModuleOutcome, ModuleSource } from '../../actors/module-actor.js';
+import { fail, ok } from '../outcome.js';
 import { PACKAGE_PARENT } from '../../actors/forwarded-require.js';
 import { refusal } from '../module-policy.js';
 import type { MasterSourceOptions } from '../../actors/module-serving.js';
@@ -72,9 +73,9 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     }
   };
 
-  const refused = (url: string, spec: string): ModuleFailure | undefined => {
+  const refused = (url: string, spec: string): ModuleOutcome<never> | undefined => {
     const why = refusal(o.policy(), url);
-    return why ? { error: `Refusing to serve ${url} (${spec}): ${why}`, code: 'ERR_MODULE_REFUSED' } : undefined;
+    return why ? fail({ code: 'ERR_MODULE_REFUSED', message: `Refusing to serve ${url} (${spec}): ${why}` }) : undefined;
   };
 
   /** Where each edge resolves (or why not), kept: the closure and the entries both ask. The policy is applied at each use. */
@@ -166,7 +167,7 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     return run;
   };
   /** Modules being loaded (read, transpiled), so a prefetch and a request share the work. */
-  const loading = new Map<string, Promise<ModuleEntry | ModuleFailure>>();
+  const loading = new Map<string, Promise<ModuleOutcome<ModuleEntry>>>();
 
   let warmed = false;
   return {
@@ -183,8 +184,8 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       // The runtime's own packages (ssh2 for a broker) resolve from where mitogen-ts is installed.
       const parent = req.parent === PACKAGE_PARENT && o.moduleBase ? o.moduleBase : req.parent;
       const r = resolveModule(req.spec, parent, req.kind);
-      if (r.format === 'builtin') return r.url;
-      return refused(r.url, req.spec) ?? r.url;
+      if (r.format === 'builtin') return ok(r.url);
+      return refused(r.url, req.spec) ?? ok(r.url);
     },
     async closure(root) {
       const order: string[] = [];
@@ -208,15 +209,15 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       return Promise.all(urls.map((u) => {
         let p = loading.get(u);
         if (!p) {
-          p = (async (): Promise<ModuleEntry | ModuleFailure> => {
+          p = (async (): Promise<ModuleOutcome<ModuleEntry>> => {
             try {
-              if (!isCjsRendition(u)) return entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []);
+              if (!isCjsRendition(u)) return ok(entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []));
               const file = fileUrlOf(u);
               const m = await loadModule(file, transpile);
               const code = await toCommonJs(Buffer.from(m.source).toString('utf8'), file);
-              return entry(lx, u, { url: u, format: 'commonjs', source: new TextEncoder().encode(code) }, foundIn(u) ?? []);
+              return ok(entry(lx, u, { url: u, format: 'commonjs', source: new TextEncoder().encode(code) }, foundIn(u) ?? []));
             } catch (e) {
-              return { error: (e as Error).message, code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING' };
+              return fail({ code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING', message: (e as Error).message });
             }
           })().finally(() => loading.delete(u));
           loading.set(u, p);
