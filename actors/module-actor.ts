@@ -16,12 +16,8 @@
 import { pathToFileURL } from 'node:url';
 import { edgeKey, ModuleTable, targetOf } from './module-table.js';
 import { fail, ok } from '../src/outcome.js';
-import type { Outcome } from '../src/outcome.js';
-import type { ModuleEntry, ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
+import type { ModuleEntry, ModuleFound, ModuleOutcome, ModuleReply, ModuleRequest } from './module-wire.js';
 import { packPreload, unpackPreload } from './module-wire.js';
-
-/** A module, or why it cannot be had. */
-export type ModuleOutcome<T> = Outcome<T, ModuleFailure>;
 
 /** Where a context's modules come from. */
 export interface ModuleSource {

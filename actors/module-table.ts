@@ -9,16 +9,15 @@
  */
 import { isEntry } from './module-entry.js';
 import type { DepEdge, ModuleEntry, ModuleKind } from './module-entry.js';
-import type { ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
+import type { ModuleFound, ModuleOutcome, ModuleReply, ModuleRequest } from './module-wire.js';
 import { fail, ok } from '../src/outcome.js';
-import type { Outcome } from '../src/outcome.js';
 
 export function edgeKey(kind: ModuleKind, parent: string, spec: string): string {
   return `${kind}\0${parent}\0${spec}`;
 }
 
 export class ModuleTable {
-  readonly #edges = new Map<string, Outcome<string, ModuleFailure>>();
+  readonly #edges = new Map<string, ModuleOutcome<string>>();
   readonly #entries = new Map<string, ModuleEntry>();
 
   /** Modules held. */
@@ -33,7 +32,7 @@ export class ModuleTable {
     return this.#entries.get(url);
   }
 
-  edge(kind: ModuleKind, parent: string, spec: string): Outcome<string, ModuleFailure> | undefined {
+  edge(kind: ModuleKind, parent: string, spec: string): ModuleOutcome<string> | undefined {
     return this.#edges.get(edgeKey(kind, parent, spec));
   }
 

@@ -37,8 +37,11 @@ export interface ModuleFound {
 /** Why a module cannot be had, as Node would say it: `code` ERR_MODULE_NOT_FOUND, ERR_MODULE_REFUSED, … */
 export interface ModuleFailure { code: string; message: string }
 
+/** A module (or its URL), or why it cannot be had. */
+export type ModuleOutcome<T> = Outcome<T, ModuleFailure>;
+
 /** GET_MODULE's reply, and the loaders' from their broker: plain data (msgpack, structured clone). */
-export type ModuleReply = Outcome<ModuleFound, ModuleFailure>;
+export type ModuleReply = ModuleOutcome<ModuleFound>;
 
 /** Bursts larger than this travel deflated. */
 const DEFLATE_OVER = 64 * 1024;

@@ -16,8 +16,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DepEdge, ModuleEntry, ModuleKind } from '../../actors/module-wire.js';
-import type { ModuleOutcome, ModuleSource } from '../../actors/module-actor.js';
+import type { DepEdge, ModuleEntry, ModuleKind, ModuleOutcome } from '../../actors/module-wire.js';
+import type { ModuleSource } from '../../actors/module-actor.js';
 import { fail, ok } from '../outcome.js';
 import { PACKAGE_PARENT } from '../../actors/forwarded-require.js';
 import { refusal } from '../module-policy.js';
@@ -79,17 +79,17 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
   };
 
   /** Where each edge resolves (or why not), kept: the closure and the entries both ask. The policy is applied at each use. */
-  const resolved = new Map<string, string | { code: string; message: string }>();
-  const resolveEdge = (from: string, f: Found): string | { code: string; message: string } => {
+  const resolved = new Map<string, ModuleOutcome<string>>();
+  const resolveEdge = (from: string, f: Found): ModuleOutcome<string> => {
     const key = `${f.kind}\0${from}\0${f.spec}`;
     let r = resolved.get(key);
     if (r === undefined) {
       try {
         const to = resolveModule(f.spec, fileUrlOf(from), f.kind);
         // require() of an ES module source: its CommonJS rendition.
-        r = f.kind === 'require' && to.format === 'module' && SERVED_URL.test(to.url) ? cjsRenditionOf(to.url) : to.url;
+        r = ok(f.kind === 'require' && to.format === 'module' && SERVED_URL.test(to.url) ? cjsRenditionOf(to.url) : to.url);
       } catch (e) {
-        r = { code: (e as { code?: string }).code ?? 'ERR_MODULE_NOT_FOUND', message: (e as Error).message };
+        r = fail({ code: (e as { code?: string }).code ?? 'ERR_MODULE_NOT_FOUND', message: (e as Error).message });
       }
       resolved.set(key, r);
     }
@@ -98,8 +98,9 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
 
   /** One edge out of `from`, as the child would ask for it. Refused modules are left out: the child asks, and is told. */
   const edge = (from: string, f: Found): DepEdge | undefined => {
-    const url = resolveEdge(from, f);
-    if (typeof url !== 'string') return [f.kind, f.spec, null, url.code, url.message];
+    const r = resolveEdge(from, f);
+    if (!r.ok) return [f.kind, f.spec, null, r.why.code, r.why.message];
+    const url = r.value;
     if (url.startsWith('node:')) return undefined;
     if (url.endsWith('.node')) {
       // Native addons never travel; packages that require one treat the failure as optional (ssh2, cpu-features).
