@@ -1,23 +1,21 @@
 /**
  * What a broker's main thread may ask of it (BrokerApi), served through
- * comlink on the control port.
+ * comlink on the control port, each answer an Outcome (BrokerControl).
  */
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { encodeBody } from '../src/codec.js';
-import type { BrokerApi, ConnectOutcome } from '../src/thread-protocol.js';
+import { MitogenError } from '../src/errors.js';
+import { settle } from '../src/outcome.js';
+import type { Outcome } from '../src/outcome.js';
+import type { BrokerApi, BrokerControl } from '../src/thread-protocol.js';
 import type { BrokerParts } from './broker-parts.js';
 
 function brokerApi(b: BrokerParts): BrokerApi {
   const modules = b.modules.actor;
   return {
-    connect(spec) {
-      return b.connect(spec).then(
-        (result): ConnectOutcome => ({ ok: true, result }),
-        (e: Error): ConnectOutcome => ({ ok: false, error: encodeBody(e) }),
-      );
-    },
+    connect(spec) { return b.connect(spec); },
     allocateId() { return b.ids.next(); },
     shutdown() { return b.shutdown('shutdown requested by the main thread'); },
     setDebug(on) { b.log.debug = on; },
@@ -43,6 +41,20 @@ function brokerApi(b: BrokerParts): BrokerApi {
   };
 }
 
+/** A thrown value as codec bytes (anything not an Error becomes a MitogenError naming it). */
+function encodedError(thrown: unknown): Uint8Array {
+  return encodeBody(thrown instanceof Error ? thrown : new MitogenError(String(thrown)));
+}
+
+/** Every method of `api`, answering an Outcome instead of throwing. */
+function outcomes(api: BrokerApi): BrokerControl {
+  const wrapped: Record<string, (...args: unknown[]) => Promise<Outcome<unknown, Uint8Array>>> = {};
+  for (const [name, fn] of Object.entries(api) as [string, (...args: unknown[]) => unknown][]) {
+    wrapped[name] = (...args) => settle(() => fn(...args), encodedError);
+  }
+  return wrapped as unknown as BrokerControl;
+}
+
 export function exposeBrokerApi(b: BrokerParts, control: MessagePort): void {
-  Comlink.expose(brokerApi(b), nodeEndpoint(control as unknown as Parameters<typeof nodeEndpoint>[0]));
+  Comlink.expose(outcomes(brokerApi(b)), nodeEndpoint(control as unknown as Parameters<typeof nodeEndpoint>[0]));
 }

@@ -5,6 +5,7 @@
  */
 import { MitogenError } from '../src/errors.js';
 import { ALLOCATE_ID } from '../src/handles.js';
+import { unwrap } from '../src/outcome.js';
 import { IdAllocator } from './id-allocator.js';
 import type { Lease } from './id-allocator.js';
 import type { PendingRequests } from './pending-requests.js';
@@ -22,8 +23,8 @@ export class ContextIds {
   async next(): Promise<number> {
     if (this.#allocator) return this.#allocator.allocate();
     if (this.#lease[1] === 0) {
-      const [start, count, why] = await this.#requests.request(0, ALLOCATE_ID, null) as [number, number, string?];
-      if (!count) throw new MitogenError(`the master refused to allocate context ids${why ? `: ${why}` : ''}`);
+      const lease = await this.#requests.request(0, ALLOCATE_ID, null) as Lease;
+      const { start, count } = unwrap(lease, (why) => new MitogenError(`the master refused to allocate context ids${why ? `: ${why}` : ''}`));
       this.#lease = [start, count];
     }
     const id = this.#lease[0]++;

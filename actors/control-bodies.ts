@@ -6,30 +6,30 @@
  * (and every route through it) down.
  */
 import { decodeBody } from '../src/codec.js';
+import { fail, ok } from '../src/outcome.js';
+import type { Outcome } from '../src/outcome.js';
 import type { ModuleRequest } from './module-wire.js';
-
-export type Checked<T> = { ok: true; value: T } | { ok: false; why: string };
 
 /** Context ids travel as u32 in every header. */
 export function isContextId(v: unknown): v is number {
   return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
 }
 
-function decoded(body: Uint8Array): Checked<unknown> {
+function decoded(body: Uint8Array): Outcome<unknown> {
   try {
-    return { ok: true, value: decodeBody(body) };
+    return ok(decodeBody(body));
   } catch (e) {
-    return { ok: false, why: (e as Error).message };
+    return fail((e as Error).message);
   }
 }
 
 /** ADD_ROUTE: `[id, name]`. */
-export function addRouteBody(body: Uint8Array): Checked<[number, string]> {
+export function addRouteBody(body: Uint8Array): Outcome<[number, string]> {
   const d = decoded(body);
   if (!d.ok) return d;
   const v = d.value;
-  if (!Array.isArray(v) || v.length !== 2 || !isContextId(v[0]) || typeof v[1] !== 'string') return { ok: false, why: 'expected [id, name]' };
-  return { ok: true, value: [v[0], v[1]] };
+  if (!Array.isArray(v) || v.length !== 2 || !isContextId(v[0]) || typeof v[1] !== 'string') return fail('expected [id, name]');
+  return ok([v[0], v[1]]);
 }
 
 /** DEL_ROUTE: `id`. */
@@ -37,25 +37,25 @@ export function addRouteBody(body: Uint8Array): Checked<[number, string]> {
 const MAX_WHY = 2000;
 
 /** DEL_ROUTE: `id`, or `[id, why]` when the context that saw the route end knows what was under way. */
-export function delRouteBody(body: Uint8Array): Checked<{ id: number; why?: string }> {
+export function delRouteBody(body: Uint8Array): Outcome<{ id: number; why?: string }> {
   const d = decoded(body);
   if (!d.ok) return d;
-  if (isContextId(d.value)) return { ok: true, value: { id: d.value } };
+  if (isContextId(d.value)) return ok({ id: d.value });
   const v = d.value;
   if (Array.isArray(v) && v.length === 2 && isContextId(v[0]) && typeof v[1] === 'string') {
-    return { ok: true, value: { id: v[0], why: v[1].slice(0, MAX_WHY) } };
+    return ok({ id: v[0], why: v[1].slice(0, MAX_WHY) });
   }
-  return { ok: false, why: 'expected a context id, or [id, reason]' };
+  return fail('expected a context id, or [id, reason]');
 }
 
 /** GET_MODULE: `{spec, parent, kind}`. */
-export function moduleRequestBody(body: Uint8Array): Checked<ModuleRequest> {
+export function moduleRequestBody(body: Uint8Array): Outcome<ModuleRequest> {
   const d = decoded(body);
   if (!d.ok) return d;
   const v = d.value as Partial<ModuleRequest> | null;
   if (typeof v !== 'object' || v === null || typeof v.spec !== 'string' || typeof v.parent !== 'string'
       || (v.kind !== 'import' && v.kind !== 'require')) {
-    return { ok: false, why: "expected {spec, parent, kind: 'import' | 'require'}" };
+    return fail("expected {spec, parent, kind: 'import' | 'require'}");
   }
-  return { ok: true, value: { spec: v.spec, parent: v.parent, kind: v.kind } };
+  return ok({ spec: v.spec, parent: v.parent, kind: v.kind });
 }

@@ -8,8 +8,10 @@ import type { Header } from '../src/codec.js';
 import { MitogenError } from '../src/errors.js';
 import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/handles.js';
 import type { ConnectSpec } from '../src/bootstrap-types.js';
+import { fail, settle } from '../src/outcome.js';
 import type { BrokerParts } from './broker-parts.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
+import type { Lease } from './id-allocator.js';
 import type { ModuleReply } from './module-wire.js';
 import type { RouterActor } from './router-actor.js';
 import type { StreamActor } from './stream-actor.js';
@@ -51,40 +53,37 @@ export function answerControl(b: BrokerParts, frame: Uint8Array, h: Header, from
       const v = moduleRequestBody(body);
       if (!v.ok) {
         malformed('GET_MODULE', v.why);
-        reply(router, h, { error: `malformed GET_MODULE request: ${v.why}`, code: 'ERR_MODULE_FORWARDING' } satisfies ModuleReply);
+        reply(router, h, fail({ code: 'ERR_MODULE_FORWARDING', message: `malformed GET_MODULE request: ${v.why}` }) satisfies ModuleReply);
         return;
       }
       const modules = b.modules.actor;
       void modules.serve(v.value, { key: from ?? modules, remote: true }).then((r) => {
-        if (b.log.debug) log('debug', `GET_MODULE ${v.value.kind} ${v.value.spec} from ${v.value.parent} for ${who}: ${'error' in r ? r.code : `${r.url}${r.preload ? ' with a preload' : ''}`}`);
+        if (b.log.debug) log('debug', `GET_MODULE ${v.value.kind} ${v.value.spec} from ${v.value.parent} for ${who}: ${r.ok ? `${r.value.url}${r.value.preload ? ' with a preload' : ''}` : r.why.code}`);
         // Refusals are the policy at work: worth a line naming who asked.
-        if ('code' in r && r.code === 'ERR_MODULE_REFUSED') log('warn', `refused module ${v.value.spec} to ${who} (context ${h.srcId}): ${r.error}`);
+        if (!r.ok && r.why.code === 'ERR_MODULE_REFUSED') log('warn', `refused module ${v.value.spec} to ${who} (context ${h.srcId}): ${r.why.message}`);
         else if (from && from !== router.parent && !from.isClosed) b.importing.set(from, JSON.stringify(v.value.spec));
         reply(router, h, r);
       });
       return;
     }
     case ALLOCATE_ID: {
-      const l = b.ids.leaseBlock(from ?? b.ids, who);
-      if (!l) { reply(router, h, [0, 0]); return; }
+      const l = b.ids.leaseBlock(from ?? b.ids, who) ?? fail(`context ${router.myId} is not the master, which alone leases ids`);
       if (!l.ok) log('warn', `refusing ALLOCATE_ID from context ${h.srcId}: ${l.why}`);
-      reply(router, h, l.ok ? [l.start, l.count] : [0, 0, l.why]);
+      reply(router, h, l satisfies Lease);
       return;
     }
     case CONNECT: {
       if (!router.hasParentAuthority(h.authId)) {
         log('warn', `refusing CONNECT from context ${h.authId}: no parent authority`);
-        reply(router, h, [false, new MitogenError(`CONNECT refused: context ${h.authId} has no authority over ${router.myId}`)]);
+        reply(router, h, fail(new MitogenError(`CONNECT refused: context ${h.authId} has no authority over ${router.myId}`)));
         return;
       }
       let spec: ConnectSpec;
-      try { spec = decodeBody(body) as ConnectSpec; } catch (e) { reply(router, h, [false, e]); return; }
+      try { spec = decodeBody(body) as ConnectSpec; } catch (e) { reply(router, h, fail(e)); return; }
       // A parent's connect through us resolves once the child has started: its
-      // callers' deadlines then never include the child's own start.
-      void b.connect(spec, true).then(
-        (r) => reply(router, h, [true, r]),
-        (e: Error) => reply(router, h, [false, e]),
-      );
+      // callers' deadlines then never include the child's own start. The error
+      // in a failed Outcome keeps its class: the codec carries it.
+      void settle(() => b.connect(spec, true), (e) => e).then((o) => reply(router, h, o));
       return;
     }
     case SHUTDOWN: {

@@ -35,13 +35,14 @@ export async function requireForwarded(
     const next: [string, string][] = [];
     await Promise.all(level.map(async ([parent, s]) => {
       const key = edgeKey('require', parent, s);
-      let r = table.answer('require', parent, s);
-      if (!r) {
+      let reply = table.answer('require', parent, s);
+      if (!reply) {
         const req: ModuleRequest = { spec: s, parent, kind: 'require' };
-        r = await fetch(req);
-        table.record(req, r);
+        reply = await fetch(req);
+        table.record(req, reply);
       }
-      if ('error' in r) { byEdge.set(key, notFound(s, parent, r.error)); return; }
+      if (!reply.ok) { byEdge.set(key, notFound(s, parent, reply.why.message)); return; }
+      const r = reply.value;
       if (r.format === 'builtin') { byEdge.set(key, { url: r.url, format: 'builtin', text: '' }); return; }
       const text = r.source ? Buffer.from(r.source.buffer, r.source.byteOffset, r.source.byteLength).toString('utf8') : '';
       byEdge.set(key, { url: r.url, format: r.format, text });

@@ -10,13 +10,16 @@
  * that do, cannot use up the space for everyone else.
  */
 import { ID_BLOCK_SIZE } from '../src/handles.js';
+import { fail, ok } from '../src/outcome.js';
+import type { Outcome } from '../src/outcome.js';
 
 /** The largest id a frame header can carry. */
 export const MAX_CONTEXT_ID = 0xffff_ffff;
 /** Blocks one child's subtree may be leased: a million ids, far past any real tree. */
 export const DEFAULT_BLOCKS_PER_CONTEXT = 1000;
 
-export type Lease = { ok: true; start: number; count: number } | { ok: false; why: string };
+/** A block of ids, `start … start + count - 1`, or why not: also ALLOCATE_ID's reply, as it is. */
+export type Lease = Outcome<{ start: number; count: number }>;
 
 export class IdAllocator {
   #next = 1;
@@ -43,14 +46,14 @@ export class IdAllocator {
   lease(subtree: object, name: string): Lease {
     const taken = this.#blocksTaken.get(subtree) ?? 0;
     if (taken >= this.#blocksPerContext) {
-      return { ok: false, why: `${name} and its descendants have already been leased ${taken} blocks of ${this.#blockSize} ids` };
+      return fail(`${name} and its descendants have already been leased ${taken} blocks of ${this.#blockSize} ids`);
     }
     if (this.#next + this.#blockSize - 1 > this.#max) {
-      return { ok: false, why: `context ids exhausted: fewer than ${this.#blockSize} of ${this.#max} remain` };
+      return fail(`context ids exhausted: fewer than ${this.#blockSize} of ${this.#max} remain`);
     }
     const start = this.#next;
     this.#next += this.#blockSize;
     this.#blocksTaken.set(subtree, taken + 1);
-    return { ok: true, start, count: this.#blockSize };
+    return ok({ start, count: this.#blockSize });
   }
 }

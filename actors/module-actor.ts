@@ -15,15 +15,16 @@
  */
 import { pathToFileURL } from 'node:url';
 import { edgeKey, ModuleTable, targetOf } from './module-table.js';
-import type { ModuleEntry, ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
+import { fail, ok } from '../src/outcome.js';
+import type { ModuleEntry, ModuleFound, ModuleOutcome, ModuleReply, ModuleRequest } from './module-wire.js';
 import { packPreload, unpackPreload } from './module-wire.js';
 
 /** Where a context's modules come from. */
 export interface ModuleSource {
   /** The URL `req` resolves to (a `node:` builtin, or a module `entries` can supply), or why not. */
-  resolve(req: ModuleRequest, into: ModuleActor): Promise<string | ModuleFailure>;
+  resolve(req: ModuleRequest, into: ModuleActor): Promise<ModuleOutcome<string>>;
   /** The modules at `urls`, or why each cannot be had (undefined: not held here). */
-  entries(urls: string[], into: ModuleActor): Promise<(ModuleEntry | ModuleFailure | undefined)[]>;
+  entries(urls: string[], into: ModuleActor): Promise<(ModuleOutcome<ModuleEntry> | undefined)[]>;
   /** Gets ready to serve (a child is being started), in the background. */
   warm?(): void;
   /** Every URL `url` reaches by static edges, breadth first, when the source can tell without loading them. */
@@ -49,7 +50,7 @@ export interface Asker { key: object; remote: boolean }
 
 export class ModuleActor {
   readonly table = new ModuleTable();
-  readonly #inflight = new Map<string, Promise<string | ModuleFailure>>();
+  readonly #inflight = new Map<string, Promise<ModuleOutcome<string>>>();
   /** Per asker: the URLs it was sent. A new stream (a reconnect) starts empty. */
   readonly #sent = new WeakMap<object, Set<string>>();
   /** Requests answered from the table / passed to the source; GET_MODULE requests served to children; modules that came preloaded. */
@@ -123,10 +124,12 @@ export class ModuleActor {
       : await this.#source.callImports(call.source, call.caller).catch((): ModuleRequest[] => []);
     const ready = new Set<string>();
     await Promise.all(reqs.map(async (req) => {
-      const url = await this.#resolve(req);
-      if (typeof url !== 'string' || url.startsWith('node:')) return;
-      const [e] = await this.#entriesOf([url]);
-      if (!e || 'error' in e) return;
+      const resolved = await this.#resolve(req);
+      if (!resolved.ok || resolved.value.startsWith('node:')) return;
+      const url = resolved.value;
+      const [got] = await this.#entriesOf([url]);
+      if (!got?.ok) return;
+      const e = got.value;
       // Counted as held, whoever loaded them: a request may have arrived first and shared the work.
       for (const u of [url, ...await this.#loadClosure(e)]) if (this.table.entry(u)) ready.add(u);
     }));
@@ -148,30 +151,32 @@ export class ModuleActor {
   }
 
   async #answer(req: ModuleRequest, sentTo: Set<string>, remote: boolean): Promise<ModuleReply> {
-    const url = await this.#resolve(req);
-    if (typeof url !== 'string') return url;
-    if (url.startsWith('node:')) return { url, format: 'builtin' };
-    let [e] = await this.#entriesOf([url]);
-    if (!e) {
+    const resolved = await this.#resolve(req);
+    if (!resolved.ok) return resolved;
+    const url = resolved.value;
+    if (url.startsWith('node:')) return ok({ url, format: 'builtin' });
+    let [got] = await this.#entriesOf([url]);
+    if (!got) {
       // The edge was known (it came with its importer) but the module was over a burst bound: ask for it.
       const again = await this.#source.resolve(req, this);
-      if (typeof again !== 'string') return again;
-      [e] = await this.#entriesOf([again]);
+      if (!again.ok) return again;
+      [got] = await this.#entriesOf([again.value]);
     }
-    if (!e) return { error: `module ${url} (${req.spec} from ${req.parent}) is not held by this context`, code: 'ERR_MODULE_FORWARDING' };
-    if ('error' in e) return e;
+    if (!got) return fail({ code: 'ERR_MODULE_FORWARDING', message: `module ${url} (${req.spec} from ${req.parent}) is not held by this context` });
+    if (!got.ok) return got;
+    const e = got.value;
     const reply: ModuleFound = { url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps };
     if (remote && sentTo.size === 0) {
       const fresh = await this.#freshBurst(e);
       sentTo.add(e.url);
       for (const u of fresh.urls) sentTo.add(u);
       if (fresh.packed) reply.preload = fresh.packed;
-      return reply;
+      return ok(reply);
     }
     sentTo.add(e.url);
     const { burst, bytes } = await this.#burst(e, sentTo);
     if (burst.length) reply.preload = remote ? this.#pack(burst, bytes) : burst;
-    return reply;
+    return ok(reply);
   }
 
   #freshBurst(root: ModuleEntry): Promise<{ urls: string[]; packed?: ModuleEntry[] | Uint8Array }> {
@@ -193,7 +198,7 @@ export class ModuleActor {
     return packPreload(burst, bytes);
   }
 
-  #resolve(req: ModuleRequest): Promise<string | ModuleFailure> | string | ModuleFailure {
+  #resolve(req: ModuleRequest): Promise<ModuleOutcome<string>> | ModuleOutcome<string> {
     const known = this.table.edge(req.kind, req.parent, req.spec) ?? this.#held(req.spec);
     if (known !== undefined) {
       this.hits++;
@@ -206,33 +211,36 @@ export class ModuleActor {
     p = this.#source.resolve(req, this).then(
       (r) => {
         // Failures are not kept: the file may appear later.
-        if (typeof r === 'string') this.table.setEdge(req.kind, req.parent, req.spec, r);
+        if (r.ok) this.table.setEdge(req.kind, req.parent, req.spec, r.value);
         return r;
       },
-      (e: Error & { code?: string }): ModuleFailure => ({ error: e.message, code: e.code ?? 'ERR_MODULE_FORWARDING' }),
+      (e: Error & { code?: string }) => fail({ code: e.code ?? 'ERR_MODULE_FORWARDING', message: e.message }),
     ).finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, p);
     return p;
   }
 
   /** A module named by its absolute path or URL (an ESM wrapper requiring its CommonJS module) that is held here. */
-  #held(spec: string): string | undefined {
+  #held(spec: string): ModuleOutcome<string> | undefined {
     if (!spec.startsWith('/') && !spec.startsWith('file:')) return undefined;
     const url = spec.startsWith('/') ? pathToFileURL(spec).href : spec;
-    return this.table.entry(url) ? url : undefined;
+    return this.table.entry(url) ? ok(url) : undefined;
   }
 
-  async #entriesOf(urls: string[]): Promise<(ModuleEntry | ModuleFailure | undefined)[]> {
+  async #entriesOf(urls: string[]): Promise<(ModuleOutcome<ModuleEntry> | undefined)[]> {
     const missing = urls.filter((u) => !this.table.entry(u));
-    const failed = new Map<string, ModuleFailure>();
+    const failed = new Map<string, ModuleOutcome<never>>();
     if (missing.length) {
       const got = await this.#source.entries(missing, this);
       got.forEach((e, i) => {
-        if (e && 'error' in e) failed.set(missing[i]!, e);
-        else if (e) this.table.absorb(e);
+        if (e && !e.ok) failed.set(missing[i]!, e);
+        else if (e) this.table.absorb(e.value);
       });
     }
-    return urls.map((u) => this.table.entry(u) ?? failed.get(u));
+    return urls.map((u) => {
+      const e = this.table.entry(u);
+      return e ? ok(e) : failed.get(u);
+    });
   }
 
   /**
@@ -246,7 +254,7 @@ export class ModuleActor {
     if (!urls) return [];
     let bytes = root.source.byteLength;
     for (let i = 0; i < urls.length && bytes <= this.burstBytes; i += CLOSURE_BATCH) {
-      for (const e of await this.#entriesOf(urls.slice(i, i + CLOSURE_BATCH))) if (e && !('error' in e)) bytes += e.source.byteLength;
+      for (const e of await this.#entriesOf(urls.slice(i, i + CLOSURE_BATCH))) if (e?.ok) bytes += e.value.source.byteLength;
     }
     return urls;
   }
@@ -267,9 +275,10 @@ export class ModuleActor {
         }
       }
       level = [];
-      for (const e of await this.#entriesOf(next)) {
+      for (const got of await this.#entriesOf(next)) {
         // Not held here (over an earlier bound), or not loadable: the asker asks, and is told why.
-        if (!e || 'error' in e) continue;
+        if (!got?.ok) continue;
+        const e = got.value;
         level.push(e);
         if (sentTo.has(e.url)) continue;
         if (bytes + e.source.byteLength > this.burstBytes) return { burst, bytes };
@@ -287,11 +296,14 @@ export function parentModuleSource(ask: (req: ModuleRequest) => Promise<ModuleRe
   return {
     async resolve(req, into) {
       const r = await ask(req);
-      if ('error' in r) return r;
-      if (r.format !== 'builtin') into.absorbReply(r);
-      return r.url;
+      if (!r.ok) return r;
+      if (r.value.format !== 'builtin') into.absorbReply(r.value);
+      return ok(r.value.url);
     },
     // Only what the parent sent is known here.
-    entries: async (urls, into) => urls.map((u) => into.entry(u)),
+    entries: async (urls, into) => urls.map((u) => {
+      const e = into.entry(u);
+      return e && ok(e);
+    }),
   };
 }

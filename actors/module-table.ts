@@ -9,14 +9,15 @@
  */
 import { isEntry } from './module-entry.js';
 import type { DepEdge, ModuleEntry, ModuleKind } from './module-entry.js';
-import type { ModuleFailure, ModuleFound, ModuleReply, ModuleRequest } from './module-wire.js';
+import type { ModuleFound, ModuleOutcome, ModuleReply, ModuleRequest } from './module-wire.js';
+import { fail, ok } from '../src/outcome.js';
 
 export function edgeKey(kind: ModuleKind, parent: string, spec: string): string {
   return `${kind}\0${parent}\0${spec}`;
 }
 
 export class ModuleTable {
-  readonly #edges = new Map<string, string | ModuleFailure>();
+  readonly #edges = new Map<string, ModuleOutcome<string>>();
   readonly #entries = new Map<string, ModuleEntry>();
 
   /** Modules held. */
@@ -31,12 +32,12 @@ export class ModuleTable {
     return this.#entries.get(url);
   }
 
-  edge(kind: ModuleKind, parent: string, spec: string): string | ModuleFailure | undefined {
+  edge(kind: ModuleKind, parent: string, spec: string): ModuleOutcome<string> | undefined {
     return this.#edges.get(edgeKey(kind, parent, spec));
   }
 
   setEdge(kind: ModuleKind, parent: string, spec: string, to: string): void {
-    this.#edges.set(edgeKey(kind, parent, spec), to);
+    this.#edges.set(edgeKey(kind, parent, spec), ok(to));
   }
 
   /** Adds a module and its resolved edges. */
@@ -45,7 +46,7 @@ export class ModuleTable {
     this.#entries.set(e.url, e);
     for (const d of e.deps) {
       const key = edgeKey(d[0], e.url, d[1]);
-      if (!this.#edges.has(key)) this.#edges.set(key, d[2] ?? { code: d[3], error: d[4] });
+      if (!this.#edges.has(key)) this.#edges.set(key, d[2] !== null ? ok(d[2]) : fail({ code: d[3], message: d[4] }));
     }
   }
 
@@ -63,19 +64,19 @@ export class ModuleTable {
 
   /** Keeps what a thread's broker answered to `req`: the module, the edge that led to it, and the preload. */
   record(req: ModuleRequest, r: ModuleReply): void {
-    if ('error' in r || r.format === 'builtin') return;
-    this.absorbReply(r, Array.isArray(r.preload) ? r.preload : []);
-    this.setEdge(req.kind, req.parent, req.spec, r.url);
+    if (!r.ok || r.value.format === 'builtin') return;
+    this.absorbReply(r.value, Array.isArray(r.value.preload) ? r.value.preload : []);
+    this.setEdge(req.kind, req.parent, req.spec, r.value.url);
   }
 
   /** The reply this table alone gives `kind, parent, spec`, or undefined when someone must be asked. */
   answer(kind: ModuleKind, parent: string, spec: string): ModuleReply | undefined {
-    const to = this.edge(kind, parent, spec);
-    if (to === undefined) return undefined;
-    if (typeof to !== 'string') return to;
-    if (to.startsWith('node:')) return { url: to, format: 'builtin' };
+    const edge = this.edge(kind, parent, spec);
+    if (!edge?.ok) return edge;
+    const to = edge.value;
+    if (to.startsWith('node:')) return ok({ url: to, format: 'builtin' });
     const e = this.#entries.get(to);
-    return e && { url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps };
+    return e && ok({ url: e.url, format: e.format, source: e.source, exports: e.exports, deps: e.deps });
   }
 }
 

@@ -11,6 +11,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeBody, encodeBody } from '../src/codec.js';
+import type { Outcome } from '../src/outcome.js';
 import { isEntry } from './module-entry.js';
 import type { DepEdge, ModuleEntry, ModuleFormat, ModuleKind } from './module-entry.js';
 
@@ -33,9 +34,14 @@ export interface ModuleFound {
   preload?: ModuleEntry[] | Uint8Array;
 }
 
-export interface ModuleFailure { error: string; code: string }
+/** Why a module cannot be had, as Node would say it: `code` ERR_MODULE_NOT_FOUND, ERR_MODULE_REFUSED, … */
+export interface ModuleFailure { code: string; message: string }
 
-export type ModuleReply = ModuleFound | ModuleFailure;
+/** A module (or its URL), or why it cannot be had. */
+export type ModuleOutcome<T> = Outcome<T, ModuleFailure>;
+
+/** GET_MODULE's reply, and the loaders' from their broker: plain data (msgpack, structured clone). */
+export type ModuleReply = ModuleOutcome<ModuleFound>;
 
 /** Bursts larger than this travel deflated. */
 const DEFLATE_OVER = 64 * 1024;

@@ -8,14 +8,16 @@ import { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { BrokerApi, BrokerEvent, ConnectOutcome } from './thread-protocol.js';
+import type { BrokerControl, BrokerEvent } from './thread-protocol.js';
 import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import { decodeBody } from './codec.js';
 import { batchFrames, isFrameBatch, unbatchFrames } from './frame-batch.js';
 import type { FrameBatch } from './frame-batch.js';
 import type { BrokerParams, BrokerPorts } from './bootstrap-types.js';
 import { brokerChannels } from './broker-channels.js';
-import { errorClasses, MitogenError } from './errors.js';
+import { MitogenError } from './errors.js';
+import { unwrap } from './outcome.js';
+import type { Outcome } from './outcome.js';
 
 export interface BrokerSetup {
   /** The broker worker's source (an eval'd script). */
@@ -41,7 +43,7 @@ export class Broker {
   /** The port for synchronous module fetches (children only use it). */
   readonly modulesPort: MessagePort;
   readonly syncFlag: SharedArrayBuffer;
-  readonly #api: Comlink.Remote<BrokerApi>;
+  readonly #api: Comlink.Remote<BrokerControl>;
   readonly #controlPort: MessagePort;
   #frameListener?: FrameListener;
   #eventListener?: EventListener;
@@ -66,7 +68,7 @@ export class Broker {
       this.modulesPort = started.ports.modules;
       this.syncFlag = started.ports.syncFlag;
     }
-    this.#api = Comlink.wrap<BrokerApi>(nodeEndpoint(this.#controlPort as unknown as Parameters<typeof nodeEndpoint>[0]));
+    this.#api = Comlink.wrap<BrokerControl>(nodeEndpoint(this.#controlPort as unknown as Parameters<typeof nodeEndpoint>[0]));
     this.#keepAlive = opts.keepAlive ?? false;
     this.#controlPort.unref();
     this.modulesPort.unref();
@@ -125,10 +127,8 @@ export class Broker {
   };
 
   /** Starts a child context from this context's broker. Errors keep their class and fields. */
-  async connect(spec: ConnectSpec): Promise<ConnectResult> {
-    const outcome = await this.control<ConnectOutcome>((api) => api.connect(spec) as Promise<ConnectOutcome>);
-    if (outcome.ok) return outcome.result;
-    throw decodeBody(outcome.error);
+  connect(spec: ConnectSpec): Promise<ConnectResult> {
+    return this.control((api) => api.connect(spec));
   }
 
   /** Sends a port to the worker for module requests from the loader hooks. */
@@ -152,17 +152,15 @@ export class Broker {
   /** Control calls under way. */
   #controls = 0;
 
-  /** Runs one control call, holding the process alive meanwhile and rebuilding typed errors. */
-  async control<T>(fn: (api: Comlink.Remote<BrokerApi>) => Promise<T> | T): Promise<T> {
+  /** Runs one control call, holding the process alive meanwhile; its failure is thrown with its class and fields. */
+  async control<T>(fn: (api: Comlink.Remote<BrokerControl>) => Promise<Outcome<T, Uint8Array>>): Promise<T> {
     if (this.#exited) throw new MitogenError('the broker has shut down');
     this.hold();
     // Counted apart from hold(): the port stays referenced while any control call is out,
     // whatever calls and their replies do to the other count meanwhile.
     if (this.#controls++ === 0) this.#controlPort.ref();
     try {
-      return await fn(this.#api);
-    } catch (e) {
-      throw reviveError(e);
+      return unwrap(await fn(this.#api), decodeBody);
     } finally {
       if (--this.#controls === 0) this.#controlPort.unref();
       this.release();
@@ -216,14 +214,4 @@ function startBrokerWorker(
     execArgv: [],
   });
   return { worker, ports };
-}
-
-/** comlink rebuilds thrown errors as plain Errors with the name copied: restore the class. */
-export function reviveError(e: unknown): unknown {
-  if (e instanceof MitogenError || !(e instanceof Error)) return e;
-  const Known = errorClasses[e.name];
-  if (!Known) return e;
-  const revived = new Known(e.message);
-  revived.stack = e.stack;
-  return revived;
 }

@@ -7,15 +7,15 @@ import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import type { ContextView, RouterView } from './context-view.js';
 import { CONNECT } from './handles.js';
 import { Message } from './message.js';
+import { unwrap } from './outcome.js';
+import type { Outcome } from './outcome.js';
 
 export function connectVia(router: RouterView, via: ContextView, spec: ConnectSpec): Promise<ConnectResult> {
   return new Promise((resolve, reject) => {
     const handle = router.addHandler((msg) => {
       router.broker.release();
       try {
-        const [ok, value] = msg.decode() as [boolean, ConnectResult | Error];
-        if (ok) resolve(value as ConnectResult);
-        else reject(value);
+        resolve(unwrap(msg.decode() as Outcome<ConnectResult, Error>));
       } catch (e) {
         reject(e);
       }

@@ -9,14 +9,14 @@
 import { isBuiltin } from 'node:module';
 import type { MessagePort } from 'node:worker_threads';
 import { ModuleTable } from '../actors/module-table.js';
-import type { ModuleReply } from '../actors/module-wire.js';
+import type { ModuleFound, ModuleReply } from '../actors/module-wire.js';
 
 const PREFIX = 'mitogen-import:';
 const TS_FILE = /\.[cm]?tsx?$/;
 const LOCAL_MISS = new Set(['ERR_MODULE_NOT_FOUND', 'ERR_UNSUPPORTED_DIR_IMPORT', 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'ERR_UNKNOWN_FILE_EXTENSION']);
 
 type Reply = ModuleReply;
-type Format = Exclude<ModuleReply, { error: string }>['format'];
+type Format = ModuleFound['format'];
 
 interface ResolveContext { parentURL?: string; conditions?: string[]; importAttributes?: Record<string, string> }
 interface ResolveResult { url: string; format?: string; shortCircuit?: boolean }
@@ -62,14 +62,13 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
     }
   }
   const parent = parentURL ?? 'file:///';
-  let r = table.answer('import', parent, specifier);
-  if (!r) {
-    r = await ask(specifier, parent);
-    table.record({ kind: 'import', parent, spec: specifier }, r);
+  let reply = table.answer('import', parent, specifier);
+  if (!reply) {
+    reply = await ask(specifier, parent);
+    table.record({ kind: 'import', parent, spec: specifier }, reply);
   }
-  if ('error' in r) {
-    throw Object.assign(new Error(r.error), { code: r.code });
-  }
+  if (!reply.ok) throw Object.assign(new Error(reply.why.message), { code: reply.why.code });
+  const r = reply.value;
   if (r.format === 'builtin') return { url: r.url, shortCircuit: true };
   forwarded.set(r.url, { format: r.format, source: r.source!, exports: r.exports });
   return { url: r.url, format: r.format, shortCircuit: true };

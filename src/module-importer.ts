@@ -20,6 +20,7 @@ import { ModuleTable } from '../actors/module-table.js';
 import type { ModuleReply, ModuleRequest } from '../actors/module-wire.js';
 import type { Broker } from './broker.js';
 import { MitogenError, TimeoutError } from './errors.js';
+import { unwrap } from './outcome.js';
 
 export const IMPORT_PREFIX = 'mitogen-import:';
 const TS_FILE = /\.[cm]?tsx?$/;
@@ -106,12 +107,13 @@ export class ModuleImporter {
   }
 
   private requireForwarded(spec: string, parentUrl: string): unknown {
-    const r = this.lookup({ spec, parent: parentUrl, kind: 'require' });
-    if ('error' in r) {
-      const e = new Error(r.error) as NodeJS.ErrnoException;
-      e.code = r.code === 'ERR_MODULE_NOT_FOUND' ? 'MODULE_NOT_FOUND' : r.code;
+    const reply = this.lookup({ spec, parent: parentUrl, kind: 'require' });
+    if (!reply.ok) {
+      const e = new Error(reply.why.message) as NodeJS.ErrnoException;
+      e.code = reply.why.code === 'ERR_MODULE_NOT_FOUND' ? 'MODULE_NOT_FOUND' : reply.why.code;
       throw e;
     }
+    const r = reply.value;
     if (r.format === 'builtin') return this.deps.nodeRequire(r.url);
     return this.instantiate(r.url, r.format, r.source!);
   }
@@ -122,8 +124,7 @@ export class ModuleImporter {
     if (m) return m.exports;
     const held = this.table.entry(url);
     if (held) return this.instantiate(held.url, held.format, held.source);
-    const r = this.lookup({ spec: fileURLToPath(url), parent: url, kind: 'require' });
-    if ('error' in r) throw new Error(r.error);
+    const r = unwrap(this.lookup({ spec: fileURLToPath(url), parent: url, kind: 'require' }), (why) => new Error(why.message));
     return this.instantiate(r.url, r.format, r.source!);
   }
 

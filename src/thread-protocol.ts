@@ -1,9 +1,10 @@
 /**
  * The contract between a context's main thread and its broker thread, types
  * only: what the main thread may ask (BrokerApi, through comlink on the
- * control port) and what the broker tells it (BrokerEvent, on the worker's own
- * port beside the frames). src/broker.ts is the main thread's side,
- * actors/broker-api.ts the broker's (a BrokerCore, actors/broker-core.ts).
+ * control port, each answer an Outcome: BrokerControl) and what the broker
+ * tells it (BrokerEvent, on the worker's own port beside the frames).
+ * src/broker.ts is the main thread's side, actors/broker-api.ts the broker's
+ * (a BrokerCore, actors/broker-core.ts).
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { CallToCome } from '../actors/module-actor.js';
@@ -11,6 +12,7 @@ import type { ModuleRequest } from '../actors/module-wire.js';
 import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import type { LogLevel } from './log.js';
 import type { ModulePolicy } from './module-policy.js';
+import type { Outcome } from './outcome.js';
 
 export type BrokerEvent =
   | { t: 'route-add'; id: number; name: string }
@@ -20,12 +22,9 @@ export type BrokerEvent =
   | { t: 'log'; level: LogLevel; name: string; text: string }
   | { t: 'exit'; reason: string };
 
-/** A connect's result, or its error encoded by our codec: comlink would keep only name and message. */
-export type ConnectOutcome = { ok: true; result: ConnectResult } | { ok: false; error: Uint8Array };
-
 /** What the main thread may ask of its broker (through comlink). */
 export interface BrokerApi {
-  connect(spec: ConnectSpec): Promise<ConnectOutcome>;
+  connect(spec: ConnectSpec): Promise<ConnectResult>;
   allocateId(): Promise<number>;
   shutdown(): Promise<void>;
   setDebug(on: boolean): void;
@@ -42,3 +41,13 @@ export interface BrokerApi {
   /** A port the ESM loader hooks use for module requests. */
   addModulePort(port: MessagePort): void;
 }
+
+/**
+ * BrokerApi as it crosses the control port: every method answers an Outcome,
+ * a failure as the error encoded by our codec (encodeBody), so the main
+ * thread rethrows it with its class and fields — comlink would keep only an
+ * error's name and message.
+ */
+export type BrokerControl = {
+  [K in keyof BrokerApi]: (...args: Parameters<BrokerApi[K]>) => Promise<Outcome<Awaited<ReturnType<BrokerApi[K]>>, Uint8Array>>;
+};

@@ -4,6 +4,7 @@ import { buildFrame, encodeBody } from '../src/codec.js';
 import { ChannelError, Context, currentRouter, Message, Receiver, Sender } from '../src/index.js';
 import { handles } from '../src/index.js';
 import { DEFAULT_BLOCKS_PER_CONTEXT } from '../actors/id-allocator.js';
+import type { Lease } from '../actors/id-allocator.js';
 import { collectLogs, routerFor, waitUntil } from './helpers.js';
 
 test('garbage on a child\'s stream closes that stream with a logged reason; its calls reject; other children go on', async (t) => {
@@ -70,7 +71,7 @@ test('a child asking ALLOCATE_ID in a loop is refused past its subtree\'s budget
   const logs = collectLogs(t);
   const greedy = await router.local({ name: 'greedy' });
   const N = DEFAULT_BLOCKS_PER_CONTEXT + 3;
-  // Requests straight to the master's broker; each reply is [start, count] or [0, 0, why].
+  // Requests straight to the master's broker; each reply is a Lease: {ok: true, value: {start, count}} or {ok: false, why}.
   const replies = await greedy.call(async (n: number, allocate: number) => {
     const r = currentRouter()!;
     const rx = new Receiver(r);
@@ -79,15 +80,15 @@ test('a child asking ALLOCATE_ID in a loop is refused past its subtree\'s budget
     for (let i = 0; i < n; i++) out.push((await rx.get({ timeout: 30 })).decode());
     rx.close();
     return out;
-  }, N, handles.ALLOCATE_ID) as [number, number, string?][];
-  const granted = replies.filter(([, count]) => count > 0);
-  const refused = replies.filter(([, count]) => count === 0);
+  }, N, handles.ALLOCATE_ID) as Lease[];
+  const granted = replies.flatMap((r) => (r.ok ? [r.value] : []));
+  const refused = replies.flatMap((r) => (r.ok ? [] : [r.why]));
   t.is(granted.length, DEFAULT_BLOCKS_PER_CONTEXT);
   t.is(refused.length, 3);
   // Blocks never overlap each other.
-  const starts = granted.map(([s]) => s).sort((a, b) => a - b);
-  t.true(starts.every((s, i) => i === 0 || s - starts[i - 1]! >= granted[0]![1]));
-  t.regex(refused[0]![2]!, /greedy.* and its descendants have already been leased 1000 blocks of 1000 ids/);
+  const starts = granted.map((g) => g.start).sort((a, b) => a - b);
+  t.true(starts.every((s, i) => i === 0 || s - starts[i - 1]! >= granted[0]!.count));
+  t.regex(refused[0]!, /greedy.* and its descendants have already been leased 1000 blocks of 1000 ids/);
   await waitUntil(() => logs.filter((r) => r.level === 'warn' && /refusing ALLOCATE_ID from context \d+: greedy/.test(r.text)).length === 3, 5, 'each refusal is logged');
   // Another child's subtree has its own budget: it can still start a grandchild.
   const other = await router.local();

@@ -6,9 +6,9 @@ test('ids and blocks come from one counter and never overlap', (t) => {
   const ids = new IdAllocator(MAX_CONTEXT_ID, 10, 5);
   const a = {};
   t.is(ids.allocate(), 1);
-  t.deepEqual(ids.lease(a, 'a'), { ok: true, start: 2, count: 10 });
+  t.deepEqual(ids.lease(a, 'a'), { ok: true, value: { start: 2, count: 10 } });
   t.is(ids.allocate(), 12);
-  t.deepEqual(ids.lease(a, 'a'), { ok: true, start: 13, count: 10 });
+  t.deepEqual(ids.lease(a, 'a'), { ok: true, value: { start: 13, count: 10 } });
 });
 
 test('each subtree has its own budget of blocks', (t) => {
@@ -23,8 +23,8 @@ test('each subtree has its own budget of blocks', (t) => {
 test('the space ends at its maximum: no id or block past it, and never a wrapped one', (t) => {
   const ids = new IdAllocator(25, 10, 100);
   const a = {};
-  t.deepEqual(ids.lease(a, 'a'), { ok: true, start: 1, count: 10 });
-  t.deepEqual(ids.lease(a, 'a'), { ok: true, start: 11, count: 10 });
+  t.deepEqual(ids.lease(a, 'a'), { ok: true, value: { start: 1, count: 10 } });
+  t.deepEqual(ids.lease(a, 'a'), { ok: true, value: { start: 11, count: 10 } });
   // 21..25 remain: not a whole block.
   t.deepEqual(ids.lease(a, 'a'), { ok: false, why: 'context ids exhausted: fewer than 10 of 25 remain' });
   for (let id = 21; id <= 25; id++) t.is(ids.allocate(), id);
@@ -36,5 +36,5 @@ test('the real maximum is the largest id a frame header carries', (t) => {
   const ids = new IdAllocator();
   const a = {};
   const l = ids.lease(a, 'a');
-  t.true(l.ok && l.start + l.count - 1 <= MAX_CONTEXT_ID);
+  t.true(l.ok && l.value.start + l.value.count - 1 <= MAX_CONTEXT_ID);
 });

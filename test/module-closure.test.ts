@@ -13,7 +13,6 @@ import test from 'ava';
 import { ModuleActor } from '../actors/module-actor.js';
 import type { ModuleSource } from '../actors/module-actor.js';
 import { unpackPreload } from '../actors/module-wire.js';
-import type { ModuleFound } from '../actors/module-wire.js';
 import { masterModuleSource } from '../src/master/module-source.js';
 
 const require = createRequire(import.meta.url);
@@ -41,9 +40,9 @@ for (const kind of ['ts', 'cjs'] as const) {
     const counted: ModuleSource = { ...master, entries: (urls, into) => { batches.push(urls.length); return master.entries(urls, into); } };
     const modules = new ModuleActor(counted);
     const reply = await modules.serve({ kind: kind === 'ts' ? 'import' : 'require', spec: entry, parent: pathToFileURL(dir).href + '/' }, { key: {}, remote: true });
-    t.false('error' in reply, JSON.stringify(reply).slice(0, 300));
+    t.true(reply.ok, JSON.stringify(reply).slice(0, 300));
     t.deepEqual(batches, [1, 39]);
-    const preload = unpackPreload((reply as ModuleFound).preload);
+    const preload = unpackPreload(reply.ok ? reply.value.preload : undefined);
     t.deepEqual(preload.map((e) => e.url).sort(), Array.from({ length: 39 }, (_, i) => pathToFileURL(join(dir, `m${i + 1}.${kind}`)).href).sort());
     if (kind === 'ts') t.false(preload.some((e) => Buffer.from(e.source).toString().includes(': number')), 'TypeScript arrives transpiled');
   });

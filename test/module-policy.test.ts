@@ -12,7 +12,7 @@ import { CallError, currentRouter, handles, Message } from '../src/index.js';
 import type { Context } from '../src/index.js';
 import { collectLogs, hidingNodePath, routerFor } from './helpers.js';
 
-type Reply = { url: string; format: string; source?: Uint8Array } | { error: string; code: string };
+type Reply = { ok: true; value: { url: string; format: string; source?: Uint8Array } } | { ok: false; why: { code: string; message: string } };
 
 /** Sends GET_MODULE from the child's main thread straight to the master, as a hostile child could. */
 function ask(ctx: Context, spec: string): Promise<Reply> {
@@ -33,12 +33,12 @@ test('a child gets any module source file the master can read, by absolute path;
   symlinkSync('/etc/shadow', join(dir, 'shadow.js'));
 
   const served = await ask(ctx, join(dir, 'settings.json'));
-  t.true('source' in served && new TextDecoder().decode(served.source).includes('only the master should see this'), 'a .json file anywhere is served: the policy is by extension, not by location');
+  t.true(served.ok && new TextDecoder().decode(served.value.source).includes('only the master should see this'), 'a .json file anywhere is served: the policy is by extension, not by location');
 
   for (const [path, why] of [[join(dir, 'notes.txt'), /\.txt files are not module sources/], ['/etc/shadow', /no module source extension/], [join(dir, 'shadow.js'), /Refusing to serve file:\/\/\/etc\/shadow/]] as const) {
     const r = await ask(ctx, path);
-    t.true('code' in r && r.code === 'ERR_MODULE_REFUSED', `${path}: ${JSON.stringify(r)}`);
-    t.regex('error' in r ? r.error : '', why);
+    t.true(!r.ok && r.why.code === 'ERR_MODULE_REFUSED', `${path}: ${JSON.stringify(r)}`);
+    t.regex(r.ok ? '' : r.why.message, why);
   }
 });
 

@@ -16,8 +16,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DepEdge, ModuleEntry, ModuleFailure, ModuleKind } from '../../actors/module-wire.js';
+import type { DepEdge, ModuleEntry, ModuleKind, ModuleOutcome } from '../../actors/module-wire.js';
 import type { ModuleSource } from '../../actors/module-actor.js';
+import { fail, ok } from '../outcome.js';
 import { PACKAGE_PARENT } from '../../actors/forwarded-require.js';
 import { refusal } from '../module-policy.js';
 import type { MasterSourceOptions } from '../../actors/module-serving.js';
@@ -72,23 +73,23 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     }
   };
 
-  const refused = (url: string, spec: string): ModuleFailure | undefined => {
+  const refused = (url: string, spec: string): ModuleOutcome<never> | undefined => {
     const why = refusal(o.policy(), url);
-    return why ? { error: `Refusing to serve ${url} (${spec}): ${why}`, code: 'ERR_MODULE_REFUSED' } : undefined;
+    return why ? fail({ code: 'ERR_MODULE_REFUSED', message: `Refusing to serve ${url} (${spec}): ${why}` }) : undefined;
   };
 
   /** Where each edge resolves (or why not), kept: the closure and the entries both ask. The policy is applied at each use. */
-  const resolved = new Map<string, string | { code: string; message: string }>();
-  const resolveEdge = (from: string, f: Found): string | { code: string; message: string } => {
+  const resolved = new Map<string, ModuleOutcome<string>>();
+  const resolveEdge = (from: string, f: Found): ModuleOutcome<string> => {
     const key = `${f.kind}\0${from}\0${f.spec}`;
     let r = resolved.get(key);
     if (r === undefined) {
       try {
         const to = resolveModule(f.spec, fileUrlOf(from), f.kind);
         // require() of an ES module source: its CommonJS rendition.
-        r = f.kind === 'require' && to.format === 'module' && SERVED_URL.test(to.url) ? cjsRenditionOf(to.url) : to.url;
+        r = ok(f.kind === 'require' && to.format === 'module' && SERVED_URL.test(to.url) ? cjsRenditionOf(to.url) : to.url);
       } catch (e) {
-        r = { code: (e as { code?: string }).code ?? 'ERR_MODULE_NOT_FOUND', message: (e as Error).message };
+        r = fail({ code: (e as { code?: string }).code ?? 'ERR_MODULE_NOT_FOUND', message: (e as Error).message });
       }
       resolved.set(key, r);
     }
@@ -97,8 +98,9 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
 
   /** One edge out of `from`, as the child would ask for it. Refused modules are left out: the child asks, and is told. */
   const edge = (from: string, f: Found): DepEdge | undefined => {
-    const url = resolveEdge(from, f);
-    if (typeof url !== 'string') return [f.kind, f.spec, null, url.code, url.message];
+    const r = resolveEdge(from, f);
+    if (!r.ok) return [f.kind, f.spec, null, r.why.code, r.why.message];
+    const url = r.value;
     if (url.startsWith('node:')) return undefined;
     if (url.endsWith('.node')) {
       // Native addons never travel; packages that require one treat the failure as optional (ssh2, cpu-features).
@@ -166,7 +168,7 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
     return run;
   };
   /** Modules being loaded (read, transpiled), so a prefetch and a request share the work. */
-  const loading = new Map<string, Promise<ModuleEntry | ModuleFailure>>();
+  const loading = new Map<string, Promise<ModuleOutcome<ModuleEntry>>>();
 
   let warmed = false;
   return {
@@ -183,8 +185,8 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       // The runtime's own packages (ssh2 for a broker) resolve from where mitogen-ts is installed.
       const parent = req.parent === PACKAGE_PARENT && o.moduleBase ? o.moduleBase : req.parent;
       const r = resolveModule(req.spec, parent, req.kind);
-      if (r.format === 'builtin') return r.url;
-      return refused(r.url, req.spec) ?? r.url;
+      if (r.format === 'builtin') return ok(r.url);
+      return refused(r.url, req.spec) ?? ok(r.url);
     },
     async closure(root) {
       const order: string[] = [];
@@ -208,15 +210,15 @@ export function masterModuleSource(o: MasterSourceOptions): ModuleSource {
       return Promise.all(urls.map((u) => {
         let p = loading.get(u);
         if (!p) {
-          p = (async (): Promise<ModuleEntry | ModuleFailure> => {
+          p = (async (): Promise<ModuleOutcome<ModuleEntry>> => {
             try {
-              if (!isCjsRendition(u)) return entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []);
+              if (!isCjsRendition(u)) return ok(entry(lx, u, await loadModule(u, transpile), found.get(u) ?? []));
               const file = fileUrlOf(u);
               const m = await loadModule(file, transpile);
               const code = await toCommonJs(Buffer.from(m.source).toString('utf8'), file);
-              return entry(lx, u, { url: u, format: 'commonjs', source: new TextEncoder().encode(code) }, foundIn(u) ?? []);
+              return ok(entry(lx, u, { url: u, format: 'commonjs', source: new TextEncoder().encode(code) }, foundIn(u) ?? []));
             } catch (e) {
-              return { error: (e as Error).message, code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING' };
+              return fail({ code: (e as { code?: string }).code ?? 'ERR_MODULE_FORWARDING', message: (e as Error).message });
             }
           })().finally(() => loading.delete(u));
           loading.set(u, p);
