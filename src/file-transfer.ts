@@ -13,7 +13,7 @@ import type { CreditWindow } from './flow-credit.js';
 import { checkWindow } from './flow-window.js';
 import type { FlowWindow } from './flow-window.js';
 import { localKit, remoteOp } from './kit-remote.js';
-import type { FailInfo, FileMeta, FinishOptions, TempFile, TransferKit } from './transfer-kit.js';
+import type { FailInfo, FileMeta, FinishOptions, TransferKit } from './transfer-kit.js';
 
 /** How far a transfer has got: bytes written at the destination, of `total`. */
 export interface TransferProgress {
@@ -122,6 +122,15 @@ function failure(op: string, kit: TransferKit, e: unknown, farInfo: FailInfo | n
   return publicError(op, info.code === 'ECHANNEL' && farInfo ? farInfo : info);
 }
 
+/** The local file a transfer starts from, opened before the far end is asked: a failure is `op`'s public error. */
+async function opened<T>(op: string, kit: TransferKit, open: Promise<T>): Promise<T> {
+  try {
+    return await open;
+  } catch (e) {
+    throw publicError(op, kit.failInfo(e));
+  }
+}
+
 /** ctx.putFile: sends `localPath` here to `remotePath` in `ctx`. */
 export async function putFile(ctx: ContextView, localPath: string, remotePath: string, opts: FileTransferOptions = {}): Promise<void> {
   // Checked before anything is opened: a bad setting leaves nothing behind.
@@ -130,12 +139,7 @@ export async function putFile(ctx: ContextView, localPath: string, remotePath: s
   const progress = progressReporter(opts.progress);
   try {
     if (opts.signal?.aborted) throw new CancelledError('putFile cancelled');
-    let src: Awaited<ReturnType<TransferKit['openSource']>>;
-    try {
-      src = await kit.openSource(localPath);
-    } catch (e) {
-      throw publicError('putFile', kit.failInfo(e));
-    }
+    const src = await opened('putFile', kit, kit.openSource(localPath));
     const total = src.meta.size;
     const out = new kit.Outlet(ctx, window, (bytes) => progress.next({ bytes, total }));
     const unhook = onAbort(opts.signal, kit, (i) => out.fail(i));
@@ -169,12 +173,7 @@ export async function getFile(ctx: ContextView, remotePath: string, localPath: s
   const progress = progressReporter(opts.progress);
   try {
     if (opts.signal?.aborted) throw new CancelledError('getFile cancelled');
-    let t: TempFile;
-    try {
-      t = await kit.openTemp(localPath);
-    } catch (e) {
-      throw publicError('getFile', kit.failInfo(e));
-    }
+    const t = await opened('getFile', kit, kit.openTemp(localPath));
     const inl = new kit.Inlet(ctx, window);
     const unhook = onAbort(opts.signal, kit, (i) => inl.fail(i));
     const far = watch(remoteOp(ctx, 'serveFile', remotePath, inl.sender(), window, opts.chunkSize ?? DEFAULT_CHUNK),
