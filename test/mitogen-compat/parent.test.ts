@@ -3,7 +3,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ChannelError, currentRouter, EofError, Message, Receiver, StreamError, TimeoutError } from '../../src/index.js';
-import type { Context, Sender } from '../../src/index.js';
+import type { Context, Router, Sender } from '../../src/index.js';
 import { defaultRemoteName } from '../../src/router.js';
 import { grandchildFor, pidAlive, routerFor, shutdownReaped, waitUntil } from '../helpers.js';
 
@@ -99,15 +99,20 @@ async function waitOnSibling(other: Context, sync: Sender): Promise<string> {
   }
 }
 
+/** `waiter` waits on `other` (waitOnSibling); once it says so, `other` shuts down, and the wait ends with ChannelError. */
+async function noticesSiblingGone(t: ExecutionContext, router: Router, waiter: Context, other: Context): Promise<void> {
+  const sync = new Receiver(router);
+  const result = waiter.call(waitOnSibling, other, sync.toSender());
+  await sync.get({ timeout: 20 });
+  await other.shutdown({ wait: true });
+  t.regex(await result, /^ChannelError: the respondent context .* has disconnected$/);
+}
+
 test('parent_test DisconnectTest.test_near_sibling_disconnected: a child notices its sibling has gone', async (t) => {
   const router = routerFor(t);
   const c1 = await router.local({ name: 'c1' });
   const c2 = await router.local({ name: 'c2' });
-  const sync = new Receiver(router);
-  const result = c1.call(waitOnSibling, c2, sync.toSender());
-  await sync.get({ timeout: 20 });
-  await c2.shutdown({ wait: true });
-  t.regex(await result, /^ChannelError: the respondent context .* has disconnected$/);
+  await noticesSiblingGone(t, router, c1, c2);
 });
 
 test('parent_test DisconnectTest.test_far_sibling_disconnected: a grandchild notices a grandchild on another branch has gone', async (t) => {
@@ -116,11 +121,7 @@ test('parent_test DisconnectTest.test_far_sibling_disconnected: a grandchild not
   const c11 = await router.local({ name: 'c11', via: c1 });
   const c2 = await router.local({ name: 'c2' });
   const c22 = await router.local({ name: 'c22', via: c2 });
-  const sync = new Receiver(router);
-  const result = c11.call(waitOnSibling, c22, sync.toSender());
-  await sync.get({ timeout: 20 });
-  await c22.shutdown({ wait: true });
-  t.regex(await result, /^ChannelError: the respondent context .* has disconnected$/);
+  await noticesSiblingGone(t, router, c11, c22);
 });
 
 test('parent_test GetDefaultRemoteNameTest.test_slashes: <user>@<host>:<pid>, slashes made underscores; a child\'s title is mitogen:<that>', async (t) => {
