@@ -131,14 +131,29 @@ async function opened<T>(op: string, kit: TransferKit, open: Promise<T>): Promis
   }
 }
 
-/** ctx.putFile: sends `localPath` here to `remotePath` in `ctx`. */
-export async function putFile(ctx: ContextView, localPath: string, remotePath: string, opts: FileTransferOptions = {}): Promise<void> {
-  // Checked before anything is opened: a bad setting leaves nothing behind.
+type Progress = ReturnType<typeof progressReporter>;
+
+/**
+ * What both directions begin and end with: the settings checked before
+ * anything is opened (a bad one leaves nothing behind), a signal aborted
+ * beforehand refused, and progress completed whatever the outcome.
+ */
+async function transfer(op: 'putFile' | 'getFile', ctx: ContextView, opts: FileTransferOptions,
+  run: (kit: TransferKit, window: CreditWindow, progress: Progress) => Promise<void>): Promise<void> {
   const window = transferWindow(opts.window);
   const kit = localKit(ctx.router);
   const progress = progressReporter(opts.progress);
   try {
-    if (opts.signal?.aborted) throw new CancelledError('putFile cancelled');
+    if (opts.signal?.aborted) throw new CancelledError(`${op} cancelled`);
+    await run(kit, window, progress);
+  } finally {
+    progress.complete();
+  }
+}
+
+/** ctx.putFile: sends `localPath` here to `remotePath` in `ctx`. */
+export function putFile(ctx: ContextView, localPath: string, remotePath: string, opts: FileTransferOptions = {}): Promise<void> {
+  return transfer('putFile', ctx, opts, async (kit, window, progress) => {
     const src = await opened('putFile', kit, kit.openSource(localPath));
     const total = src.meta.size;
     const out = new kit.Outlet(ctx, window, (bytes) => progress.next({ bytes, total }));
@@ -161,18 +176,12 @@ export async function putFile(ctx: ContextView, localPath: string, remotePath: s
       out.close();
       await src.fh.close().catch(() => {});
     }
-  } finally {
-    progress.complete();
-  }
+  });
 }
 
 /** ctx.getFile: fetches `remotePath` in `ctx` to `localPath` here. */
-export async function getFile(ctx: ContextView, remotePath: string, localPath: string, opts: FileTransferOptions = {}): Promise<void> {
-  const window = transferWindow(opts.window);
-  const kit = localKit(ctx.router);
-  const progress = progressReporter(opts.progress);
-  try {
-    if (opts.signal?.aborted) throw new CancelledError('getFile cancelled');
+export function getFile(ctx: ContextView, remotePath: string, localPath: string, opts: FileTransferOptions = {}): Promise<void> {
+  return transfer('getFile', ctx, opts, async (kit, window, progress) => {
     const t = await opened('getFile', kit, kit.openTemp(localPath));
     const inl = new kit.Inlet(ctx, window);
     const unhook = onAbort(opts.signal, kit, (i) => inl.fail(i));
@@ -194,7 +203,5 @@ export async function getFile(ctx: ContextView, remotePath: string, localPath: s
       unhook();
       inl.close();
     }
-  } finally {
-    progress.complete();
-  }
+  });
 }
