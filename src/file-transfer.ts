@@ -13,7 +13,7 @@ import type { CreditWindow } from './flow-credit.js';
 import { checkWindow } from './flow-window.js';
 import type { FlowWindow } from './flow-window.js';
 import { localKit, remoteOp } from './kit-remote.js';
-import type { FailInfo, FileMeta, FinishOptions, TempFile, TransferKit } from './transfer-kit.js';
+import type { FailInfo, FileMeta, FinishOptions, TransferKit } from './transfer-kit.js';
 
 /** How far a transfer has got: bytes written at the destination, of `total`. */
 export interface TransferProgress {
@@ -122,20 +122,39 @@ function failure(op: string, kit: TransferKit, e: unknown, farInfo: FailInfo | n
   return publicError(op, info.code === 'ECHANNEL' && farInfo ? farInfo : info);
 }
 
-/** ctx.putFile: sends `localPath` here to `remotePath` in `ctx`. */
-export async function putFile(ctx: ContextView, localPath: string, remotePath: string, opts: FileTransferOptions = {}): Promise<void> {
-  // Checked before anything is opened: a bad setting leaves nothing behind.
+/** The local file a transfer starts from, opened before the far end is asked: a failure is `op`'s public error. */
+async function opened<T>(op: string, kit: TransferKit, open: Promise<T>): Promise<T> {
+  try {
+    return await open;
+  } catch (e) {
+    throw publicError(op, kit.failInfo(e));
+  }
+}
+
+type Progress = ReturnType<typeof progressReporter>;
+
+/**
+ * What both directions begin and end with: the settings checked before
+ * anything is opened (a bad one leaves nothing behind), a signal aborted
+ * beforehand refused, and progress completed whatever the outcome.
+ */
+async function transfer(op: 'putFile' | 'getFile', ctx: ContextView, opts: FileTransferOptions,
+  run: (kit: TransferKit, window: CreditWindow, progress: Progress) => Promise<void>): Promise<void> {
   const window = transferWindow(opts.window);
   const kit = localKit(ctx.router);
   const progress = progressReporter(opts.progress);
   try {
-    if (opts.signal?.aborted) throw new CancelledError('putFile cancelled');
-    let src: Awaited<ReturnType<TransferKit['openSource']>>;
-    try {
-      src = await kit.openSource(localPath);
-    } catch (e) {
-      throw publicError('putFile', kit.failInfo(e));
-    }
+    if (opts.signal?.aborted) throw new CancelledError(`${op} cancelled`);
+    await run(kit, window, progress);
+  } finally {
+    progress.complete();
+  }
+}
+
+/** ctx.putFile: sends `localPath` here to `remotePath` in `ctx`. */
+export function putFile(ctx: ContextView, localPath: string, remotePath: string, opts: FileTransferOptions = {}): Promise<void> {
+  return transfer('putFile', ctx, opts, async (kit, window, progress) => {
+    const src = await opened('putFile', kit, kit.openSource(localPath));
     const total = src.meta.size;
     const out = new kit.Outlet(ctx, window, (bytes) => progress.next({ bytes, total }));
     const unhook = onAbort(opts.signal, kit, (i) => out.fail(i));
@@ -157,24 +176,13 @@ export async function putFile(ctx: ContextView, localPath: string, remotePath: s
       out.close();
       await src.fh.close().catch(() => {});
     }
-  } finally {
-    progress.complete();
-  }
+  });
 }
 
 /** ctx.getFile: fetches `remotePath` in `ctx` to `localPath` here. */
-export async function getFile(ctx: ContextView, remotePath: string, localPath: string, opts: FileTransferOptions = {}): Promise<void> {
-  const window = transferWindow(opts.window);
-  const kit = localKit(ctx.router);
-  const progress = progressReporter(opts.progress);
-  try {
-    if (opts.signal?.aborted) throw new CancelledError('getFile cancelled');
-    let t: TempFile;
-    try {
-      t = await kit.openTemp(localPath);
-    } catch (e) {
-      throw publicError('getFile', kit.failInfo(e));
-    }
+export function getFile(ctx: ContextView, remotePath: string, localPath: string, opts: FileTransferOptions = {}): Promise<void> {
+  return transfer('getFile', ctx, opts, async (kit, window, progress) => {
+    const t = await opened('getFile', kit, kit.openTemp(localPath));
     const inl = new kit.Inlet(ctx, window);
     const unhook = onAbort(opts.signal, kit, (i) => inl.fail(i));
     const far = watch(remoteOp(ctx, 'serveFile', remotePath, inl.sender(), window, opts.chunkSize ?? DEFAULT_CHUNK),
@@ -195,7 +203,5 @@ export async function getFile(ctx: ContextView, remotePath: string, localPath: s
       unhook();
       inl.close();
     }
-  } finally {
-    progress.complete();
-  }
+  });
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { ChannelError, EofError, StreamError, TimeoutError } from '../src/index.js';
 import { bootstrapPid, pidAlive, routerFor, waitUntil } from './helpers.js';
 
@@ -62,31 +63,35 @@ test('a child that dies after its runtime was read, before MITO002, fails the ca
   t.is(await (await router.local()).call(() => 5), 5);
 });
 
+/** local() through `nodePath` fails at `connectTimeout` with a TimeoutError whose message matches each of `says`; the stuck child is then killed. */
+async function stuckBootstrapTimesOut(t: ExecutionContext, nodePath: string[], connectTimeout: number, says: RegExp[]): Promise<void> {
+  const err = await t.throwsAsync(routerFor(t).local({ nodePath, connectTimeout }), { instanceOf: TimeoutError });
+  for (const re of says) t.regex(err!.message, re);
+  const pid = bootstrapPid(err!.message);
+  await waitUntil(() => !pidAlive(pid), 10, `the stuck child ${pid} is killed`);
+}
+
 // Without connectTimeout these bootstraps never end: the test's own timeout is the bound.
 test('connectTimeout ends a bootstrap stuck before the first stage, and kills the child', async (t) => {
   t.timeout(30_000);
-  const router = routerFor(t);
   // Reads its stdin forever and never answers.
   const nodePath = ['sh', '-c', 'echo waiting; exec cat >/dev/null', 'sh'];
-  const err = await t.throwsAsync(router.local({ nodePath, connectTimeout: 1 }), { instanceOf: TimeoutError });
-  t.regex(err!.message, /^Failed to setup connection after 1 seconds/);
-  t.regex(err!.message, /bootstrap stopped at stage 0 \(the command started but the first stage never ran\)/);
-  t.regex(err!.message, /waiting/);
-  const pid = bootstrapPid(err!.message);
-  await waitUntil(() => !pidAlive(pid), 10, `the stuck child ${pid} is killed`);
+  await stuckBootstrapTimesOut(t, nodePath, 1, [
+    /^Failed to setup connection after 1 seconds/,
+    /bootstrap stopped at stage 0 \(the command started but the first stage never ran\)/,
+    /waiting/,
+  ]);
 });
 
 test('connectTimeout also bounds the later stages: a first stage that never receives the runtime', async (t) => {
   t.timeout(30_000);
-  const router = routerFor(t);
   // node's stdin is a FIFO held open for writing by node itself: no data and no EOF, ever.
   // The timeout leaves node time to start on a loaded machine, so the first stage does run.
   const nodePath = ['sh', '-c', 'f=$(mktemp -u) && mkfifo "$f" && exec 3<>"$f" && rm "$f" && exec node "$@" <&3 3<&-', 'sh'];
-  const err = await t.throwsAsync(router.local({ nodePath, connectTimeout: 6 }), { instanceOf: TimeoutError });
-  t.regex(err!.message, /^Failed to setup connection after 6 seconds/);
-  t.regex(err!.message, /bootstrap stopped at stage 1 \(the first stage ran but the runtime was not read\)/);
-  const pid = bootstrapPid(err!.message);
-  await waitUntil(() => !pidAlive(pid), 10, `the stuck child ${pid} is killed`);
+  await stuckBootstrapTimesOut(t, nodePath, 6, [
+    /^Failed to setup connection after 6 seconds/,
+    /bootstrap stopped at stage 1 \(the first stage ran but the runtime was not read\)/,
+  ]);
 });
 
 test('a child whose working directory no longer exists starts from / instead of dying silently', async (t) => {

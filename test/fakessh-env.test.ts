@@ -2,17 +2,12 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakessh } from '../src/index.js';
-import { routerFor } from './helpers.js';
+import { routerFor, tempDirFor } from './helpers.js';
 
-function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mitogen-ts-fakessh-env-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: ExecutionContext): string => tempDirFor(t, 'mitogen-ts-fakessh-env-');
 
 test('cwd and env reach the local program; without env it inherits ours, less GIT_SSH, GIT_SSH_COMMAND and RSYNC_RSH', async (t) => {
   const router = routerFor(t);

@@ -2,18 +2,13 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fakessh } from '../src/index.js';
 import { parseSshArgs } from '../src/ssh-args.js';
-import { routerFor } from './helpers.js';
+import { grandchildFor, tempDirFor } from './helpers.js';
 
-function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mitogen-ts-fakessh-test-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: ExecutionContext): string => tempDirFor(t, 'mitogen-ts-fakessh-test-');
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -27,9 +22,7 @@ test('the fake ssh reads its command line as OpenSSH does', (t) => {
 });
 
 test('a remote command\'s exit status, stdout and stderr come back through a grandchild; the fake ssh is removed afterwards', async (t) => {
-  const router = routerFor(t);
-  const child = await router.local();
-  const grandchild = await router.local({ via: child });
+  const { grandchild } = await grandchildFor(t);
   const r = await fakessh.run(grandchild, ['ssh', 'somehost', 'echo out; echo err >&2; exit 7']);
   t.deepEqual(r, { code: 7, signal: null, stdout: 'out\n', stderr: 'err\n' });
   // The command runs in the grandchild, not here.
@@ -53,9 +46,7 @@ test('a remote command\'s exit status, stdout and stderr come back through a gra
 });
 
 test('64 MiB each way through the fake ssh, with a late reader: every byte arrives, in order', async (t) => {
-  const router = routerFor(t);
-  const child = await router.local();
-  const grandchild = await router.local({ via: child });
+  const { grandchild } = await grandchildFor(t);
   const dir = tempDir(t);
   const file = join(dir, 'data.bin');
   writeFileSync(file, randomBytes(64 * 1024 * 1024));
@@ -72,9 +63,7 @@ test('64 MiB each way through the fake ssh, with a late reader: every byte arriv
 });
 
 test('rsync -a copies a tree (binary files, a subdirectory, a symlink) into a grandchild\'s directory', async (t) => {
-  const router = routerFor(t);
-  const child = await router.local();
-  const grandchild = await router.local({ via: child });
+  const { grandchild } = await grandchildFor(t);
   const dir = tempDir(t);
   const src = join(dir, 'src');
   mkdirSync(join(src, 'sub', 'deeper'), { recursive: true });
@@ -98,9 +87,7 @@ test('rsync -a copies a tree (binary files, a subdirectory, a symlink) into a gr
 });
 
 test('scp both ways, in SFTP mode (the sftp-server runs in the context) and in the legacy protocol (-O)', async (t) => {
-  const router = routerFor(t);
-  const child = await router.local();
-  const grandchild = await router.local({ via: child });
+  const { grandchild } = await grandchildFor(t);
   const dir = tempDir(t);
   const src = join(dir, 'src.bin');
   writeFileSync(src, randomBytes(2 * 1024 * 1024 + 5));
@@ -120,9 +107,7 @@ test('scp both ways, in SFTP mode (the sftp-server runs in the context) and in t
 });
 
 test('git clone host:/path/repo through fakessh', async (t) => {
-  const router = routerFor(t);
-  const child = await router.local();
-  const grandchild = await router.local({ via: child });
+  const { grandchild } = await grandchildFor(t);
   const dir = tempDir(t);
   const repo = join(dir, 'repo');
   const git = (cwd: string, ...args: string[]): string => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd }).toString();

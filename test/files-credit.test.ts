@@ -7,8 +7,7 @@
  * own stats: here (localKit) and in the other context (the kit it compiled).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
@@ -17,17 +16,13 @@ import { fakessh } from '../src/index.js';
 import type { Context, Router } from '../src/index.js';
 import { localKit } from '../src/kit-remote.js';
 import type { KitStats } from '../src/transfer-kit.js';
-import { routerFor } from './helpers.js';
+import { routerFor, tempDirFor } from './helpers.js';
 import { host } from './testbed.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mt-credit-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: ExecutionContext): string => tempDirFor(t, 'mt-credit-');
 
 /** The stats of the kit `ctx` compiled for its transfers (zeros before its first). */
 function statsIn(ctx: Context): Promise<KitStats> {

@@ -2,16 +2,11 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, routerFor } from './helpers.js';
+import { isRoot, routerFor, tempDirFor } from './helpers.js';
 
-function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mitogen-ts-file-opts-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: ExecutionContext): string => tempDirFor(t, 'mitogen-ts-file-opts-');
 
 /** A small file with atime and mtime far in the past. */
 function oldFile(path: string): void {

@@ -6,22 +6,20 @@
  * nothing further. Counted in the sender, never timed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { routerFor } from './helpers.js';
+import { routerFor, tempDirFor } from './helpers.js';
 
 const CHUNK = 64 * 1024;
 const WINDOW = 4 * CHUNK;
 
 /** A source file of 64 chunks in a fresh directory, and a local child to move it to or from. */
 async function setup(t: ExecutionContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'mt-window-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirFor(t, 'mt-window-');
   const data = randomBytes(64 * CHUNK);
   writeFileSync(join(dir, 'src'), data);
   const ctx = await routerFor(t).local();

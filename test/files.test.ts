@@ -1,22 +1,17 @@
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Subject } from 'rxjs';
 import { CancelledError, ChannelError, FileTransferError } from '../src/index.js';
 import type { TransferProgress } from '../src/file-transfer.js';
-import { isRoot, routerFor } from './helpers.js';
+import { grandchildFor, isRoot, routerFor, tempDirFor } from './helpers.js';
 import type { ExecutionContext } from 'ava';
 
 const MiB = 1024 * 1024;
 
-function tempDir(t: ExecutionContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mitogen-ts-files-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = (t: ExecutionContext): string => tempDirFor(t, 'mitogen-ts-files-');
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -28,9 +23,7 @@ function randomFile(path: string, size: number): void {
 }
 
 test('putFile and getFile round-trip a random 5 MiB file through a grandchild, keeping content, mode and mtime', async (t) => {
-  const router = routerFor(t);
-  const child = await router.local();
-  const grandchild = await router.local({ via: child });
+  const { grandchild } = await grandchildFor(t);
   const dir = tempDir(t);
   mkdirSync(join(dir, 'there'));
   mkdirSync(join(dir, 'back'));
@@ -114,9 +107,7 @@ test('progress: a Subject or a callback sees bytes rise monotonically to the tot
 });
 
 test('an AbortSignal cancels putFile and getFile with CancelledError, leaving no partial or temporary file', async (t) => {
-  const router = routerFor(t);
-  const child = await router.local();
-  const grandchild = await router.local({ via: child });
+  const { grandchild } = await grandchildFor(t);
   const dir = tempDir(t);
   const src = join(dir, 'src.bin');
   execFileSync('truncate', ['-s', '64M', src]);

@@ -1,9 +1,11 @@
 /** Shared test helpers: real processes only, bounded waits only. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { logRecords, Router } from '../src/index.js';
-import type { LogRecord } from '../src/index.js';
+import type { Context, LogRecord } from '../src/index.js';
 
 export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -21,6 +23,21 @@ export function routerFor(t: ExecutionContext): Router {
   const router = new Router();
   t.teardown(() => router.shutdown());
   return router;
+}
+
+/** A router (shut down when the test ends), a local child, and a grandchild reached through it. */
+export async function grandchildFor(t: ExecutionContext): Promise<{ router: Router; child: Context; grandchild: Context }> {
+  const router = routerFor(t);
+  const child = await router.local();
+  const grandchild = await router.local({ via: child });
+  return { router, child, grandchild };
+}
+
+/** A fresh directory in the system's temporary one, named `prefix…`, removed with all it holds when the test ends. */
+export function tempDirFor(t: ExecutionContext, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Every log record the master emits until the test ends. */
@@ -61,6 +78,18 @@ export async function waitUntil(cond: () => boolean, seconds: number, what: stri
     if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Shuts `ctx` down with `{ wait: true }`, then waits (bounded) until its
+ * process is reaped, as Mitogen's tests wait for the child before checking it
+ * is gone. Returns the pid it had.
+ */
+export async function shutdownReaped(ctx: Context): Promise<number> {
+  const pid = await ctx.call(() => process.pid);
+  await ctx.shutdown({ wait: true });
+  await waitUntil(() => !existsSync(`/proc/${pid}`), 10, `process ${pid} is reaped`);
+  return pid;
 }
 
 export const isRoot = process.getuid?.() === 0;

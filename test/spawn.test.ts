@@ -5,10 +5,11 @@
  * consumer took), never as times.
  */
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { ChannelError, MitogenError, SpawnError } from '../src/index.js';
 import type { Context, Router, SpawnedProcess } from '../src/index.js';
 import { bytesReadThere } from '../src/spawn-there.js';
-import { pidAlive, routerFor, waitUntil } from './helpers.js';
+import { grandchildFor, pidAlive, routerFor, waitUntil } from './helpers.js';
 import { asUser1 } from './testbed.js';
 
 const MiB = 1024 * 1024;
@@ -186,6 +187,16 @@ test('the context killed mid-run: output and exit end with ChannelError', async 
   t.true(n >= 5);
 });
 
+/** `p` (`name`) is running; once `end()` has run, its exit fails with ChannelError and it is gone within `seconds`. */
+async function goesWithItsContext(t: ExecutionContext, p: SpawnedProcess, end: () => unknown, name = 'sleep', seconds = 10): Promise<void> {
+  const pid = await p.pid;
+  t.true(pidAlive(pid));
+  await end();
+  await t.throwsAsync(p.exit, { instanceOf: ChannelError });
+  await waitUntil(() => !pidAlive(pid), seconds, `${name} (pid ${pid}) is gone`);
+  t.false(pidAlive(pid));
+}
+
 test('a context killed outright (SIGKILL) takes even a quiet process with it', async (t) => {
   const router = routerFor(t);
   const ctx = await router.local();
@@ -193,38 +204,21 @@ test('a context killed outright (SIGKILL) takes even a quiet process with it', a
   const p = ctx.spawn('sleep', ['1000']);
   p.stdout.subscribe({ error: () => {} });
   p.stderr.subscribe({ error: () => {} });
-  const pid = await p.pid;
-  t.true(pidAlive(pid));
   // No exit hook runs, and sleep writes nothing that a closed pipe could stop.
-  process.kill(ctxPid, 'SIGKILL');
-  await t.throwsAsync(p.exit, { instanceOf: ChannelError });
-  await waitUntil(() => !pidAlive(pid), 10, `sleep (pid ${pid}) is gone`);
-  t.false(pidAlive(pid));
+  await goesWithItsContext(t, p, () => process.kill(ctxPid, 'SIGKILL'));
 });
 
 test('a context that shuts down kills what it started', async (t) => {
   const router = routerFor(t);
   const ctx = await router.local();
   const p = ctx.spawn('sleep', ['1000']);
-  const pid = await p.pid;
-  t.true(pidAlive(pid));
-  await ctx.shutdown({ wait: true });
-  await t.throwsAsync(p.exit, { instanceOf: ChannelError });
-  await waitUntil(() => !pidAlive(pid), 10, `sleep (pid ${pid}) is gone`);
-  t.false(pidAlive(pid));
+  await goesWithItsContext(t, p, () => ctx.shutdown({ wait: true }));
 });
 
 test('a context whose parent is killed goes, and kills what it started', async (t) => {
-  const router = routerFor(t);
-  const mid = await router.local();
-  const leaf = await router.local({ via: mid });
+  const { child: mid, grandchild: leaf } = await grandchildFor(t);
   const p = leaf.spawn('sleep 1000; sleep 1000');
-  const pid = await p.pid;
-  t.true(pidAlive(pid));
-  process.kill(await mid.call(() => process.pid), 'SIGKILL');
-  await t.throwsAsync(p.exit, { instanceOf: ChannelError });
-  await waitUntil(() => !pidAlive(pid), 20, `the shell (pid ${pid}) is gone`);
-  t.false(pidAlive(pid));
+  await goesWithItsContext(t, p, async () => process.kill(await mid.call(() => process.pid), 'SIGKILL'), 'the shell', 20);
 });
 
 test('over ssh: the process runs on the host, stdin round trip, and 64 MiB stay within the window', async (t) => {

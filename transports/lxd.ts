@@ -4,22 +4,14 @@
  * decides by whether stdin and stdout are terminals); we pass the spelling LXD
  * documents, so a terminal on our side can never make it interactive.
  */
-import { firstStageArgv } from '../src/first-stage.js';
+import { inContainer } from './in-container.js';
+import type { ContainerOptions } from './in-container.js';
 import { toolArgv } from './tool-argv.js';
-import type { Transport } from './transport.js';
 
-export interface LxdOptions {
-  container: string;
+export interface LxdOptions extends ContainerOptions {
   /** LXD's client (default 'lxc'). */
   lxcPath?: string | string[];
-  nodePath?: string | string[];
 }
 
-export const lxd: Transport<LxdOptions> = {
-  method: 'lxd',
-  defaultName: (o) => `lxd.${o.container}`,
-  argv(o, common) {
-    return [...toolArgv(o.lxcPath, 'lxc'), 'exec', '--mode=non-interactive', o.container, '--',
-      ...firstStageArgv(o.nodePath ?? 'node', common.remoteName)];
-  },
-};
+export const lxd = inContainer<LxdOptions>('lxd', (o) =>
+  [...toolArgv(o.lxcPath, 'lxc'), 'exec', '--mode=non-interactive', o.container, '--']);

@@ -4,20 +4,16 @@
  */
 import type { LoginSpec } from '../src/bootstrap-types.js';
 import { firstStageArgv } from '../src/first-stage.js';
+import { passwordLogin } from './password-login.js';
+import type { PasswordOptions } from './password-login.js';
 import { shellQuote } from './shell-quote.js';
+import { toolArgv } from './tool-argv.js';
 import type { Transport } from './transport.js';
-import { escapeRegExp } from './escape-regexp.js';
 
-export interface SuOptions {
-  username?: string;
+export interface SuOptions extends PasswordOptions {
   /** The target user's password. */
   password?: string;
   suPath?: string | string[];
-  /** The prompt to answer (default "password:", any case). */
-  passwordPrompt?: string;
-  /** Texts that mean the password was refused. */
-  incorrectPrompts?: string[];
-  nodePath?: string | string[];
 }
 
 export const SU_INCORRECT = ['su: sorry', 'su: authentication failure', 'su: incorrect password', 'authentication is denied', 'su: permission denied'];
@@ -26,16 +22,11 @@ export const su: Transport<SuOptions> = {
   method: 'su',
   defaultName: (o) => `su.${o.username ?? 'root'}`,
   argv(o, common) {
-    const suPath = typeof o.suPath === 'object' ? o.suPath : [o.suPath ?? 'su'];
-    return [...suPath, o.username ?? 'root', '-c', shellQuote(firstStageArgv(o.nodePath ?? 'node', common.remoteName))];
+    return [...toolArgv(o.suPath, 'su'), o.username ?? 'root', '-c', shellQuote(firstStageArgv(o.nodePath ?? 'node', common.remoteName))];
   },
   login(o, common): LoginSpec {
     return {
-      method: 'su',
-      password: o.password,
-      passwordPrompts: [escapeRegExp(o.passwordPrompt ?? 'password:')],
-      incorrect: (o.incorrectPrompts ?? SU_INCORRECT).map(escapeRegExp),
-      fatal: ['^su: user .* does not exist'],
+      ...passwordLogin('su', o, SU_INCORRECT, ['^su: user .* does not exist']),
       answerOn: 'stdin',
       // PAM's conversation needs no terminal here: the same command works on pipes.
       pipeArgv: su.argv(o, common),

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } f
 import os from 'node:os';
 import { join } from 'node:path';
 import type { FigureDef } from '../lib/figure.js';
-import { hostScratch, makeFile } from '../lib/host-scratch.js';
+import { hostScratch, makeFile, scp } from '../lib/host-scratch.js';
 import { marker, repeat, stat, within } from '../lib/measure.js';
 
 const MiB = 1 << 20;
@@ -69,10 +69,6 @@ const HOSTS = '/var/tmp/mitogen-testbed/ssh/hosts.json';
 const KEY = '/home/mitouser1/.ssh/id_mitotest';
 const USER = 'mitouser1';
 
-const scp = (args: string[]): Promise<void> => new Promise((resolve, reject) => {
-  execFile('scp', args, { timeout: 120_000 }, (err) => (err ? reject(err) : resolve()));
-});
-
 export const filesSsh: FigureDef = {
   id: 'files_ssh',
   title: 'file transfer through an ssh hop: putFile to a test host (OpenSSH client)',
@@ -102,13 +98,13 @@ export const filesSsh: FigureDef = {
       const floor: number[] = [];
       const scpArgs = ['-q', '-i', KEY, ...sshArgs, '-o', 'BatchMode yes', src, `${USER}@${addr}:${join(out, 'scp.bin')}`];
       await within(ctx.putFile(src, join(out, 'put.bin')), 60_000, 'putFile');
-      await scp(scpArgs);
+      await scp(scpArgs, 120_000);
       await repeat(reps, env.deadline(), async () => {
         let t = performance.now();
         await within(ctx.putFile(src, join(out, 'put.bin')), 120_000, 'putFile');
         put.push(rate(t));
         t = performance.now();
-        await scp(scpArgs);
+        await scp(scpArgs, 120_000);
         floor.push(rate(t));
       });
       await router.shutdown();

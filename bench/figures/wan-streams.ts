@@ -7,7 +7,6 @@
  * proxy's raw TCP throughput (the link's own), and putFile/getFile against
  * scp through the same proxy.
  */
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -16,7 +15,7 @@ import type { Context, FlowStats, Router } from '../../src/index.js';
 import { startProcess } from '../lib/delay-proxy.js';
 import type { DelayProxy } from '../lib/delay-proxy.js';
 import type { Env, FigureDef, Measured } from '../lib/figure.js';
-import { hostScratch, makeFile } from '../lib/host-scratch.js';
+import { hostScratch, makeFile, scp } from '../lib/host-scratch.js';
 import { marker, repeat, sleep, stat, within } from '../lib/measure.js';
 import { sshReadRate } from '../lib/ssh-ceiling.js';
 
@@ -204,10 +203,6 @@ export const wanMemory: FigureDef = {
   },
 };
 
-const scp = (args: string[]): Promise<void> => new Promise((resolve, reject) => {
-  execFile('scp', args, { timeout: 300_000 }, (err) => (err ? reject(err) : resolve()));
-});
-
 export const wanFiles: FigureDef = {
   id: 'wan_files',
   title: 'file transfer over a 20 ms round trip (ssh2 client, delay proxy): putFile to h1',
@@ -243,10 +238,10 @@ export const wanFiles: FigureDef = {
         await within(ctx.getFile(join(out, 'put.bin'), join(dir, 'got.bin')), 300_000, 'getFile');
         get.push(rate(t));
         t = performance.now();
-        await scp([...sshOpts, src, remote('scp.bin')]);
+        await scp([...sshOpts, src, remote('scp.bin')], 300_000);
         scpUp.push(rate(t));
         t = performance.now();
-        await scp([...sshOpts, remote('scp.bin'), join(dir, 'scp-back.bin')]);
+        await scp([...sshOpts, remote('scp.bin'), join(dir, 'scp-back.bin')], 300_000);
         scpDown.push(rate(t));
       });
       const g = stat(get, 'MiB/s');

@@ -1,5 +1,5 @@
 /** Scratch space for the figures that move files to a test host (the hosts share this machine's filesystem). */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -28,4 +28,11 @@ export function hostScratch(prefix: string, user: string): { dir: string; out: s
   const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
   chownSync(out, uid, uid);
   return { dir, out, src: join(dir, 'src.bin') };
+}
+
+/** scp with `args` (the floor of the file figures), failing after `timeoutMs`. */
+export function scp(args: string[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('scp', args, { timeout: timeoutMs }, (err) => (err ? reject(err) : resolve()));
+  });
 }

@@ -72,20 +72,31 @@ class Limits(object):
         return now() > self.end
 
 
+def each_fresh(start, lim, sample):
+    """A sample a repetition, each `sample(ctx, t)` from a fresh context
+    (`t`: the time just before start()), shut down before the next."""
+    out = []
+    for _ in lim:
+        t = now()
+        ctx = start()
+        out.append(sample(ctx, t))
+        ctx.shutdown(wait=True)
+    return out
+
+
+def to_first_call(ctx, t):
+    """ms from `t` (before the start) to the first call's result."""
+    ctx.call(noop)
+    return (now() - t) * 1e3
+
+
 def timed_starts(start, lim):
     """One untimed start (as mitogen-ts's side: module caches warm), then each
     start + first call timed, the context shut down before the next."""
     first = start()
     first.call(noop)
     first.shutdown(wait=True)
-    out = []
-    for _ in lim:
-        t = now()
-        ctx = start()
-        ctx.call(noop)
-        out.append((now() - t) * 1e3)
-        ctx.shutdown(wait=True)
-    return out, 'ms'
+    return each_fresh(start, lim, to_first_call), 'ms'
 
 
 def boot(router, args, lim):
@@ -189,14 +200,11 @@ def wait_gone(pids, timeout):
 
 
 def rss(router, args, lim):
-    out = []
-    for _ in lim:
-        ctx = router.local(python_path=PY)
+    def settled_rss(ctx, _):
         p = ctx.call(pid)
         time.sleep(args['settle_ms'] / 1000.0)  # as long as mitogen-ts's side lets its child settle
-        out.append(rss_mb(p))
-        ctx.shutdown(wait=True)
-    return out, 'MiB'
+        return rss_mb(p)
+    return each_fresh(lambda: router.local(python_path=PY), lim, settled_rss), 'MiB'
 
 
 def fork(router, args, lim):
@@ -208,14 +216,7 @@ def fork(router, args, lim):
 
 
 def ssh(router, args, lim):
-    out = []
-    for _ in lim:
-        t = now()
-        ctx = router.ssh(python_path='/usr/bin/python3', **args['ssh'])
-        ctx.call(noop)
-        out.append((now() - t) * 1e3)
-        ctx.shutdown(wait=True)
-    return out, 'ms'
+    return each_fresh(lambda: router.ssh(python_path='/usr/bin/python3', **args['ssh']), lim, to_first_call), 'ms'
 
 
 def use_pygments():
@@ -228,15 +229,12 @@ def use_pygments():
 
 def wan_import(router, args, lim):
     """The first call importing pygments into a fresh python3 -S context over the delay proxy; ms."""
-    out = []
-    for _ in lim:
-        ctx = router.ssh(python_path=args['python_path'], **args['ssh'])
+    def import_ms(ctx, _):
         ctx.call(noop)
         t = now()
         ctx.call(use_pygments)
-        out.append((now() - t) * 1e3)
-        ctx.shutdown(wait=True)
-    return out, 'ms'
+        return (now() - t) * 1e3
+    return each_fresh(lambda: router.ssh(python_path=args['python_path'], **args['ssh']), lim, import_ms), 'ms'
 
 
 def fetch_file(context, path, out_path):

@@ -1,10 +1,11 @@
 // Ported from Mitogen's tests/parent_test.py.
 import test from 'ava';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { ExecutionContext } from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ChannelError, currentRouter, EofError, Message, Receiver, StreamError, TimeoutError } from '../../src/index.js';
-import type { Context, Sender } from '../../src/index.js';
+import type { Context, Router, Sender } from '../../src/index.js';
 import { defaultRemoteName } from '../../src/router.js';
-import { pidAlive, routerFor, waitUntil } from '../helpers.js';
+import { grandchildFor, pidAlive, routerFor, shutdownReaped, waitUntil } from '../helpers.js';
 
 /** Pids whose argv contains `marker`. */
 function pidsWith(marker: string): number[] {
@@ -49,41 +50,34 @@ test('parent_test StreamErrorTest.test_via_enoent: likewise through an intermedi
 
 test('parent_test ContextTest.test_context_shutdown: shutdown({ wait: true }) leaves no process', async (t) => {
   const router = routerFor(t);
-  const local = await router.local();
-  const pid = await local.call(() => process.pid);
-  await local.shutdown({ wait: true });
   // Mitogen's test waits for the child (wait_for_child) before checking it is gone.
-  await waitUntil(() => !existsSync(`/proc/${pid}`), 10, `process ${pid} is reaped`);
+  const pid = await shutdownReaped(await router.local());
   t.false(pidAlive(pid));
 });
 
 const RESPONDENT_GONE = /^the respondent context .* has disconnected$/;
 const sleepForever = (): Promise<never> => new Promise(() => {});
 
-test('parent_test DisconnectTest.test_child_disconnected: a pending call fails when its child goes', async (t) => {
-  const router = routerFor(t);
-  const c1 = await router.local();
-  const recv = c1.callAsync(sleepForever);
-  await c1.shutdown({ wait: true });
+/** A call pending in `callee` fails with RESPONDENT_GONE once `goes` (the callee, or a context on its way) has shut down. */
+async function pendingCallFailsWhenGone(t: ExecutionContext, callee: Context, goes: Context): Promise<void> {
+  const recv = callee.callAsync(sleepForever);
+  await goes.shutdown({ wait: true });
   await t.throwsAsync(recv.get(), { instanceOf: ChannelError, message: RESPONDENT_GONE });
+}
+
+test('parent_test DisconnectTest.test_child_disconnected: a pending call fails when its child goes', async (t) => {
+  const c1 = await routerFor(t).local();
+  await pendingCallFailsWhenGone(t, c1, c1);
 });
 
 test('parent_test DisconnectTest.test_indirect_child_disconnected: likewise for a grandchild', async (t) => {
-  const router = routerFor(t);
-  const c1 = await router.local();
-  const c2 = await router.local({ via: c1 });
-  const recv = c2.callAsync(sleepForever);
-  await c2.shutdown({ wait: true });
-  await t.throwsAsync(recv.get(), { instanceOf: ChannelError, message: RESPONDENT_GONE });
+  const { grandchild: c2 } = await grandchildFor(t);
+  await pendingCallFailsWhenGone(t, c2, c2);
 });
 
 test('parent_test DisconnectTest.test_indirect_child_intermediary_disconnected: likewise when the intermediary goes', async (t) => {
-  const router = routerFor(t);
-  const c1 = await router.local();
-  const c2 = await router.local({ via: c1 });
-  const recv = c2.callAsync(sleepForever);
-  await c1.shutdown({ wait: true });
-  await t.throwsAsync(recv.get(), { instanceOf: ChannelError, message: RESPONDENT_GONE });
+  const { child: c1, grandchild: c2 } = await grandchildFor(t);
+  await pendingCallFailsWhenGone(t, c2, c1);
 });
 
 /**
@@ -105,15 +99,20 @@ async function waitOnSibling(other: Context, sync: Sender): Promise<string> {
   }
 }
 
+/** `waiter` waits on `other` (waitOnSibling); once it says so, `other` shuts down, and the wait ends with ChannelError. */
+async function noticesSiblingGone(t: ExecutionContext, router: Router, waiter: Context, other: Context): Promise<void> {
+  const sync = new Receiver(router);
+  const result = waiter.call(waitOnSibling, other, sync.toSender());
+  await sync.get({ timeout: 20 });
+  await other.shutdown({ wait: true });
+  t.regex(await result, /^ChannelError: the respondent context .* has disconnected$/);
+}
+
 test('parent_test DisconnectTest.test_near_sibling_disconnected: a child notices its sibling has gone', async (t) => {
   const router = routerFor(t);
   const c1 = await router.local({ name: 'c1' });
   const c2 = await router.local({ name: 'c2' });
-  const sync = new Receiver(router);
-  const result = c1.call(waitOnSibling, c2, sync.toSender());
-  await sync.get({ timeout: 20 });
-  await c2.shutdown({ wait: true });
-  t.regex(await result, /^ChannelError: the respondent context .* has disconnected$/);
+  await noticesSiblingGone(t, router, c1, c2);
 });
 
 test('parent_test DisconnectTest.test_far_sibling_disconnected: a grandchild notices a grandchild on another branch has gone', async (t) => {
@@ -122,11 +121,7 @@ test('parent_test DisconnectTest.test_far_sibling_disconnected: a grandchild not
   const c11 = await router.local({ name: 'c11', via: c1 });
   const c2 = await router.local({ name: 'c2' });
   const c22 = await router.local({ name: 'c22', via: c2 });
-  const sync = new Receiver(router);
-  const result = c11.call(waitOnSibling, c22, sync.toSender());
-  await sync.get({ timeout: 20 });
-  await c22.shutdown({ wait: true });
-  t.regex(await result, /^ChannelError: the respondent context .* has disconnected$/);
+  await noticesSiblingGone(t, router, c11, c22);
 });
 
 test('parent_test GetDefaultRemoteNameTest.test_slashes: <user>@<host>:<pid>, slashes made underscores; a child\'s title is mitogen:<that>', async (t) => {

@@ -1,5 +1,6 @@
 // Ported from Mitogen's tests/receiver_test.py. Mitogen's threads blocked in get() are pending promises here.
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { ChannelError, Message, Receiver, Sender } from '../../src/index.js';
 import { routerFor } from '../helpers.js';
 
@@ -37,37 +38,29 @@ test('receiver_test IterationTest.test_close_stops_iteration: close() ends a pen
   t.deepEqual(got, []);
 });
 
+/** `pending` get()s wait on a fresh Receiver, then `close(recv)`: each rejects with ChannelError and `message`. Returns the receiver. */
+async function closeRejectsPending(t: ExecutionContext, pending: number, close: (recv: Receiver) => void, message: string): Promise<Receiver> {
+  const recv = new Receiver(routerFor(t));
+  const waiting = Array.from({ length: pending }, () => recv.get());
+  close(recv);
+  for (const w of waiting) await t.throwsAsync(w, { instanceOf: ChannelError, message });
+  return recv;
+}
+
 test('receiver_test CloseTest.test_closes_one: close() rejects a pending get() with closedMsg', async (t) => {
-  const router = routerFor(t);
-  const recv = new Receiver(router);
-  const waiting = recv.get();
-  recv.close();
-  await t.throwsAsync(waiting, { instanceOf: ChannelError, message: Receiver.closedMsg });
+  await closeRejectsPending(t, 1, (recv) => recv.close(), Receiver.closedMsg);
 });
 
 test('receiver_test CloseTest.test_closes_all: close() rejects every pending get()', async (t) => {
-  const router = routerFor(t);
-  const recv = new Receiver(router);
-  const waiting = Array.from({ length: 5 }, () => recv.get());
-  recv.close();
-  for (const w of waiting) await t.throwsAsync(w, { instanceOf: ChannelError, message: Receiver.closedMsg });
+  await closeRejectsPending(t, 5, (recv) => recv.close(), Receiver.closedMsg);
 });
 
 test('receiver_test OnReceiveTest.test_sender_closes_one_thread: the sender\'s close() rejects a pending get() with its reason', async (t) => {
-  const router = routerFor(t);
-  const recv = new Receiver(router);
-  const waiting = recv.get();
-  const sender = recv.toSender();
-  sender.close();
-  await t.throwsAsync(waiting, { instanceOf: ChannelError, message: Sender.closedMsg });
+  await closeRejectsPending(t, 1, (recv) => recv.toSender().close(), Sender.closedMsg);
 });
 
 test('receiver_test OnReceiveTest.test_sender_closes_all_threads (skipped in Mitogen): a dead message wakes every pending get()', async (t) => {
-  const router = routerFor(t);
-  const recv = new Receiver(router);
-  const waiting = Array.from({ length: 5 }, () => recv.get());
-  recv.toSender().close();
-  for (const w of waiting) await t.throwsAsync(w, { instanceOf: ChannelError, message: Sender.closedMsg });
+  const recv = await closeRejectsPending(t, 5, (r) => r.toSender().close(), Sender.closedMsg);
   // And a get() after it fails at once rather than waiting.
   await t.throwsAsync(recv.get(), { instanceOf: ChannelError });
 });

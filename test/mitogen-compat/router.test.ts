@@ -3,7 +3,7 @@ import test from 'ava';
 import { ChannelError, currentRouter, Latch, Message, MitogenError, Receiver, Router } from '../../src/index.js';
 import type { Context } from '../../src/index.js';
 import { existsSync } from 'node:fs';
-import { collectLogs, routerFor, waitUntil } from '../helpers.js';
+import { collectLogs, routerFor, shutdownReaped, waitUntil } from '../helpers.js';
 
 test('router_test AddHandlerTest.test_cannot_double_register: a handle already registered is refused', (t) => {
   const router = routerFor(t);
@@ -192,10 +192,8 @@ test('router_test UnidirectionalTest (ours): the connect option overrides the in
 test('router_test ShutdownTest.test_shutdown_wait_true: after shutdown({ wait: true }) the process is gone and calls find no route', async (t) => {
   const router = routerFor(t);
   const l1 = await router.local();
-  const pid = await l1.call(() => process.pid);
-  await l1.shutdown({ wait: true });
   // As Mitogen's test, which waits for the process's exit event before checking it was reaped.
-  await waitUntil(() => !existsSync(`/proc/${pid}`), 10, `process ${pid} is reaped`);
+  const pid = await shutdownReaped(l1);
   t.throws(() => process.kill(pid, 0), { code: 'ESRCH' });
   await t.throwsAsync(l1.call(() => process.pid), { instanceOf: ChannelError });
 });

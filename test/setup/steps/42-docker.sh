@@ -7,12 +7,10 @@
 #   container  mito-docker-stopped  created, never started (for the "stopped" error)
 # Idempotent; root. Teardown: ../teardown/40-containers.sh
 set -euo pipefail
-T0=$(date +%s%N)
-STATE=${MT_STATE:-/var/tmp/mitogen-testbed/containers}
+. "${BASH_SOURCE%/*}/../lib/container-step.sh"
 D=$STATE/docker
 IMG=mitogen-node:test
 mkdir -p "$D"
-stamp=$(cat "$STATE/rootfs-min.stamp")
 
 if ! docker version >/dev/null 2>&1; then
   if ! { [ -f "$D/dockerd.pid" ] && kill -0 "$(cat "$D/dockerd.pid")" 2>/dev/null; }; then

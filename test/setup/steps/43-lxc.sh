@@ -4,11 +4,9 @@
 # Adapted from ../shared/testbed/scripts/33-lxc.sh; the project owns this copy.
 # Idempotent; root. Teardown: ../teardown/40-containers.sh
 set -euo pipefail
-T0=$(date +%s%N)
-STATE=${MT_STATE:-/var/tmp/mitogen-testbed/containers}
+. "${BASH_SOURCE%/*}/../lib/container-step.sh"
 N=mito-lxc1
 D=/var/lib/lxc/$N
-stamp=$(cat "$STATE/rootfs-min.stamp")
 
 if [ "$(cat "$D/mitogen.stamp" 2>/dev/null)" != "$stamp" ]; then
   lxc-stop -k -n "$N" >/dev/null 2>&1 || true

@@ -6,12 +6,10 @@
 # (At start lxd tries to fetch an instance-types index and logs a DNS failure: harmless.)
 # Idempotent; root. Teardown: ../teardown/40-containers.sh
 set -euo pipefail
-T0=$(date +%s%N)
-STATE=${MT_STATE:-/var/tmp/mitogen-testbed/containers}
+. "${BASH_SOURCE%/*}/../lib/container-step.sh"
 L=$STATE/lxd
 N=mito-lxd1
 mkdir -p "$L"
-stamp=$(cat "$STATE/rootfs-min.stamp")
 
 if ! lxc query /1.0 >/dev/null 2>&1; then
   if ! { [ -f "$L/lxd.pid" ] && kill -0 "$(cat "$L/lxd.pid")" 2>/dev/null; }; then

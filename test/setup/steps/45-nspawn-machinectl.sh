@@ -11,12 +11,10 @@
 # Adapted from ../shared/testbed/scripts/35-nspawn-machinectl.sh; the project owns this copy.
 # Idempotent; root. Teardown: ../teardown/40-containers.sh
 set -euo pipefail
-T0=$(date +%s%N)
-STATE=${MT_STATE:-/var/tmp/mitogen-testbed/containers}
+. "${BASH_SOURCE%/*}/../lib/container-step.sh"
 NS=$STATE/nspawn
 N=mito-nspawn1
 mkdir -p "$NS/bin"
-stamp=$(cat "$STATE/rootfs-min.stamp")
 
 bus_ok() { dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetId >/dev/null 2>&1; }
 if ! bus_ok; then

@@ -9,9 +9,7 @@
 # Adapted from ../shared/testbed/scripts/36-unshare-setns.sh; the project owns this copy.
 # Idempotent; root. Teardown: ../teardown/40-containers.sh
 set -euo pipefail
-T0=$(date +%s%N)
-STATE=${MT_STATE:-/var/tmp/mitogen-testbed/containers}
-stamp=$(cat "$STATE/rootfs-min.stamp")
+. "${BASH_SOURCE%/*}/../lib/container-step.sh"
 
 start() {  # NAME
   local name=$1 U=$STATE/unshare/$1
