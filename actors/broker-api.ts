@@ -9,7 +9,8 @@ import { encodeBody } from '../src/codec.js';
 import { MitogenError } from '../src/errors.js';
 import { settle } from '../src/outcome.js';
 import type { Outcome } from '../src/outcome.js';
-import type { BrokerApi, BrokerControl } from '../src/thread-protocol.js';
+import { IS_DEAD } from '../src/handles.js';
+import type { BrokerApi, BrokerControl, TraceRecord } from '../src/thread-protocol.js';
 import type { BrokerParts } from './broker-parts.js';
 
 function brokerApi(b: BrokerParts): BrokerApi {
@@ -28,7 +29,7 @@ function brokerApi(b: BrokerParts): BrokerApi {
       if (l.maxUnsentBytes !== undefined) b.streamLimits.maxUnsentBytes = l.maxUnsentBytes;
     },
     stats() {
-      return { children: b.router.children.size, forkThreads: b.started.forkThreads, moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, modulePacks: modules.packs, ...b.router.sizes };
+      return { children: b.router.children.size, forkThreads: b.started.forkThreads, moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, modulePacks: modules.packs, ...b.router.sizes, routesTraced: b.router.inbox.observed };
     },
     prefetch(call) {
       if (b.init.role === 'master') void modules.prefetch(call).catch(() => { /* the child's own request reports it */ });
@@ -38,6 +39,14 @@ function brokerApi(b: BrokerParts): BrokerApi {
       void modules.serve(req, { key: modules, remote: false }).catch(() => { /* the thread's own request reports it */ });
     },
     addModulePort(p) { b.modules.servePort(p, false); },
+    traceRoutes(port) {
+      // The forwarder's mailbox makes its Subject only now, and drops it when the port closes.
+      const sub = b.router.inbox.messages$.subscribe({
+        next: (h) => port.postMessage({ handle: h.handle, srcId: h.srcId, dstId: h.dstId, size: h.length, isDead: h.replyTo === IS_DEAD } satisfies TraceRecord),
+        complete: () => port.close(),
+      });
+      port.on('close', () => sub.unsubscribe());
+    },
   };
 }
 

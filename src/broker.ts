@@ -4,11 +4,12 @@
  * it with raw frames (transferred, never copied) and a few control calls
  * (comlink on a port of their own).
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { BrokerControl, BrokerEvent } from './thread-protocol.js';
+import { Observable } from 'rxjs';
+import type { BrokerControl, BrokerEvent, TraceRecord } from './thread-protocol.js';
 import type { ConnectResult, ConnectSpec } from './bootstrap-types.js';
 import { decodeBody } from './codec.js';
 import { batchFrames, isFrameBatch, unbatchFrames } from './frame-batch.js';
@@ -129,6 +130,19 @@ export class Broker {
   /** Starts a child context from this context's broker. Errors keep their class and fields. */
   connect(spec: ConnectSpec): Promise<ConnectResult> {
     return this.control((api) => api.connect(spec));
+  }
+
+  /** The frames the broker routes, as records on a port of their own while subscribed (Router.routed$). */
+  routed$(): Observable<TraceRecord> {
+    return new Observable<TraceRecord>((sub) => {
+      const { port1, port2 } = new MessageChannel();
+      port1.on('message', (r: TraceRecord) => sub.next(r));
+      port1.on('close', () => sub.complete());
+      // A trace watches; it does not keep the process alive.
+      port1.unref();
+      this.control((api) => api.traceRoutes(Comlink.transfer(port2, [port2] as never))).catch((e: unknown) => sub.error(e));
+      return () => port1.close();
+    });
   }
 
   /** Sends a port to the worker for module requests from the loader hooks. */

@@ -38,22 +38,15 @@ import { Message } from './message.js';
 import { Sender } from './sender.js';
 import { DEFAULT_WINDOW } from './flow-window.js';
 import type { FlowWindow } from './flow-window.js';
+import type { TraceRecord } from './thread-protocol.js';
 import type { CallToCome } from '../actors/module-actor.js';
 import type { ModulePolicy } from './module-policy.js';
 
 export { DEFAULT_MAX_MESSAGE_SIZE } from './router-limits.js';
 export { PROFILE_DIR, defaultRemoteName } from './connect-spec.js';
 export type { ConnectOptions } from './connect-spec.js';
+export type { TraceRecord } from './thread-protocol.js';
 
-/** One message delivered on a router's handle table, as router.trace$ reports it. */
-export interface TraceRecord {
-  readonly handle: number;
-  readonly srcId: number;
-  readonly dstId: number;
-  /** Bytes of its body. */
-  readonly size: number;
-  readonly isDead: boolean;
-}
 
 export interface RouterEvent {
   type: 'connect' | 'disconnect' | 'shutdown';
@@ -313,6 +306,18 @@ export class Router extends ConnectMethods implements RouterView<Context> {
       next: (m) => sub.next({ handle: m.handle, srcId: m.srcId, dstId: m.dstId, size: m.data.byteLength, isDead: m.isDead }),
       complete: () => sub.complete(),
     }));
+  }
+
+  /**
+   * Every frame this context's broker routes — to this thread, to the
+   * broker's own handles, or onward between other contexts (traffic this
+   * thread never sees otherwise) — from the moment the broker has taken the
+   * request (control calls are served in order: one made after subscribing
+   * returns after it). While subscribed, each frame costs the broker one
+   * postMessage to this thread; unsubscribed, nothing.
+   */
+  get routed$(): Observable<TraceRecord> {
+    return this.broker.routed$();
   }
 
   /** @internal For tests: true while trace$ or a context's messages$ is subscribed (only then is a Subject alive). */

@@ -31,7 +31,7 @@ export interface BrokerApi {
   setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number; preloadBytes?: number }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
-  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; modulePacks: number; routes: number; talkedTo: number };
+  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; modulePacks: number; routes: number; talkedTo: number; routesTraced: boolean };
   /** Master only: a call is on its way (a function's source and its caller, or a module's export): gather its imports. */
   prefetch(call: CallToCome): void;
   /** A thread of this context is about to ask for `req` (its hooks thread is starting): ask now, keep the answer. */
@@ -40,6 +40,18 @@ export interface BrokerApi {
   prefetchesSettled(): Promise<void>;
   /** A port the ESM loader hooks use for module requests. */
   addModulePort(port: MessagePort): void;
+  /** Posts a TraceRecord on `port` for each frame this broker routes, until either side closes it. */
+  traceRoutes(port: MessagePort): void;
+}
+
+/** One message as a trace reports it: router.trace$ (delivered on a thread's handle table), router.routed$ (routed by its broker). */
+export interface TraceRecord {
+  readonly handle: number;
+  readonly srcId: number;
+  readonly dstId: number;
+  /** Bytes of its body. */
+  readonly size: number;
+  readonly isDead: boolean;
 }
 
 /**

@@ -7,8 +7,8 @@ import test from 'ava';
 import { Mailbox } from '../actors/mailbox.js';
 import { RouterActor } from '../actors/router-actor.js';
 import type { Header } from '../src/codec.js';
-import type { Message } from '../src/index.js';
-import { Receiver } from '../src/index.js';
+import type { Message, Router } from '../src/index.js';
+import { currentRouter, Receiver } from '../src/index.js';
 import type { TraceRecord } from '../src/router.js';
 import { routerFor } from './helpers.js';
 
@@ -122,4 +122,59 @@ test("the broker's RouterActor routes through its mailbox: observers see each fr
   t.false(actor.inbox.observed);
   t.deepEqual(toMain.map((h) => h.handle), [1000, 1001, 1002]);
   t.deepEqual(seen.map((h) => [h.handle, h.srcId, h.dstId]), [[1001, 5, 5]]);
+});
+
+/** True once `router`'s broker no longer traces its routing (bounded: the port's close reaches the broker on a port of its own). */
+async function untilUntraced(router: Router): Promise<boolean> {
+  for (let i = 0; i < 500; i++) {
+    if (!(await router.broker.control((api) => api.stats())).routesTraced) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
+}
+
+test("router.routed$ sees what a middle context's broker forwards between its parent and its child, which its main thread never handles", async (t) => {
+  const router = routerFor(t);
+  const middle = await router.local();
+  const grandchild = await router.local({ via: middle });
+  // The middle's main thread starts tracing its own broker; the stats call after it returns once the broker has the port.
+  await middle.call(async () => {
+    const r = currentRouter()!;
+    const seen: TraceRecord[] = [];
+    (globalThis as { routedSeen?: TraceRecord[] }).routedSeen = seen;
+    (globalThis as { routedSub?: { unsubscribe(): void } }).routedSub = r.routed$.subscribe((rec) => seen.push(rec));
+    await r.broker.control((api) => api.stats());
+  });
+  t.is(await grandchild.call((n: number) => n * 2, 21), 42);
+  const seen = await middle.call(() => {
+    const g = globalThis as { routedSeen?: TraceRecord[]; routedSub?: { unsubscribe(): void } };
+    g.routedSub!.unsubscribe();
+    return g.routedSeen!;
+  });
+  const hop = (src: number, dst: number) => seen.filter((r) => r.srcId === src && r.dstId === dst && !r.isDead);
+  t.true(hop(router.myId, grandchild.contextId).length >= 1, 'the call, on its way down');
+  t.true(hop(grandchild.contextId, router.myId).length >= 1, 'its reply, on its way up');
+  t.true(seen.every((r) => r.size >= 0 && Number.isInteger(r.handle)));
+  // Unsubscribed, the port closes and the middle's broker drops its Subject (the close crosses on its own port: a bounded wait).
+  t.true(await middle.call(async () => {
+    const r = currentRouter()!;
+    for (let i = 0; i < 500; i++) {
+      if (!(await r.broker.control((api) => api.stats())).routesTraced) return true;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    return false;
+  }), "the middle's broker stopped tracing");
+});
+
+test('router.routed$ in the master sees its calls leave and their replies come back, and stops when unsubscribed', async (t) => {
+  const router = routerFor(t);
+  const child = await router.local();
+  const seen: TraceRecord[] = [];
+  const sub = router.routed$.subscribe((r) => seen.push(r));
+  t.true((await router.broker.control((api) => api.stats())).routesTraced, 'the broker traces once it has the port');
+  t.is(await child.call(() => 'x'), 'x');
+  sub.unsubscribe();
+  t.true(seen.some((r) => r.srcId === router.myId && r.dstId === child.contextId), 'the call');
+  t.true(seen.some((r) => r.srcId === child.contextId && r.dstId === router.myId), 'the reply');
+  t.true(await untilUntraced(router), 'the broker stopped tracing: its Subject is dropped');
 });
