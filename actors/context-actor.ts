@@ -11,7 +11,7 @@
  * A failure names the last stage reached and quotes what the target printed.
  */
 import { EofError, MitogenError, StreamError, TimeoutError } from '../src/errors.js';
-import type { ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
+import type { BootstrapSpec, ConnectResult } from '../src/bootstrap-types.js';
 import { childConfig } from './child-config.js';
 import { StreamActor } from './stream-actor.js';
 import { LoginWatcher, readPty, whenEchoOff } from './pty-login.js';
@@ -21,6 +21,7 @@ import { BootstrapParser } from './bootstrap-parser.js';
 import { KEPT_LINES, LineTail } from './line-tail.js';
 import type { Ssh2Loader } from './ssh2-session.js';
 import { openChild } from './openers/open-child.js';
+import { describeCommand } from './openers/opener.js';
 import type { ChildLike, Opened } from './openers/opener.js';
 
 const STAGE_TEXT = [
@@ -53,7 +54,7 @@ export interface Connected {
   booted: Promise<void>;
 }
 
-export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Connected> {
+export function connectChild(spec: BootstrapSpec, deps: ConnectDeps): Promise<Connected> {
   return new Promise<Connected>((resolve, reject) => {
     let opened: Opened;
     try {
@@ -63,7 +64,7 @@ export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Conn
       return;
     }
     const { child, pty, answerOn } = opened;
-    const shownFile = spec.argv[0];
+    const shownFile = describeCommand(spec);
     let name = spec.name ?? `${spec.method}.${child.pid ?? 'unknown'}`;
     let settled = false;
     const parser = new BootstrapParser();

@@ -4,6 +4,7 @@
  * the same thing, and the bootstrap runs over it whatever it came from.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { BootstrapSpec } from '../../src/bootstrap-types.js';
 import type { PtyPair } from '../pty-login.js';
 
 /** What the bootstrap needs of a child: a process, or an in-process ssh session that behaves like one. */
@@ -30,4 +31,14 @@ export interface Opened {
   pty?: PtyPair;
   /** Where a login's password goes: its terminal, or stdin (su; a method's pipe form when no PTY opens). */
   answerOn: 'tty' | 'stdin';
+}
+
+/**
+ * The command's file as messages name it ("could not start X", "X exited
+ * with status 255"). A function of the spec rather than an argv on every
+ * kind: only a command has one, and an ssh2 session is named 'ssh2', as the
+ * messages always named it.
+ */
+export function describeCommand(spec: BootstrapSpec): string {
+  return spec.kind === 'spawn' ? spec.argv[0] : 'ssh2';
 }
