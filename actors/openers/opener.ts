@@ -2,6 +2,8 @@
  * The seam between starting a child and bootstrapping it: each opener
  * (a spawned command, a login on a PTY, an in-process ssh session) returns
  * the same thing, and the bootstrap runs over it whatever it came from.
+ * BrokerCore.connect picks the opener by the spec's kind (a fork has none:
+ * it skips the bootstrap).
  */
 import type { Readable, Writable } from 'node:stream';
 import type { BootstrapSpec } from '../../src/bootstrap-types.js';
@@ -32,6 +34,9 @@ export interface Opened {
   /** Where a login's password goes: its terminal, or stdin (su; a method's pipe form when no PTY opens). */
   answerOn: 'tty' | 'stdin';
 }
+
+/** Opens the child; `onDebug`, with `debug`, takes the opener's own debug lines (ssh2's). */
+export type Open = (onDebug: ((text: string) => void) | undefined) => Opened;
 
 /**
  * The command's file as messages name it ("could not start X", "X exited
