@@ -17,17 +17,21 @@ import { readHeader } from '../src/codec.js';
 import type { Header } from '../src/codec.js';
 import { StreamError } from '../src/errors.js';
 import { DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/handles.js';
-import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
+import type { BootstrapSpec, BrokerInit, ConnectResult, ConnectSpec, ForkSpec } from '../src/bootstrap-types.js';
 import { exposeBrokerApi } from './broker-api.js';
 import { BrokerLog } from './broker-log.js';
 import type { BrokerParts } from './broker-parts.js';
 import { connectChild } from './context-actor.js';
+import type { ConnectDeps } from './context-actor.js';
 import { ContextIds } from './context-ids.js';
 import { answerControl } from './control-handles.js';
 import { startFork } from './fork-actor.js';
 import { MainThreadLink } from './main-thread-link.js';
 import { ModuleServing } from './module-serving.js';
 import type { MasterSourceFactory } from './module-serving.js';
+import { openCommand } from './openers/command.js';
+import type { Open } from './openers/opener.js';
+import { openSsh2 } from './openers/ssh2.js';
 import { openParentStream } from './parent-stream.js';
 import { PendingRequests } from './pending-requests.js';
 import { RouterActor } from './router-actor.js';
@@ -35,6 +39,14 @@ import { ssh2Loader } from './ssh2-loader.js';
 import { StartedContexts } from './started-contexts.js';
 import type { StreamActor, StreamEvents, StreamLimits } from './stream-actor.js';
 import type { Ssh2Loader } from './ssh2-session.js';
+
+/** A child or fork started, whichever way: its stream, what connect answers, and when its broker runs. */
+interface Started {
+  stream: StreamActor;
+  result: ConnectResult;
+  /** Settles when the child's broker has started (MITO002), or rejects with why it did not. */
+  booted: Promise<void>;
+}
 
 export interface BrokerOptions {
   /** The master's module source (only the master's broker entry has it): reads the master's own files. */
@@ -126,31 +138,10 @@ export class BrokerCore implements BrokerParts {
 
   async connect(spec: ConnectSpec, untilBooted = false): Promise<ConnectResult> {
     if (this.#shuttingDown) throw new StreamError('cannot connect: this context is shutting down');
-    const { init, router } = this;
     // A child is coming that may import: the parser and lexer start while it boots, not on its first import.
     this.modules.actor.warm();
-    const parent = { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents: this.#streamEvents, streamLimits: this.streamLimits };
-    if (spec.kind === 'fork') {
-      const { stream, worker, result } = await startFork(spec, {
-        ...parent,
-        startBroker(forkInit) { new BrokerCore(forkInit, forkInit.mainPort); },
-        threads: this.started,
-      });
-      this.started.addFork(stream, worker);
-      router.addChild(stream);
-      return result;
-    }
-    const main = this.#main;
-    const { stream, child, result, booted } = await connectChild(spec, {
-      ...parent,
-      loadSsh2: this.#loadSsh2,
-      onStderr(name, line, level = 'info') {
-        if (init.role === 'master') main.emit({ t: 'log', level, name, text: line });
-        else router.post(0, FORWARD_LOG, [name, level, line]);
-      },
-    });
-    this.started.addChild(stream, child);
-    router.addChild(stream);
+    const { stream, result, booted } = await this.#start(spec);
+    this.router.addChild(stream);
     if (untilBooted) {
       await booted;
       const { booting: _, ...done } = result;
@@ -158,6 +149,56 @@ export class BrokerCore implements BrokerParts {
     }
     if (result.booting) void booted.then(() => this.#main.emit({ t: 'booted', id: result.contextId }), () => { /* the stream's close says why */ });
     return result;
+  }
+
+  /**
+   * How a child starts, by its spec's kind: every way is here. A command
+   * (spawned with pipes, or on a PTY of ours when it logs in on one) and an
+   * in-process ssh session are opened and carried through the byte
+   * bootstrap; a fork skips it (the runtime is handed to a worker thread,
+   * its broker a BrokerCore in this thread), which is what makes it fast.
+   */
+  #start(spec: ConnectSpec): Promise<Started> {
+    switch (spec.kind) {
+      case 'spawn': return this.#bootstrap(spec, () => openCommand(spec));
+      case 'ssh2': return this.#bootstrap(spec, (onDebug) => openSsh2(spec, this.#loadSsh2, onDebug));
+      case 'fork': return this.#fork(spec);
+      default: {
+        const unknown: never = spec;
+        throw new StreamError(`cannot connect: unknown kind ${JSON.stringify((unknown as { kind: unknown }).kind)}`);
+      }
+    }
+  }
+
+  /** What a child or fork is given of this context, however it starts. */
+  #parent(): Omit<ConnectDeps, 'onStderr'> {
+    const { init, router } = this;
+    return { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents: this.#streamEvents, streamLimits: this.streamLimits };
+  }
+
+  async #bootstrap(spec: BootstrapSpec, open: Open): Promise<Started> {
+    const { init, router } = this;
+    const main = this.#main;
+    const connected = await connectChild(spec, {
+      ...this.#parent(),
+      onStderr(name, line, level = 'info') {
+        if (init.role === 'master') main.emit({ t: 'log', level, name, text: line });
+        else router.post(0, FORWARD_LOG, [name, level, line]);
+      },
+    }, open);
+    this.started.addChild(connected.stream, connected.child);
+    return connected;
+  }
+
+  async #fork(spec: ForkSpec): Promise<Started> {
+    const { stream, worker, result } = await startFork(spec, {
+      ...this.#parent(),
+      startBroker(forkInit) { new BrokerCore(forkInit, forkInit.mainPort); },
+      threads: this.started,
+    });
+    this.started.addFork(stream, worker);
+    // Its broker announced itself (MITO002) before startFork resolved: it has booted.
+    return { stream, result, booted: Promise.resolve() };
   }
 
   shutdown(reason: string): Promise<void> {

@@ -1,7 +1,7 @@
 /** The config a new context receives, built the same way for a child process and a fork. */
-import type { ChildConfig, ConnectSpec } from '../src/bootstrap-types.js';
+import type { ChildConfig, ConnectSpecBase } from '../src/bootstrap-types.js';
 
-export function childConfig(spec: ConnectSpec, name: string, parent: { myId: number; parentIds: number[] }, extra: Partial<ChildConfig> = {}): ChildConfig {
+export function childConfig(spec: ConnectSpecBase, name: string, parent: { myId: number; parentIds: number[] }, extra: Partial<ChildConfig> = {}): ChildConfig {
   return {
     contextId: spec.contextId,
     parentIds: [parent.myId, ...parent.parentIds],

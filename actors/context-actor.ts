@@ -11,7 +11,7 @@
  * A failure names the last stage reached and quotes what the target printed.
  */
 import { EofError, MitogenError, StreamError, TimeoutError } from '../src/errors.js';
-import type { ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
+import type { BootstrapSpec, ConnectResult } from '../src/bootstrap-types.js';
 import { childConfig } from './child-config.js';
 import { StreamActor } from './stream-actor.js';
 import { LoginWatcher, readPty, whenEchoOff } from './pty-login.js';
@@ -19,9 +19,8 @@ import type { StreamEvents, StreamLimits } from './stream-actor.js';
 import { MARKER_PREFIX } from './bootstrap-markers.js';
 import { BootstrapParser } from './bootstrap-parser.js';
 import { KEPT_LINES, LineTail } from './line-tail.js';
-import type { Ssh2Loader } from './ssh2-session.js';
-import { openChild } from './openers/open-child.js';
-import type { ChildLike, Opened } from './openers/opener.js';
+import { describeCommand } from './openers/opener.js';
+import type { ChildLike, Open, Opened } from './openers/opener.js';
 
 const STAGE_TEXT = [
   'the command started but the first stage never ran',
@@ -41,8 +40,6 @@ export interface ConnectDeps {
   streamLimits: StreamLimits;
   /** A line the child wrote to stderr: after the bootstrap at info level, during it (with `debug`) at debug level. */
   onStderr(name: string, line: string, level?: 'debug' | 'info'): void;
-  /** Where the in-process ssh client comes from, for ssh2 connections. */
-  loadSsh2: Ssh2Loader;
 }
 
 export interface Connected {
@@ -53,17 +50,19 @@ export interface Connected {
   booted: Promise<void>;
 }
 
-export function connectChild(spec: ConnectSpec, deps: ConnectDeps): Promise<Connected> {
+/** Starts the child `open` opens (the opener the spec's kind asks for) and carries it through the bootstrap. */
+export function connectChild(spec: BootstrapSpec, deps: ConnectDeps, open: Open): Promise<Connected> {
+  const shownFile = describeCommand(spec);
   return new Promise<Connected>((resolve, reject) => {
     let opened: Opened;
     try {
-      opened = openChild(spec, deps.loadSsh2, spec.debug ? (text) => deps.onStderr(name, text, 'debug') : undefined);
+      opened = open(spec.debug ? (text) => deps.onStderr(name, text, 'debug') : undefined);
     } catch (e) {
-      reject(e as Error);
+      // A failure to start is a StreamError naming the command.
+      reject(e instanceof StreamError ? e : new StreamError(`could not start ${shownFile}: ${(e as Error).message}`));
       return;
     }
     const { child, pty, answerOn } = opened;
-    const shownFile = spec.argv[0];
     let name = spec.name ?? `${spec.method}.${child.pid ?? 'unknown'}`;
     let settled = false;
     const parser = new BootstrapParser();

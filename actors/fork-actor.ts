@@ -17,7 +17,7 @@ import vm from 'node:vm';
 import { inflateSync } from 'node:zlib';
 import { brokerChannels } from '../src/broker-channels.js';
 import { StreamError } from '../src/errors.js';
-import type { ConnectResult, ConnectSpec, ForkBrokerInit, RuntimePayload } from '../src/bootstrap-types.js';
+import type { ConnectResult, ForkBrokerInit, ForkSpec, RuntimePayload } from '../src/bootstrap-types.js';
 import { MITO002 } from './bootstrap-markers.js';
 import { childConfig } from './child-config.js';
 import { portStreams } from './port-stream.js';
@@ -61,7 +61,7 @@ export interface ForkDeps {
 
 export interface Forked { stream: StreamActor; worker: Worker; result: ConnectResult }
 
-export function startFork(spec: ConnectSpec, deps: ForkDeps): Promise<Forked> {
+export function startFork(spec: ForkSpec, deps: ForkDeps): Promise<Forked> {
   const runtime = parsed ??= JSON.parse(inflateSync(deps.payload).toString('utf8')) as RuntimePayload;
   const name = spec.name ?? `fork.${spec.contextId}`;
   const toHost = new MessageChannel();
@@ -83,12 +83,12 @@ export function startFork(spec: ConnectSpec, deps: ForkDeps): Promise<Forked> {
       });
       deps.startBroker(workerData);
       const adopt = { main: toMain.port1, ...ports };
-      const config = childConfig(spec, name, deps, { profiling: false, fork: { onStart: spec.fork?.onStart, broker: adopt } });
+      const config = childConfig(spec, name, deps, { profiling: false, fork: { onStart: spec.fork.onStart, broker: adopt } });
       worker = new Worker(FORK_BOOT, {
         eval: true,
         workerData: { ...runtimeWithCache(runtime.main), J: runtime, P: deps.payload, C: config },
         transferList: [adopt.main, adopt.control, adopt.modules],
-        resourceLimits: spec.fork?.resourceLimits,
+        resourceLimits: spec.fork.resourceLimits,
         execArgv: [],
         name: `mitogen ${name}`,
         stdout: false,

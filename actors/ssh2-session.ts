@@ -87,14 +87,12 @@ export class Ssh2Session extends EventEmitter {
   readonly #debug?: (line: string) => void;
 
   readonly #spec: Ssh2Spec;
-  readonly #command: string;
   /** Debug-level records about the connection (the config keywords not acted on); absent when not debugging. */
   readonly #note?: (text: string) => void;
 
-  constructor(spec: Ssh2Spec, command: string, load: Ssh2Loader, note?: (text: string) => void) {
+  constructor(spec: Ssh2Spec, load: Ssh2Loader, note?: (text: string) => void) {
     super();
     this.#spec = spec;
-    this.#command = command;
     this.#note = note;
     if (spec.debug) this.#debug = (line) => { if (!this.stderr.writableEnded) this.stderr.write(`debug1: ${line}\n`); };
     process.nextTick(() => this.emit('spawn'));
@@ -158,7 +156,7 @@ export class Ssh2Session extends EventEmitter {
     this.#conns.push(conn);
     conn.on('ready', () => {
       if (!isTarget) { this.#forwardTo(mod, route, i, conn); return; }
-      conn.exec(this.#command, (err, channel) => {
+      conn.exec(this.#spec.command, (err, channel) => {
         if (err) { this.#failWith(`ssh2: exec on ${cfg.hostname} refused: ${err.message}`); return; }
         this.#channel = channel;
         widenWindow(conn, channel, CHANNEL_WINDOW);

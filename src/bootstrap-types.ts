@@ -1,39 +1,54 @@
 /** Shapes shared by the master, the broker workers and the child runtime. */
 import type { MessagePort } from 'node:worker_threads';
 
-/** How to start one child context: built by a transport, run by a broker. */
-export interface ConnectSpec {
+/** What every ConnectSpec says, whichever way the child starts. */
+export interface ConnectSpecBase {
   contextId: number;
   /** The connection method, e.g. 'local'; the default name is `${method}.${pid}`. */
   method: string;
   name?: string;
-  /**
-   * How the child is started: a command (with a PTY if it logs in), an
-   * in-process ssh session (`ssh2` says where to), or a fork (`fork`).
-   * Absent: 'spawn'.
-   */
-  kind?: 'spawn' | 'ssh2' | 'fork';
-  /** The whole command, first stage included. */
-  argv: string[];
-  env?: Record<string, string>;
   connectTimeout: number;
   maxMessageSize: number;
   debug: boolean;
   profiling: boolean;
   unidirectional: boolean;
+}
+
+/** A command run here (with a PTY if it logs in on one): the byte bootstrap over its stdio. */
+export interface SpawnSpec extends ConnectSpecBase {
+  kind: 'spawn';
+  /** The whole command, first stage included. */
+  argv: string[];
+  env?: Record<string, string>;
   /** A method that logs in (sudo, su, doas, ssh): its prompts and password. */
   login?: LoginSpec;
   /** Where node-pty is on the machine that makes the connection (for the PTY). */
   ptyModule?: string;
-  /** ssh with the in-process client (ssh2) instead of a command: the command is argv's last word. */
-  ssh2?: Ssh2Spec;
-  /** A fork: a context in a worker thread of the connecting context. */
-  fork?: {
+}
+
+/** ssh with the in-process client (ssh2) instead of a command: the byte bootstrap over its exec channel. */
+export interface Ssh2ConnectSpec extends ConnectSpecBase {
+  kind: 'ssh2';
+  ssh2: Ssh2Spec;
+  /** No prompts are answered (auth is in-process); its patterns classify what the session reports, in ssh's words. */
+  login?: LoginSpec;
+}
+
+/** A fork: a context in a worker thread of the connecting context, given the runtime directly (no byte bootstrap). */
+export interface ForkSpec extends ConnectSpecBase {
+  kind: 'fork';
+  fork: {
     /** Source of a function run in the fork, given its Context, before it takes calls. */
     onStart?: string;
     resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number };
   };
 }
+
+/** How to start one child context: built by a transport, run by a broker, which starts it as `kind` says. */
+export type ConnectSpec = SpawnSpec | Ssh2ConnectSpec | ForkSpec;
+
+/** A child started with the byte bootstrap (first stage, runtime on stdin, markers on stdout). */
+export type BootstrapSpec = SpawnSpec | Ssh2ConnectSpec;
 
 /**
  * An in-process ssh connection: the host as given and ssh's command-line
@@ -42,6 +57,8 @@ export interface ConnectSpec {
 export interface Ssh2Spec {
   /** The host as given: a name the ssh config may resolve (HostName, ProxyJump...). */
   host: string;
+  /** What runs there: one string for the login shell, as the OpenSSH client would be given it. */
+  command: string;
   /** ssh's options (-F, -l, -p, -i, -o), as the OpenSSH client would get them: they win over the config. */
   sshArgs: string[];
   /** The ssh binary asked for the config (`ssh -G`); without one the files are read here. */

@@ -36,11 +36,11 @@ import { su as suTransport } from '../transports/su.js';
 import type { SuOptions } from '../transports/su.js';
 import { sudo as sudoTransport } from '../transports/sudo.js';
 import type { SudoOptions } from '../transports/sudo.js';
-import type { Transport } from '../transports/transport.js';
+import type { AnyTransport } from '../transports/transport.js';
 
 export abstract class ConnectMethods {
   /** Starts a context with any transport: the core of every connection method. */
-  abstract connect<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context>;
+  abstract connect<O>(transport: AnyTransport<O>, opts: O & ConnectOptions): Promise<Context>;
 
   /** Starts a Node.js child of this context (or of `opts.via`). */
   local(opts: LocalOptions & ConnectOptions = {}): Promise<Context> {

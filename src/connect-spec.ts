@@ -4,11 +4,12 @@
  * options every connection method takes, and the router's own settings.
  */
 import os from 'node:os';
-import type { ConnectSpec } from './bootstrap-types.js';
+import type { ConnectSpec, ConnectSpecBase, SpawnSpec } from './bootstrap-types.js';
 import type { Context } from './context.js';
+import { StreamError } from './errors.js';
 import { isDebugEnabled } from './log.js';
 import { ptyModuleDir } from './pty-module.js';
-import type { Transport } from '../transports/transport.js';
+import type { AnyTransport } from '../transports/transport.js';
 
 /** Where `profiling: true` children write their CPU profiles (CPU.*.<pid>.*.cpuprofile). */
 export const PROFILE_DIR = '/tmp/mitogen-ts-profiles';
@@ -31,32 +32,55 @@ export interface ConnectOptions {
 
 /** The spec for starting context `contextId` with `transport`; `router` is what the connecting router's limits are now. */
 export function connectSpec<O>(
-  transport: Transport<O>,
+  transport: AnyTransport<O>,
   opts: O & ConnectOptions,
   contextId: number,
   router: { maxMessageSize: number; unidirectional: boolean },
 ): ConnectSpec {
-  const remoteName = opts.remoteName ?? defaultRemoteName();
-  const spec: ConnectSpec = {
+  const common = { remoteName: opts.remoteName ?? defaultRemoteName() };
+  const base: ConnectSpecBase = {
     contextId,
     method: transport.method,
     name: opts.name ?? transport.defaultName?.(opts),
-    argv: transport.argv(opts, { remoteName }),
-    env: transport.env?.(opts),
     connectTimeout: opts.connectTimeout ?? 30,
     maxMessageSize: router.maxMessageSize,
     debug: opts.debug ?? isDebugEnabled(),
     profiling: opts.profiling ?? false,
     // As Mitogen's connect(): the router's mode is the default for the children it starts.
     unidirectional: opts.unidirectional ?? router.unidirectional,
-    login: transport.login?.(opts, { remoteName }),
-    ptyModule: transport.login ? ptyModuleDir() : undefined,
-    ...transport.extra?.(opts),
   };
-  // Written when the child exits, as Mitogen's profiling writes /tmp/mitogen.stats.*.
-  const eAt = spec.argv.lastIndexOf('-e');
-  if (spec.profiling && eAt >= 0) spec.argv.splice(eAt, 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
-  return spec;
+  switch (transport.kind) {
+    case undefined:
+    case 'spawn': {
+      const argv = transport.argv(opts, common);
+      const spec: SpawnSpec = {
+        ...base,
+        kind: 'spawn',
+        argv,
+        env: transport.env?.(opts),
+        login: transport.login?.(opts, common),
+        ptyModule: transport.login ? ptyModuleDir() : undefined,
+      };
+      // Written when the child exits, as Mitogen's profiling writes /tmp/mitogen.stats.*.
+      // A command whose first stage is one quoted word (ssh's) has no -e of its own: not profiled.
+      const eAt = argv.lastIndexOf('-e');
+      if (spec.profiling && eAt >= 0) argv.splice(eAt, 0, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
+      return spec;
+    }
+    case 'ssh2': {
+      // In this order (the command, the login, then the settings' checks), as their errors always came.
+      const command = transport.command(opts, common);
+      const login = transport.login?.(opts, common);
+      // The command is one quoted word, as ssh's: profiling does not reach it (as with ssh).
+      return { ...base, kind: 'ssh2', ssh2: { ...transport.extra(opts).ssh2, command }, login };
+    }
+    case 'fork':
+      return { ...base, kind: 'fork', ...transport.extra(opts) };
+    default: {
+      const unknown: never = transport;
+      throw new StreamError(`cannot connect: unknown transport kind ${JSON.stringify((unknown as { kind: unknown }).kind)}`);
+    }
+  }
 }
 
 /** `<user>@<host>:<pid>`, slashes made underscores (a Windows `DOMAIN\\user`), as Mitogen's get_default_remote_name. */

@@ -25,7 +25,7 @@ import { connectSpec } from './connect-spec.js';
 import type { ConnectOptions } from './connect-spec.js';
 import { connectVia } from './connect-via.js';
 import type { LocalOptions } from '../transports/local.js';
-import type { Transport } from '../transports/transport.js';
+import type { AnyTransport } from '../transports/transport.js';
 import type { ContextView, HandlerOptions, RouterView } from './context-view.js';
 import { MitogenError } from './errors.js';
 import { FORWARD_LOG } from './handles.js';
@@ -384,7 +384,7 @@ export class Router extends ConnectMethods implements RouterView<Context> {
   private readonly connectQueue: (() => void)[] = [];
 
   /** Starts a context with any transport: the core of every connection method. */
-  override async connect<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
+  override async connect<O>(transport: AnyTransport<O>, opts: O & ConnectOptions): Promise<Context> {
     if (this.connecting >= this.maxConcurrentConnects) await new Promise<void>((r) => this.connectQueue.push(r));
     this.connecting++;
     try {
@@ -395,7 +395,7 @@ export class Router extends ConnectMethods implements RouterView<Context> {
     }
   }
 
-  private async connectNow<O>(transport: Transport<O>, opts: O & ConnectOptions): Promise<Context> {
+  private async connectNow<O>(transport: AnyTransport<O>, opts: O & ConnectOptions): Promise<Context> {
     if (this.shutdownPromise) throw new MitogenError('cannot connect: the router has shut down');
     const contextId = await this.broker.control((api) => api.allocateId());
     const spec = connectSpec(transport, opts, contextId, this.limits);

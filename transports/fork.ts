@@ -6,7 +6,7 @@
  */
 import { functionSource } from '../src/call.js';
 import type { AnyFunction } from '../src/call.js';
-import type { Transport } from './transport.js';
+import type { ForkTransport } from './transport.js';
 
 export interface ForkOptions {
   /** Runs inside the fork, given its own Context, before the fork takes calls (sent by source). */
@@ -17,15 +17,15 @@ export interface ForkOptions {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; codeRangeSizeMb?: number; stackSizeMb?: number };
 }
 
-export const fork: Transport<ForkOptions> = {
+export const fork: ForkTransport<ForkOptions> = {
   method: 'fork',
-  argv: () => [],
+  kind: 'fork',
   extra(o) {
     const parts = [o.onFork, o.onStart].filter((f): f is AnyFunction => typeof f === 'function');
     // One start function: onFork, then onStart, each given the fork's Context.
     const onStart = parts.length
       ? `async (ctx) => { ${parts.map((f) => `await (${functionSource(f)})(ctx);`).join(' ')} }`
       : undefined;
-    return { kind: 'fork', fork: { onStart, resourceLimits: o.resourceLimits } };
+    return { fork: { onStart, resourceLimits: o.resourceLimits } };
   },
 };

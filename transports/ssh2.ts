@@ -16,7 +16,7 @@ import { readSshOptions } from '../src/ssh-args.js';
 import { shellQuote } from './shell-quote.js';
 import { ssh, sshOptionArgs } from './ssh.js';
 import type { SshOptions } from './ssh.js';
-import type { Transport } from './transport.js';
+import type { Ssh2Transport } from './transport.js';
 
 /** -o options the ssh2 client acts on, or that only shape the ssh binary's own behaviour. */
 const UNDERSTOOD = new Set([
@@ -42,11 +42,12 @@ function checkSshArgs(args: string[]): void {
   }
 }
 
-export const ssh2: Transport<SshOptions & { connectTimeout?: number }> = {
+export const ssh2: Ssh2Transport<SshOptions & { connectTimeout?: number }> = {
   method: 'ssh',
+  kind: 'ssh2',
   defaultName: ssh.defaultName,
-  // What runs remotely: the same first stage OpenSSH would be given, for the login shell.
-  argv: (o, common) => ['ssh2', o.hostname, shellQuote(firstStageArgv(o.nodePath ?? 'node', common.remoteName))],
+  // The same first stage OpenSSH would be given, for the login shell.
+  command: (o, common) => shellQuote(firstStageArgv(o.nodePath ?? 'node', common.remoteName)),
   login(o, common): LoginSpec {
     // The client answers no prompts: auth happens in-process. The patterns
     // still classify what the session reports, in ssh's words.
@@ -55,7 +56,7 @@ export const ssh2: Transport<SshOptions & { connectTimeout?: number }> = {
   extra(o) {
     checkSshArgs(o.sshArgs ?? []);
     if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535)) throw new StreamError(`ssh2: bad port ${o.port}`);
-    const spec: Ssh2Spec = {
+    const spec: Omit<Ssh2Spec, 'command'> = {
       host: o.hostname,
       sshArgs: sshOptionArgs(o),
       sshPath: typeof o.sshPath === 'string' ? o.sshPath : undefined,
@@ -65,6 +66,6 @@ export const ssh2: Transport<SshOptions & { connectTimeout?: number }> = {
       connectTimeout: o.connectTimeout ?? 30,
       debug: (o.sshDebugLevel ?? 0) > 0,
     };
-    return { kind: 'ssh2', ssh2: spec };
+    return { ssh2: spec };
   },
 };

@@ -4,13 +4,13 @@
  * controlling terminal is a PTY of ours, so its prompts can be answered.
  */
 import { StreamError } from '../../src/errors.js';
-import type { ConnectSpec, LoginSpec } from '../../src/bootstrap-types.js';
+import type { LoginSpec, SpawnSpec } from '../../src/bootstrap-types.js';
 import { closeSlave, openPty, readPty, withControllingTty } from '../pty-login.js';
 import type { PtyPair } from '../pty-login.js';
 import type { Opened } from './opener.js';
 import { spawnArgv } from './spawned.js';
 
-export function openPtyLogin(spec: ConnectSpec, login: LoginSpec): Opened {
+export function openPtyLogin(spec: SpawnSpec, login: LoginSpec): Opened {
   let pty: PtyPair;
   let argv: string[];
   try {

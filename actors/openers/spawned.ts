@@ -1,10 +1,10 @@
 /** The plainest opener: the spec's command, spawned with three pipes. */
 import { spawn } from 'node:child_process';
-import type { ConnectSpec } from '../../src/bootstrap-types.js';
+import type { SpawnSpec } from '../../src/bootstrap-types.js';
 import type { ChildLike, Opened } from './opener.js';
 
 /** Spawns `argv` (the spec's, or a login's form of it); `detached` gives it a session of its own. */
-export function spawnArgv(spec: ConnectSpec, argv: string[], detached: boolean): ChildLike {
+export function spawnArgv(spec: SpawnSpec, argv: string[], detached: boolean): ChildLike {
   const [file, ...args] = argv;
   return spawn(file!, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -14,6 +14,6 @@ export function spawnArgv(spec: ConnectSpec, argv: string[], detached: boolean):
   });
 }
 
-export function openSpawned(spec: ConnectSpec): Opened {
+export function openSpawned(spec: SpawnSpec): Opened {
   return { child: spawnArgv(spec, spec.argv, false), answerOn: spec.login?.answerOn ?? 'tty' };
 }
