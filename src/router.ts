@@ -409,7 +409,7 @@ export class Router extends ConnectMethods implements RouterView<Context> {
     if (result.booting) this.contexts.trackStart(ctx);
     // A plain local child or a fork reads our files; one run through another interpreter (a mount namespace, say) may not.
     ctx.seesMasterFiles = this.myId === 0 && !opts.via
-      && (transport.method === 'fork' || (transport.method === 'local' && (opts as LocalOptions).nodePath === undefined));
+      && (transport.kind === 'fork' || (transport.method === 'local' && (opts as LocalOptions).nodePath === undefined));
     this.events$.next({ type: 'connect', context: ctx });
     return ctx;
   }
