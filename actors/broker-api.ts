@@ -5,12 +5,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { encodeBody } from '../src/codec.js';
-import { MitogenError } from '../src/errors.js';
-import { settle } from '../src/outcome.js';
-import type { Outcome } from '../src/outcome.js';
-import { IS_DEAD } from '../src/handles.js';
-import type { BrokerApi, BrokerControl, TraceRecord } from '../src/thread-protocol.js';
+import { encodeBody } from '../src/wire/codec.js';
+import { MitogenError } from '../src/wire/errors.js';
+import { settle } from '../src/wire/outcome.js';
+import type { Outcome } from '../src/wire/outcome.js';
+import { IS_DEAD } from '../src/wire/handles.js';
+import type { BrokerApi, BrokerControl, TraceRecord } from '../src/threads/thread-protocol.js';
 import type { BrokerParts } from './broker-parts.js';
 
 function brokerApi(b: BrokerParts): BrokerApi {

@@ -13,16 +13,16 @@
  * objects on `link`; control calls through comlink on their own port.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { readHeader } from '../src/codec.js';
-import type { Header } from '../src/codec.js';
-import { StreamError } from '../src/errors.js';
-import { DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/handles.js';
-import type { BootstrapSpec, BrokerInit, ConnectResult, ConnectSpec, ForkSpec } from '../src/bootstrap-types.js';
+import { readHeader } from '../src/wire/codec.js';
+import type { Header } from '../src/wire/codec.js';
+import { StreamError } from '../src/wire/errors.js';
+import { DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/wire/handles.js';
+import type { BootstrapSpec, BrokerInit, ConnectResult, ConnectSpec, ForkSpec } from '../src/threads/bootstrap-types.js';
 import { exposeBrokerApi } from './broker-api.js';
 import { BrokerLog } from './broker-log.js';
 import type { BrokerParts } from './broker-parts.js';
-import { connectChild } from './context-actor.js';
-import type { ConnectDeps } from './context-actor.js';
+import { connectChild } from './bootstrap/context-actor.js';
+import type { ConnectDeps } from './bootstrap/context-actor.js';
 import { ContextIds } from './context-ids.js';
 import { answerControl } from './control-handles.js';
 import { startFork } from './fork-actor.js';
@@ -35,10 +35,10 @@ import { openSsh2 } from './openers/ssh2.js';
 import { openParentStream } from './parent-stream.js';
 import { PendingRequests } from './pending-requests.js';
 import { RouterActor } from './router-actor.js';
-import { ssh2Loader } from './ssh2-loader.js';
+import { ssh2Loader } from './ssh2/ssh2-loader.js';
 import { StartedContexts } from './started-contexts.js';
 import type { StreamActor, StreamEvents, StreamLimits } from './stream-actor.js';
-import type { Ssh2Loader } from './ssh2-session.js';
+import type { Ssh2Loader } from './ssh2/ssh2-session.js';
 
 /** A child or fork started, whichever way: its stream, what connect answers, and when its broker runs. */
 interface Started {

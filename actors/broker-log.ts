@@ -4,9 +4,9 @@
  * could flood the log with them. At most `warnBudget` a second go out
  * (router.maxWarningsPerSecond); the rest are counted and reported in one line.
  */
-import { DEFAULT_WARNINGS_PER_SECOND } from '../src/log.js';
-import type { LogLevel } from '../src/log.js';
-import type { BrokerEvent } from '../src/thread-protocol.js';
+import { DEFAULT_WARNINGS_PER_SECOND } from '../src/threads/log-level.js';
+import type { LogLevel } from '../src/threads/log-level.js';
+import type { BrokerEvent } from '../src/threads/thread-protocol.js';
 
 export class BrokerLog {
   warnBudget = DEFAULT_WARNINGS_PER_SECOND;

@@ -3,7 +3,7 @@
  * (actors/broker-core.ts puts it together; they take this, not the class, so
  * neither imports the file that imports them).
  */
-import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/bootstrap-types.js';
+import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/threads/bootstrap-types.js';
 import type { BrokerLog } from './broker-log.js';
 import type { ContextIds } from './context-ids.js';
 import type { ModuleServing } from './module-serving.js';

@@ -3,7 +3,7 @@
  * streams (actors/broker-core.ts). The master's runs src/master/broker-worker.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ChildBrokerInit } from '../src/bootstrap-types.js';
+import type { ChildBrokerInit } from '../src/threads/bootstrap-types.js';
 import { BrokerCore } from './broker-core.js';
 
 new BrokerCore(workerData as ChildBrokerInit, parentPort!);

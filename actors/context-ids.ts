@@ -3,9 +3,9 @@
  * out itself (and leases blocks to others, ALLOCATE_ID); any other context
  * asks the master for a block and spends it.
  */
-import { MitogenError } from '../src/errors.js';
-import { ALLOCATE_ID } from '../src/handles.js';
-import { unwrap } from '../src/outcome.js';
+import { MitogenError } from '../src/wire/errors.js';
+import { ALLOCATE_ID } from '../src/wire/handles.js';
+import { unwrap } from '../src/wire/outcome.js';
 import { IdAllocator } from './id-allocator.js';
 import type { Lease } from './id-allocator.js';
 import type { PendingRequests } from './pending-requests.js';

@@ -5,10 +5,10 @@
  * — thrown from the broker's stream handling it would take the whole broker
  * (and every route through it) down.
  */
-import { decodeBody } from '../src/codec.js';
-import { fail, ok } from '../src/outcome.js';
-import type { Outcome } from '../src/outcome.js';
-import type { ModuleRequest } from './module-wire.js';
+import { decodeBody } from '../src/wire/codec.js';
+import { fail, ok } from '../src/wire/outcome.js';
+import type { Outcome } from '../src/wire/outcome.js';
+import type { ModuleRequest } from '../src/modules/module-wire.js';
 
 /** Context ids travel as u32 in every header. */
 export function isContextId(v: unknown): v is number {

@@ -3,16 +3,16 @@
  * its own requests, ADD_ROUTE, DEL_ROUTE, GET_MODULE, ALLOCATE_ID, CONNECT
  * and SHUTDOWN.
  */
-import { decodeBody, HEADER_SIZE } from '../src/codec.js';
-import type { Header } from '../src/codec.js';
-import { MitogenError } from '../src/errors.js';
-import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/handles.js';
-import type { ConnectSpec } from '../src/bootstrap-types.js';
-import { fail, settle } from '../src/outcome.js';
+import { decodeBody, HEADER_SIZE } from '../src/wire/codec.js';
+import type { Header } from '../src/wire/codec.js';
+import { MitogenError } from '../src/wire/errors.js';
+import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/wire/handles.js';
+import type { ConnectSpec } from '../src/threads/bootstrap-types.js';
+import { fail, settle } from '../src/wire/outcome.js';
 import type { BrokerParts } from './broker-parts.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
 import type { Lease } from './id-allocator.js';
-import type { ModuleReply } from './module-wire.js';
+import type { ModuleReply } from '../src/modules/module-wire.js';
 import type { RouterActor } from './router-actor.js';
 import type { StreamActor } from './stream-actor.js';
 

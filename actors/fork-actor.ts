@@ -15,11 +15,11 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import vm from 'node:vm';
 import { inflateSync } from 'node:zlib';
-import { brokerChannels } from '../src/broker-channels.js';
-import { StreamError } from '../src/errors.js';
-import type { ConnectResult, ForkBrokerInit, ForkSpec, RuntimePayload } from '../src/bootstrap-types.js';
-import { MITO002 } from './bootstrap-markers.js';
-import { childConfig } from './child-config.js';
+import { brokerChannels } from '../src/threads/broker-channels.js';
+import { StreamError } from '../src/wire/errors.js';
+import type { ConnectResult, ForkBrokerInit, ForkSpec, RuntimePayload } from '../src/threads/bootstrap-types.js';
+import { MITO002 } from '../src/wire/bootstrap-markers.js';
+import { childConfig } from './bootstrap/child-config.js';
 import { portStreams } from './port-stream.js';
 import { StreamActor } from './stream-actor.js';
 import type { StreamEvents, StreamLimits } from './stream-actor.js';

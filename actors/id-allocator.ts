@@ -9,9 +9,9 @@
  * arrive on its stream), so a child that asks in a loop, or starts children
  * that do, cannot use up the space for everyone else.
  */
-import { ID_BLOCK_SIZE } from '../src/handles.js';
-import { fail, ok } from '../src/outcome.js';
-import type { Outcome } from '../src/outcome.js';
+import { ID_BLOCK_SIZE } from '../src/wire/handles.js';
+import { fail, ok } from '../src/wire/outcome.js';
+import type { Outcome } from '../src/wire/outcome.js';
 
 /** The largest id a frame header can carry. */
 export const MAX_CONTEXT_ID = 0xffff_ffff;

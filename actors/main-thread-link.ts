@@ -4,8 +4,8 @@
  * worker's parent port; for a fork's broker, a port to the fork's thread.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { batchFrames, isFrameBatch, unbatchFrames } from '../src/frame-batch.js';
-import type { BrokerEvent } from '../src/thread-protocol.js';
+import { batchFrames, isFrameBatch, unbatchFrames } from '../src/wire/frame-batch.js';
+import type { BrokerEvent } from '../src/threads/thread-protocol.js';
 
 export class MainThreadLink {
   readonly #outbox: Uint8Array[] = [];

@@ -14,10 +14,10 @@
  * keep a copy and stop asking.
  */
 import { pathToFileURL } from 'node:url';
-import { edgeKey, ModuleTable, targetOf } from './module-table.js';
-import { fail, ok } from '../src/outcome.js';
-import type { ModuleEntry, ModuleFound, ModuleOutcome, ModuleReply, ModuleRequest } from './module-wire.js';
-import { packPreload, unpackPreload } from './module-wire.js';
+import { edgeKey, ModuleTable, targetOf } from '../src/modules/module-table.js';
+import { fail, ok } from '../src/wire/outcome.js';
+import type { CallToCome, ModuleEntry, ModuleFound, ModuleOutcome, ModuleReply, ModuleRequest } from '../src/modules/module-wire.js';
+import { packPreload, unpackPreload } from '../src/modules/module-wire.js';
 
 /** Where a context's modules come from. */
 export interface ModuleSource {
@@ -32,9 +32,6 @@ export interface ModuleSource {
   /** The literal imports and requires of a function's source, as its call will make them from `caller`. */
   callImports?(source: string, caller: string): Promise<ModuleRequest[]>;
 }
-
-/** A call on its way: a function's source and the module that calls it, or an exported function's module. */
-export type CallToCome = { source: string; caller: string } | { url: string };
 
 /** Fresh-stream bursts kept packed, at most. */
 const FRESH_BURSTS = 64;

@@ -5,13 +5,13 @@
  * the ESM hooks).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { ChannelError } from '../src/errors.js';
-import { GET_MODULE } from '../src/handles.js';
-import type { ModulePolicy } from '../src/module-policy.js';
-import type { BrokerInit } from '../src/bootstrap-types.js';
+import { ChannelError } from '../src/wire/errors.js';
+import { GET_MODULE } from '../src/wire/handles.js';
+import type { ModulePolicy } from '../src/modules/module-policy.js';
+import type { BrokerInit } from '../src/threads/bootstrap-types.js';
 import { ModuleActor, parentModuleSource } from './module-actor.js';
 import type { ModuleSource } from './module-actor.js';
-import type { ModuleReply, ModuleRequest } from './module-wire.js';
+import type { ModuleReply, ModuleRequest } from '../src/modules/module-wire.js';
 import type { PendingRequests } from './pending-requests.js';
 
 export interface MasterSourceOptions {

@@ -5,8 +5,8 @@
  */
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import type { BrokerInit } from '../src/bootstrap-types.js';
-import { MITO002 } from './bootstrap-markers.js';
+import type { BrokerInit } from '../src/threads/bootstrap-types.js';
+import { MITO002 } from '../src/wire/bootstrap-markers.js';
 import { portStreams } from './port-stream.js';
 import { StreamActor } from './stream-actor.js';
 import type { StreamEvents, StreamLimits } from './stream-actor.js';

@@ -3,10 +3,10 @@
  * from the master): each waits on a reply handle of its own, from
  * BROKER_HANDLE_BASE up, and fails when the stream it went out on closes.
  */
-import { decodeBody } from '../src/codec.js';
-import type { Header } from '../src/codec.js';
-import { ChannelError } from '../src/errors.js';
-import { BROKER_HANDLE_BASE, IS_DEAD } from '../src/handles.js';
+import { decodeBody } from '../src/wire/codec.js';
+import type { Header } from '../src/wire/codec.js';
+import { ChannelError } from '../src/wire/errors.js';
+import { BROKER_HANDLE_BASE, IS_DEAD } from '../src/wire/handles.js';
 import type { RouterActor } from './router-actor.js';
 import type { StreamActor } from './stream-actor.js';
 

@@ -5,7 +5,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import type { MessagePort } from 'node:worker_threads';
-import { ownsBuffer } from '../src/codec.js';
+import { ownsBuffer } from '../src/wire/codec.js';
 
 export function portStreams(port: MessagePort): { input: Readable; output: Writable } {
   const input = new Readable({ read() { /* pushed as messages arrive */ } });

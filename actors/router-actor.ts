@@ -12,9 +12,9 @@
  * may not reach each other; frames over maxMessageSize are refused with a
  * dead reply to whoever waits on them.
  */
-import { encodeBody, buildFrame, readHeader } from '../src/codec.js';
-import type { Header } from '../src/codec.js';
-import { ADD_ROUTE, BROKER_HANDLE_BASE, BROKER_HANDLES, DEL_ROUTE, IS_DEAD } from '../src/handles.js';
+import { encodeBody, buildFrame, readHeader } from '../src/wire/codec.js';
+import type { Header } from '../src/wire/codec.js';
+import { ADD_ROUTE, BROKER_HANDLE_BASE, BROKER_HANDLES, DEL_ROUTE, IS_DEAD } from '../src/wire/handles.js';
 import { Mailbox } from './mailbox.js';
 import type { StreamActor } from './stream-actor.js';
 

@@ -3,8 +3,8 @@
  * to shut down (then made to) when the broker shuts down.
  */
 import type { Worker } from 'node:worker_threads';
-import { buildFrame, encodeBody } from '../src/codec.js';
-import { SHUTDOWN } from '../src/handles.js';
+import { buildFrame, encodeBody } from '../src/wire/codec.js';
+import { SHUTDOWN } from '../src/wire/handles.js';
 import type { ChildLike } from './openers/opener.js';
 import type { StreamActor } from './stream-actor.js';
 

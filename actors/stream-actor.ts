@@ -5,9 +5,9 @@
  * writes coalesced per tick. It never decodes a body.
  */
 import type { Readable, Writable } from 'node:stream';
-import { HEADER_SIZE, readHeader } from '../src/codec.js';
-import type { Header } from '../src/codec.js';
-import { DEFAULT_MAX_UNSENT_BYTES } from '../src/handles.js';
+import { HEADER_SIZE, readHeader } from '../src/wire/codec.js';
+import type { Header } from '../src/wire/codec.js';
+import { DEFAULT_MAX_UNSENT_BYTES } from '../src/wire/handles.js';
 import { Mailbox } from './mailbox.js';
 
 /**

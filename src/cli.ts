@@ -16,19 +16,19 @@ import { pathToFileURL } from 'node:url';
 // The package's entry, not its parts: importing it sets the master up (the broker, the runtime payload).
 import { fanOut, Router } from './index.js';
 import type { Context } from './index.js';
-import { parseArgs, UsageError, USAGE } from './cli-args.js';
-import type { CliArgs } from './cli-args.js';
-import { connectors } from './cli-connect.js';
-import type { Connect } from './cli-connect.js';
-import { Output } from './cli-output.js';
-import type { HostResult, Out } from './cli-output.js';
-import { becomePassword } from './cli-password.js';
-import { exitStatus, failed, failedFile, succeeded } from './cli-result.js';
-import type { Outcome } from './cli-result.js';
-import { execIn, runIn } from './cli-work.js';
+import { parseArgs, UsageError, USAGE } from './cli/cli-args.js';
+import type { CliArgs } from './cli/cli-args.js';
+import { connectors } from './cli/cli-connect.js';
+import type { Connect } from './cli/cli-connect.js';
+import { Output } from './cli/cli-output.js';
+import type { HostResult, Out } from './cli/cli-output.js';
+import { becomePassword } from './cli/cli-password.js';
+import { exitStatus, failed, failedFile, succeeded } from './cli/cli-result.js';
+import type { Outcome } from './cli/cli-result.js';
+import { execIn, runIn } from './cli/cli-work.js';
 
-export { parseArgs, UsageError } from './cli-args.js';
-export type { CliArgs } from './cli-args.js';
+export { parseArgs, UsageError } from './cli/cli-args.js';
+export type { CliArgs } from './cli/cli-args.js';
 
 export interface CliIo { out: Out; err: Out & { isTTY?: boolean } }
 

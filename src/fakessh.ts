@@ -16,14 +16,14 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { functionSource } from './call.js';
-import type { Context } from './context.js';
-import { StreamError } from './errors.js';
-import { fakesshClient, FRAME_EXIT, FRAME_STDERR, FRAME_STDOUT } from './fakessh-client.js';
-import type { CreditWindow } from './flow-credit.js';
-import { localKit, remoteOp } from './kit-remote.js';
-import { parseSshArgs } from './ssh-args.js';
-import type { ExitStatus, Inlet, Outlet, TransferKit } from './transfer-kit.js';
+import { functionSource } from './wire/call.js';
+import type { Context } from './runtime/context.js';
+import { StreamError } from './wire/errors.js';
+import { fakesshClient, FRAME_EXIT, FRAME_STDERR, FRAME_STDOUT } from './features/fakessh-client.js';
+import type { CreditWindow } from './features/flow-credit.js';
+import { localKit, remoteOp } from './features/kit-remote.js';
+import { parseSshArgs } from './ssh/ssh-args.js';
+import type { ExitStatus, Inlet, Outlet, TransferKit } from './features/transfer-kit.js';
 
 export interface FakesshOptions {
   /** The program's working directory (default: this process's). */

@@ -1,11 +1,11 @@
 /** mitogen.utils: helpers around a Router's lifetime, and the clock. */
 import './master/broker-setup.js';
-import { Broker } from './broker.js';
-import { Router } from './router.js';
+import { Broker } from './runtime/broker.js';
+import { Router } from './runtime/router.js';
 
-export { enableDebug, logToFile, logRecords } from './log.js';
-export type { LogRecord, LogLevel } from './log.js';
-export { currentRouter } from './current.js';
+export { enableDebug, logToFile, logRecords } from './runtime/log.js';
+export type { LogRecord, LogLevel } from './runtime/log.js';
+export { currentRouter } from './runtime/current.js';
 
 const t0 = performance.timeOrigin;
 

@@ -3,8 +3,8 @@
  * `image`, a temporary container: `docker run --interactive [--user=U] --rm
  * IMAGE node …` (Mitogen's argv). Only pipes, never `-t`: the protocol is binary.
  */
-import { StreamError } from '../src/errors.js';
-import { firstStageArgv } from '../src/first-stage.js';
+import { StreamError } from '../src/wire/errors.js';
+import { firstStageArgv } from '../src/connect/first-stage.js';
 import { toolArgv } from './tool-argv.js';
 import type { Transport } from './transport.js';
 

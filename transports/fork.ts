@@ -4,8 +4,8 @@
  * other context. Node cannot fork(2) a running process; see docs/fork-safety.md
  * for what that changes.
  */
-import { functionSource } from '../src/call.js';
-import type { AnyFunction } from '../src/call.js';
+import { functionSource } from '../src/wire/call.js';
+import type { AnyFunction } from '../src/wire/call.js';
 import type { ForkTransport } from './transport.js';
 
 export interface ForkOptions {

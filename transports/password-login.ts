@@ -3,7 +3,7 @@
  * password at a prompt, and know a refusal by the texts they print. Texts are
  * matched as written, not as patterns.
  */
-import type { LoginSpec } from '../src/bootstrap-types.js';
+import type { LoginSpec } from '../src/threads/bootstrap-types.js';
 import { escapeRegExp } from './escape-regexp.js';
 
 export interface PasswordOptions {

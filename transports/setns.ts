@@ -13,8 +13,8 @@
  * Mitogen's `/bin/sh -c` does. The user switch is the first thing node does
  * inside (setns-user.ts).
  */
-import { StreamError } from '../src/errors.js';
-import { firstStageArgv } from '../src/first-stage.js';
+import { StreamError } from '../src/wire/errors.js';
+import { firstStageArgv } from '../src/connect/first-stage.js';
 import { shellQuote } from './shell-quote.js';
 import { switchUserPrefix } from './setns-user.js';
 import { toolArgv } from './tool-argv.js';

@@ -5,8 +5,8 @@
  * terminal; otherwise ssh gets our PTY as its controlling terminal (where it
  * prompts) while the session itself stays on pipes.
  */
-import type { LoginSpec } from '../src/bootstrap-types.js';
-import { firstStageArgv } from '../src/first-stage.js';
+import type { LoginSpec } from '../src/threads/bootstrap-types.js';
+import { firstStageArgv } from '../src/connect/first-stage.js';
 import { shellQuote } from './shell-quote.js';
 import type { Transport } from './transport.js';
 

@@ -4,15 +4,15 @@
  * package and runs the same first stage over an exec channel. The options
  * are ssh's (SshOptions), turned into the command line the OpenSSH client
  * would get; the connecting side resolves the host with it and its ssh
- * config (src/ssh-config.ts). Of `sshArgs`, the options that make sense
+ * config (src/ssh/ssh-config.ts). Of `sshArgs`, the options that make sense
  * without an ssh binary are understood (-l, -p, -i, -F, -J, -A, -a, -C and
  * -o for what ssh-config.ts acts on); any other is refused by name rather
  * than silently ignored.
  */
-import type { LoginSpec, Ssh2Spec } from '../src/bootstrap-types.js';
-import { StreamError } from '../src/errors.js';
-import { firstStageArgv } from '../src/first-stage.js';
-import { readSshOptions } from '../src/ssh-args.js';
+import type { LoginSpec, Ssh2Spec } from '../src/threads/bootstrap-types.js';
+import { StreamError } from '../src/wire/errors.js';
+import { firstStageArgv } from '../src/connect/first-stage.js';
+import { readSshOptions } from '../src/ssh/ssh-args.js';
 import { shellQuote } from './shell-quote.js';
 import { ssh, sshOptionArgs } from './ssh.js';
 import type { SshOptions } from './ssh.js';

@@ -2,8 +2,8 @@
  * su: `su USER -c '<node and its first stage, shell-quoted>'`, typing the
  * target user's password. Failure texts of util-linux, BSD and busybox su.
  */
-import type { LoginSpec } from '../src/bootstrap-types.js';
-import { firstStageArgv } from '../src/first-stage.js';
+import type { LoginSpec } from '../src/threads/bootstrap-types.js';
+import { firstStageArgv } from '../src/connect/first-stage.js';
 import { passwordLogin } from './password-login.js';
 import type { PasswordOptions } from './password-login.js';
 import { shellQuote } from './shell-quote.js';

@@ -4,9 +4,9 @@
  * `sudoArgs` is parsed as Mitogen parses it; an option we do not know is an
  * error rather than a guess.
  */
-import { StreamError } from '../src/errors.js';
-import type { LoginSpec } from '../src/bootstrap-types.js';
-import { firstStageArgv } from '../src/first-stage.js';
+import { StreamError } from '../src/wire/errors.js';
+import type { LoginSpec } from '../src/threads/bootstrap-types.js';
+import { firstStageArgv } from '../src/connect/first-stage.js';
 import { PASSWORD_WORDS, SUDO_PROMPTS } from './password-prompts.js';
 import type { Transport } from './transport.js';
 import { escapeRegExp } from './escape-regexp.js';

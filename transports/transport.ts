@@ -4,7 +4,7 @@
  * else — spawning, the bootstrap, routing — is shared. Two methods run no
  * command here, each its own kind: ssh with the in-process client, and fork.
  */
-import type { ForkSpec, LoginSpec, Ssh2Spec } from '../src/bootstrap-types.js';
+import type { ForkSpec, LoginSpec, Ssh2Spec } from '../src/threads/bootstrap-types.js';
 
 export interface CommonArgs {
   remoteName: string;

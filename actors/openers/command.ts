@@ -1,6 +1,6 @@
 /** The opener of a command (kind 'spawn'): on a PTY of ours when it logs in on one, else spawned with pipes. */
-import { StreamError } from '../../src/errors.js';
-import type { SpawnSpec } from '../../src/bootstrap-types.js';
+import { StreamError } from '../../src/wire/errors.js';
+import type { SpawnSpec } from '../../src/threads/bootstrap-types.js';
 import type { Opened } from './opener.js';
 import { openPtyLogin } from './pty-login.js';
 import { openSpawned } from './spawned.js';

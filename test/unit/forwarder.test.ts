@@ -10,9 +10,9 @@ import { PassThrough, Writable } from 'node:stream';
 import { addRouteBody, delRouteBody } from '../../actors/control-bodies.js';
 import { RouterActor } from '../../actors/router-actor.js';
 import { StreamActor } from '../../actors/stream-actor.js';
-import { buildFrame, decodeBody, encodeBody, HEADER_SIZE, readHeader } from '../../src/codec.js';
-import type { Header } from '../../src/codec.js';
-import { ADD_ROUTE, DEL_ROUTE, IS_DEAD } from '../../src/handles.js';
+import { buildFrame, decodeBody, encodeBody, HEADER_SIZE, readHeader } from '../../src/wire/codec.js';
+import type { Header } from '../../src/wire/codec.js';
+import { ADD_ROUTE, DEL_ROUTE, IS_DEAD } from '../../src/wire/handles.js';
 
 const ME = 1, PARENT = 0, A = 2, B = 3;
 const MAX = 4096;

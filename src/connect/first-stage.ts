@@ -1,0 +1,37 @@
+/**
+ * The first stage: the few hundred characters of JavaScript passed to
+ * `node -e`. It checks the Node version (>= 18, else it prints MITOVER and
+ * the version), prints MITO000, reads the deflated runtime and the child's
+ * config from stdin with blocking reads (no stream is opened on fd 0, so the
+ * broker worker can take the fd over afterwards), prints MITO001 and runs
+ * the runtime. argv[1] is the process title, `mitogen:<remoteName>`.
+ *
+ * Written with short names on purpose: it travels in argv and shows in `ps`.
+ */
+import { MITO000, MITO001, MITOVER } from '../wire/bootstrap-markers.js';
+
+const STAGE1 = [
+  "const F=require('fs'),Z=require('zlib');",
+  // Refuse an interpreter too old for the runtime before reading it, naming the version.
+  `if(+process.versions.node.split('.')[0]<18){F.writeSync(1,'${MITOVER}'+process.version+'\\n');process.exit(1)}`,
+  'process.title=process.argv[1]||"mitogen";',
+  `F.writeSync(1,'${MITO000}\\n');`,
+  'const W=new Int32Array(new SharedArrayBuffer(4));',
+  'const R=n=>{const b=Buffer.allocUnsafe(n);for(let o=0;o<n;){let k;',
+  "try{k=F.readSync(0,b,o,n-o)}catch(e){if(e.code!=='EAGAIN')throw e;Atomics.wait(W,0,0,2);continue}",
+  "if(!k){F.writeSync(2,'mitogen: EOF while reading the runtime\\n');process.exit(1)}o+=k}return b};",
+  'const P=R(R(4).readUInt32BE(0)),C=JSON.parse(R(R(4).readUInt32BE(0)));',
+  `F.writeSync(1,'${MITO001}\\n');`,
+  'const J=JSON.parse(Z.inflateSync(P));',
+  "new Function('require','J','P','C','I',J.main)(require,J,P,C,s=>import(s))",
+].join('');
+
+export function firstStage(): string {
+  return STAGE1;
+}
+
+/** The argv that runs the first stage with the given interpreter. */
+export function firstStageArgv(nodePath: string | string[], remoteName: string): string[] {
+  const node = typeof nodePath === 'string' ? [nodePath] : [...nodePath];
+  return [...node, '-e', STAGE1, `mitogen:${remoteName}`];
+}
