@@ -7,6 +7,7 @@
  * sshd) and never past its maximum, and does not grow for a slow consumer.
  */
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { lastValueFrom, map, materialize, take, toArray } from 'rxjs';
 import { CallError, ChannelError } from '../../src/index.js';
 import type { Context, Router } from '../../src/index.js';
@@ -181,7 +182,7 @@ test('bad windows are refused by name with a RangeError', async (t) => {
   t.throws(observe, { instanceOf: RangeError, message: /observeWindow\.maxBytes \(512\) must be >= observeWindow\.bytes \(1024\)/ });
 });
 
-async function overTheProxy(t: Parameters<Parameters<typeof test>[1]>[0], router: Router): Promise<Context> {
+async function overTheProxy(t: ExecutionContext, router: Router): Promise<Context> {
   // 10 ms each way: a 20 ms round trip to h1's sshd.
   const proxy = await start({ target: { host: host('h1').addr, port: 22 }, delayMs: 10 });
   t.teardown(() => proxy.close());

@@ -49,6 +49,7 @@ test('a bare package is resolved as the master resolves it: import and require c
 
 test('a module that exists nowhere rejects the call with CallError naming the specifier', async (t) => {
   const { ctx } = await hiddenChild(t);
+  // @ts-expect-error: the module exists nowhere, on purpose
   const e1 = await t.throwsAsync(ctx.call(async () => import('./fixtures/forwarding/no-such-module.js')), { instanceOf: CallError });
   t.regex(e1!.message, /no-such-module\.js/);
   const e2 = await t.throwsAsync(ctx.call(() => require('no-such-package-anywhere')), { instanceOf: CallError });

@@ -306,14 +306,14 @@ test.serial('hostile frames from a child: the master drops and logs them, corrup
       const o = hostileWatch.outcome;
       if (onHostile.kind === 'dead') t.true(o.state === 'rejected' && o.error instanceof ChannelError, describe(o));
       else if (onHostile.kind === 'reply' && !decodes(onHostile.body)) t.true(o.state === 'rejected' && o.error instanceof StreamError, describe(o));
-      else {
+      else if (onHostile.kind === 'reply') {
         // The call ends as that body says: a CallError rejects with it, a plain value resolves to it.
         const expected = decodeBody(onHostile.body, REF_MARKERS);
         if (expected instanceof CallError) t.true(o.state === 'rejected' && o.error instanceof CallError && o.error.message === expected.message, describe(o));
         else if (holdsRef(expected)) t.true(o.state === 'resolved' || (o.state === 'rejected' && o.error instanceof MitogenError), describe(o));
         else if (o.state === 'resolved') t.deepEqual(o.value, expected);
         else t.fail(`a decodable reply did not resolve the call: ${describe(o)}`);
-      }
+      } else t.fail(`an effect the pending call cannot have: ${onHostile.kind}`);
     } else {
       t.is(hostileWatch.outcome.state, 'pending', 'nothing else settled the call');
     }

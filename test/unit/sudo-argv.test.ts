@@ -28,7 +28,7 @@ test('the option object: username, preserveEnv, setHome, login, selinuxRole and 
 });
 
 test('sudoArgs: short, long, --opt=value, attached and clustered forms mean the same as the option object', (t) => {
-  const same = (args: string[], o: SudoOptions): void => t.deepEqual(optionsOf({ sudoArgs: args }), optionsOf(o), args.join(' '));
+  const same = (args: string[], o: SudoOptions): void => { t.deepEqual(optionsOf({ sudoArgs: args }), optionsOf(o), args.join(' ')); };
   same(['-u', 'bob'], { username: 'bob' });
   same(['--user', 'bob'], { username: 'bob' });
   same(['--user=bob'], { username: 'bob' });

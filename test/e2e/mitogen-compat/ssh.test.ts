@@ -1,7 +1,7 @@
 // Ported from Mitogen's tests/ssh_test.py: the stub-ssh cases, and the stream names against the test bed's sshd.
 import test from 'ava';
 import { HostKeyError, PasswordError, StreamError } from '../../../src/index.js';
-import type { SshOptions } from '../../../src/parent.js';
+import type { SshOptions } from '../../../transports/ssh.js';
 import { routerFor } from '../../helpers.js';
 import { asUser1, host } from '../../testbed.js';
 import { envOf, stub } from './stubs.js';
