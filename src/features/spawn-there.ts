@@ -13,6 +13,9 @@
  * the pipe, and a fast producer blocks in write() instead of filling memory.
  */
 
+// Types only: these functions travel by source and build their Outcomes as literals.
+import type { Outcome } from '../wire/outcome.js';
+
 export interface StartOptions {
   cwd?: string;
   env?: Record<string, string>;
@@ -26,7 +29,6 @@ export interface ExitStatus { code: number | null; signal: string | null }
 export interface StartFailure { code: string; message: string }
 
 /** What exit resolves with: the status, or why the process never started. */
-export type ExitResult = ExitStatus | { error: StartFailure };
 
 type Which = 'stdout' | 'stderr';
 interface Io { ended: boolean; discard: boolean; claimed: boolean; bytesRead: number; wake?: () => void }
@@ -56,7 +58,7 @@ interface Registry {
 }
 
 /** Starts the process and registers it under `id`; resolves with its pid once it runs, or with why it could not. */
-export async function startThere(id: string, file: string, args: string[], opts: StartOptions): Promise<number | StartFailure> {
+export async function startThere(id: string, file: string, args: string[], opts: StartOptions): Promise<Outcome<number, StartFailure>> {
   const { spawn } = await import('node:child_process');
   // Everything it uses is in here: this function travels to the context by source.
   /*
@@ -111,7 +113,7 @@ export async function startThere(id: string, file: string, args: string[], opts:
     // Refused outright (a bad argument): the operations waiting for it must hear so too.
     const failure = { code: (e as NodeJS.ErrnoException).code ?? 'EINVAL', message: (e as Error).message };
     settleWaiters(failure);
-    return failure;
+    return { ok: false, why: failure };
   }
   const fresh = (): Io => ({ ended: false, discard: false, claimed: false, bytesRead: 0 });
   const entry: Entry = {
@@ -142,30 +144,30 @@ export async function startThere(id: string, file: string, args: string[], opts:
     for (const w of entry.exitWaiters.splice(0)) w(entry.status);
   });
   child.on('close', () => { entry.closed = true; entry.forget(); });
-  return await new Promise<number | StartFailure>((resolve) => {
+  return await new Promise<Outcome<number, StartFailure>>((resolve) => {
     child.once('spawn', () => {
       reg.live.set(id, entry);
       if (opts.input !== undefined) child.stdin!.end(opts.input);
       settleWaiters(entry);
-      resolve(child.pid!);
+      resolve({ ok: true, value: child.pid! });
     });
     child.once('error', (e: NodeJS.ErrnoException) => {
       if (child.pid !== undefined) return;
       const failure = { code: e.code ?? 'EIO', message: e.message };
       settleWaiters(failure);
-      resolve(failure);
+      resolve({ ok: false, why: failure });
     });
   });
 }
 
 /** The process's exit status, once it has exited (or why it never started). */
-export async function exitThere(id: string): Promise<ExitResult> {
+export async function exitThere(id: string): Promise<Outcome<ExitStatus, StartFailure>> {
   const reg = ((globalThis as unknown as Record<symbol, Registry>)[Symbol.for('mitogen-ts.processes')] ??= { live: new Map(), waiting: new Map(), failed: new Map() });
   const p = reg.live.get(id) ?? reg.failed.get(id) ?? await new Promise<Entry | StartFailure>((r) => { reg.waiting.set(id, [...reg.waiting.get(id) ?? [], r]); });
-  if (!('child' in p)) return { error: p };
+  if (!('child' in p)) return { ok: false, why: p };
   p.exitFetched = true;
   p.forget();
-  return p.status ?? await new Promise<ExitStatus>((resolve) => p.exitWaiters.push(resolve));
+  return { ok: true, value: p.status ?? await new Promise<ExitStatus>((resolve) => p.exitWaiters.push(resolve)) };
 }
 
 /** Sends `signal` to the process's group; false when it had already exited. */

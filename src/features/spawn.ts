@@ -14,7 +14,8 @@ import { MitogenError, SpawnError } from '../wire/errors.js';
 import { LineStream, ProcessOutput } from './spawn-output.js';
 import type { OutputStream } from './spawn-output.js';
 import { exitThere, killThere, readThere, startThere, writeThere } from './spawn-there.js';
-import type { ExitResult, StartFailure } from './spawn-there.js';
+import type { ExitStatus, StartFailure } from './spawn-there.js';
+import type { Outcome } from '../wire/outcome.js';
 
 export interface SpawnOptions {
   cwd?: string;
@@ -68,14 +69,15 @@ export class SpawnedProcess {
     // holds those that overtake it until the process runs (src/features/spawn-there.ts).
     this.pid = context.call(startThere, this.id, file, args, {
       cwd: opts.cwd, env: opts.env, input: opts.input, killOnUnsubscribe: opts.killOnUnsubscribe,
-    }).then((r: number | StartFailure) => {
-      if (typeof r !== 'number') throw new SpawnError(`cannot run ${command} in ${context.name}: ${r.message}`, r.code);
-      return r;
+    }).then((r: Outcome<number, StartFailure>) => {
+      if (!r.ok) throw new SpawnError(`cannot run ${command} in ${context.name}: ${r.why.message}`, r.why.code);
+      return r.value;
     });
     // A process lives as long as it lives: router.callTimeout does not bound waiting for its exit.
-    this.exit = context.callWith({ timeout: Infinity }, exitThere, this.id).then(async (r: ExitResult) => {
-      if ('error' in r) await this.pid; // throws its SpawnError
-      return r as ProcessExit;
+    this.exit = context.callWith({ timeout: Infinity }, exitThere, this.id).then(async (r: Outcome<ExitStatus, StartFailure>): Promise<ProcessExit> => {
+      // It never started: the pid's rejection (its SpawnError) is this promise's too; the throw below is for the type's sake.
+      if (!r.ok) { await this.pid; throw new SpawnError(`cannot run ${command} in ${context.name}: ${r.why.message}`, r.why.code); }
+      return r.value;
     });
     // Whoever ignores these promises must not crash on them: the rejection still reaches whoever awaits.
     this.pid.catch(() => {});
