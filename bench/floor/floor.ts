@@ -32,9 +32,18 @@ export const HOP_TEXT: Record<Hop, string> = {
  * worker → the child's main and back, 64-byte frames, no codec, no router. `ping()` is one
  * round trip; `burst(k)` k frames in flight at once.
  */
-export interface DesignFloor { mode: Hop; ping(): Promise<void>; burst(k: number): Promise<void>; close(): Promise<number> }
-const designFloorCjs = createRequire(import.meta.url)('./design-floor.cjs') as { start(mode: Hop): Promise<DesignFloor> };
-export const startDesignFloor = (mode: Hop = 'port'): Promise<DesignFloor> => within(designFloorCjs.start(mode), 30_000, `design floor (${mode}) start`);
+export interface DesignFloor {
+  mode: Hop;
+  ping(): Promise<void>;
+  burst(k: number): Promise<void>;
+  /** With `stamps`: one round trip, µs per hop (main → worker, pipe, worker → main, main → worker, pipe, worker → main). */
+  hops(): Promise<number[]>;
+  close(): Promise<number>;
+}
+interface DesignFloorOpts { stamps?: boolean }
+const designFloorCjs = createRequire(import.meta.url)('./design-floor.cjs') as { start(mode: Hop, opts?: DesignFloorOpts): Promise<DesignFloor> };
+export const startDesignFloor = (mode: Hop = 'port', opts: DesignFloorOpts = {}): Promise<DesignFloor> =>
+  within(designFloorCjs.start(mode, opts), 30_000, `design floor (${mode}) start`);
 
 /** `node -e 0`: spawn to exit, ms. */
 export async function nodeStart(): Promise<number> {
