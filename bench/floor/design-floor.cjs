@@ -19,6 +19,8 @@
 //   port     the Worker's own port (worker.postMessage / parentPort), as mitogen-ts's broker link
 //   channel  a dedicated MessageChannel whose port is transferred to the worker
 //   sab      a SharedArrayBuffer ring each way, the reader parked in Atomics.waitAsync
+//   transfer the Worker's own port, each frame's ArrayBuffer transferred, not copied (a frame that
+//            is a view into a larger buffer is copied out first), as mitogen-ts's frame batches do
 //   batch    the Worker's own port, but everything one thread sends in one turn (the frames cut
 //            from one pipe read, the replies made for them) crosses in one postMessage, and the
 //            frames for one pipe write go out in one write
@@ -32,7 +34,7 @@
 'use strict';
 const { Worker, MessageChannel, isMainThread, parentPort, workerData } = require('node:worker_threads');
 
-const MODES = ['port', 'channel', 'sab', 'batch'];
+const MODES = ['port', 'transfer', 'channel', 'sab', 'batch'];
 
 /** Writes the monotonic clock into slot `k` of a frame (with `stamps`), and passes the frame on. */
 const stamper = (on, k) => (on ? (f) => { new DataView(f.buffer, f.byteOffset, f.byteLength).setBigUint64(k * 8, process.hrtime.bigint()); return f; } : (f) => f);
@@ -103,6 +105,12 @@ function link(mode, port, rings, onFrame) {
     };
   }
   port.on('message', onFrame);
+  if (mode === 'transfer') {
+    return (frame) => {
+      const f = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : new Uint8Array(frame);
+      port.postMessage(f, [f.buffer]);
+    };
+  }
   return (frame) => port.postMessage(frame);
 }
 
@@ -160,7 +168,9 @@ function startWorker(file, role, mode, onFrame, extra) {
 
 if (!isMainThread && workerData && workerData.role === 'master-worker') {
   const { spawn } = require('node:child_process');
-  const child = spawn(process.execPath, [__filename, 'child', workerData.mode, ...(workerData.stamps ? ['stamps'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // DESIGN_FLOOR_NODE_ARGS: node flags for the child (bench/profile/rtt-profile.ts profiles it with them).
+  const nodeArgs = (process.env.DESIGN_FLOOR_NODE_ARGS || '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, __filename, 'child', workerData.mode, ...(workerData.stamps ? ['stamps'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
   const toChild = frameWriter(child.stdin, workerData.mode === 'batch');
   const s0 = stamper(workerData.stamps, 0);
   const s4 = stamper(workerData.stamps, 4);
@@ -208,7 +218,8 @@ async function start(mode, opts = {}) {
   const burst = (k) => new Promise((resolve) => {
     want = got + k;
     wake = resolve;
-    for (let i = 0; i < k; i++) send(frame);
+    // A fresh frame each time: a transferred one is detached after its send.
+    for (let i = 0; i < k; i++) send(new Uint8Array(frame));
   });
   const floor = {
     mode,
