@@ -31,10 +31,25 @@ const FLOOR = process.argv.includes('--floor');
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface Profile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
 
-/** Self time (µs) per function within [from, to] (µs, CLOCK_MONOTONIC). */
-function selfTimes(p: Profile, from: number, to: number): { total: number; by: Map<string, number> } {
+/** What a sample's function is: the native hand-offs, Node's own JavaScript, the runtime's (or the floor's), V8's own. */
+const KINDS = ['postMessage (native)', 'socket write (native writeBuffer)', 'other native', "Node's JS (node:*)", 'runtime / floor JS', 'GC', '(program)'] as const;
+function kindOf(f: ProfileNode['callFrame']): (typeof KINDS)[number] | undefined {
+  if (f.functionName === '(idle)') return undefined;
+  if (f.functionName === '(garbage collector)') return 'GC';
+  if (f.functionName === '(program)' || f.functionName === '(root)') return '(program)';
+  if (!f.url && f.functionName === 'postMessage') return 'postMessage (native)';
+  if (!f.url && f.functionName === 'writeBuffer') return 'socket write (native writeBuffer)';
+  // No url and no line: a native function; no url but a line: code from new Function (the child's main bundle).
+  if (!f.url) return f.lineNumber < 0 ? 'other native' : 'runtime / floor JS';
+  if (f.url.startsWith('node:')) return "Node's JS (node:*)";
+  return 'runtime / floor JS';
+}
+
+/** Self time (µs) per function within [from, to] (µs, CLOCK_MONOTONIC), and per kind. */
+function selfTimes(p: Profile, from: number, to: number): { total: number; by: Map<string, number>; kinds: Map<string, number> } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const by = new Map<string, number>();
+  const kinds = new Map<string, number>();
   let t = p.startTime;
   let total = 0;
   for (let i = 0; i < p.samples.length; i++) {
@@ -47,9 +62,11 @@ function selfTimes(p: Profile, from: number, to: number): { total: number; by: M
     const where = f.url ? ` ${basename(f.url).replace(/^.*:/, '')}:${f.lineNumber + 1}` : '';
     const key = `${f.functionName || '(anonymous)'}${where}`;
     by.set(key, (by.get(key) ?? 0) + dt);
+    const kind = kindOf(f);
+    if (kind) kinds.set(kind, (kinds.get(kind) ?? 0) + dt);
     total += dt;
   }
-  return { total, by };
+  return { total, by, kinds };
 }
 
 async function child(dir: string): Promise<void> {
@@ -86,6 +103,7 @@ async function child(dir: string): Promise<void> {
 function report(dir: string): void {
   const w = JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8')) as { from: number; to: number; us: number; calls: number; floor: boolean };
   const files = ['master', 'child'].flatMap((d) => readdirSync(join(dir, d)).map((f) => join(dir, d, f))).filter((f) => f.endsWith('.cpuprofile'));
+  const summary: string[] = ['', `| thread | busy | ${KINDS.join(' | ')} |`, `|---|---|${KINDS.map(() => '---|').join('')}`];
   const out: string[] = [`${w.calls} sequential ${w.floor ? 'round trips of the design floor' : 'calls'}, ${w.us.toFixed(0)} µs a round trip while profiled (sampling every 100 µs adds to it). Self time inside the loop, µs per round trip:`];
   for (const file of files) {
     // CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile: threadId 0 is the main thread.
@@ -93,15 +111,18 @@ function report(dir: string): void {
     const proc = basename(join(file, '..'));
     const thread = tid === '0' ? 'main' : `worker ${tid}`;
     const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-    const { total, by } = selfTimes(p, w.from, w.to);
+    const { total, by, kinds } = selfTimes(p, w.from, w.to);
     if (total === 0) continue;
     const per = (x: number): string => (x / w.calls).toFixed(1);
     const idle = by.get('(idle)') ?? 0;
+    // Threads with next to nothing in the window (tsx's, an idle floor's) stay out of the summary.
+    if ((total - idle) / w.calls >= 2) summary.push(`| ${proc} ${thread} | ${per(total - idle)} | ${KINDS.map((k) => per(kinds.get(k) ?? 0)).join(' | ')} |`);
     const top = [...by].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, 12);
     out.push('', `### ${proc} ${thread}: busy ${per(total - idle)} µs a round trip (${(((total - idle) / total) * 100).toFixed(0)} % of the window), idle ${per(idle)}`, '',
       '| function | µs / round trip | % of busy |', '|---|---|---|',
       ...top.map(([k, v]) => `| ${k.replace(/\|/g, '/')} | ${per(v)} | ${((v / (total - idle)) * 100).toFixed(1)} |`));
   }
+  out.splice(1, 0, ...summary, '', 'Per thread, the top entries:');
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
