@@ -50,11 +50,19 @@ async function roundTrips(ctx: Context, n: number, dl: Deadline, floors: Floors)
     await ctx.call(noop); await floors.design.ping(); await floors.pipe.ping();
     for (const c of floors.candidates) await c.ping();
   }
-  while (s.ts.length < n && (s.ts.length === 0 || !dl.expired)) {
-    await timed(s.ts, () => ctx.call(noop));
-    await timed(s.design, () => floors.design.ping());
-    for (const c of floors.candidates) await timed(s.hops.get(c.mode)!, () => c.ping());
-    await timed(s.pipe, () => floors.pipe.ping());
+  // Each round starts one place further along, so no side always runs right after mitogen-ts's block
+  // (its threads may still be finishing work when the next block starts).
+  const sides: [number[], () => Promise<unknown>][] = [
+    [s.ts, () => ctx.call(noop)],
+    [s.design, () => floors.design.ping()],
+    ...floors.candidates.map((c): [number[], () => Promise<unknown>] => [s.hops.get(c.mode)!, () => c.ping()]),
+    [s.pipe, () => floors.pipe.ping()],
+  ];
+  for (let round = 0; s.ts.length < n && (s.ts.length === 0 || !dl.expired); round++) {
+    for (let i = 0; i < sides.length; i++) {
+      const [out, once] = sides[(round + i) % sides.length]!;
+      await timed(out, once);
+    }
   }
   s.hops.set('port', s.design);
   return s;
