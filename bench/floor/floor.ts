@@ -1,18 +1,50 @@
 /**
  * The floor of this machine: what the things mitogen-ts is built from cost
  * with nothing on top — a bare node start, a framed ping-pong over a child's
- * stdio pipe, 1 MiB frames through that pipe, an idle node's memory, and a
- * worker thread's start.
+ * stdio pipe, the design's own path with no runtime on it (design-floor.cjs:
+ * two thread hops and the pipe on each side), 1 MiB frames through the pipe,
+ * an idle node's memory (bare, and with one idle worker), and a worker
+ * thread's start.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { sleep, within } from '../lib/measure.js';
 
 const echoChild = fileURLToPath(new URL('./echo-child.cjs', import.meta.url));
+
+/** How the design floor's thread hop is made (design-floor.cjs says what each is). */
+export type Hop = 'port' | 'transfer' | 'channel' | 'sab' | 'batch';
+export const HOPS: readonly Hop[] = ['port', 'transfer', 'channel', 'sab', 'batch'];
+export const HOP_TEXT: Record<Hop, string> = {
+  port: "the Worker's own port (worker.postMessage / parentPort)",
+  transfer: "the Worker's own port, each frame's ArrayBuffer transferred (as mitogen-ts does) instead of copied",
+  channel: 'a dedicated MessageChannel port',
+  sab: 'a SharedArrayBuffer ring each way + Atomics.waitAsync',
+  batch: "the Worker's own port, what a thread sends in one turn in one postMessage (and one pipe write)",
+};
+
+/**
+ * The design floor (floor/design-floor.cjs): master main → its worker → pipe → the child's
+ * worker → the child's main and back, 64-byte frames, no codec, no router. `ping()` is one
+ * round trip; `burst(k)` k frames in flight at once.
+ */
+export interface DesignFloor {
+  mode: Hop;
+  ping(): Promise<void>;
+  burst(k: number): Promise<void>;
+  /** With `stamps`: one round trip, µs per hop (main → worker, pipe, worker → main, main → worker, pipe, worker → main). */
+  hops(): Promise<number[]>;
+  close(): Promise<number>;
+}
+interface DesignFloorOpts { stamps?: boolean }
+const designFloorCjs = createRequire(import.meta.url)('./design-floor.cjs') as { start(mode: Hop, opts?: DesignFloorOpts): Promise<DesignFloor> };
+export const startDesignFloor = (mode: Hop = 'port', opts: DesignFloorOpts = {}): Promise<DesignFloor> =>
+  within(designFloorCjs.start(mode, opts), 30_000, `design floor (${mode}) start`);
 
 /** `node -e 0`: spawn to exit, ms. */
 export async function nodeStart(): Promise<number> {
@@ -99,11 +131,13 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-/** An idle bare node's RSS, MiB, `settleMs` after it is up. */
-export async function bareNodeRss(settleMs: number): Promise<number> {
+/** An idle bare node's RSS, MiB, `settleMs` after it is up; `worker`: with one idle worker thread started (and up) first. */
+export async function bareNodeRss(settleMs: number, worker = false): Promise<number> {
   // It reports being up with fs.writeSync (fs is loaded at bootstrap anyway), not
   // process.stdout, whose stream would add to the memory being measured.
-  const child = spawn(process.execPath, ['-e', "require('fs').writeSync(1, 'up\\n'); setInterval(() => {}, 1e9)"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const up = "require('fs').writeSync(1, 'up\\n'); setInterval(() => {}, 1e9)";
+  const withWorker = `const w = new (require('worker_threads').Worker)("require('worker_threads').parentPort.postMessage(1); setInterval(() => {}, 1e9)", { eval: true }); w.once('message', () => { ${up} })`;
+  const child = spawn(process.execPath, ['-e', worker ? withWorker : up], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await within(new Promise((r) => child.stdout.once('data', r)), 30_000, 'bare node start');
     await sleep(settleMs);

@@ -21,7 +21,15 @@ export interface Measured {
   mitogenTs: Side; floor: Side; mitogen: Side; notes?: string[];
   /** A further yardstick a goal names (ssh2's: the OpenSSH client), measured in the same figure. */
   reference?: { label: string; side: Side };
+  /**
+   * Further floors measured in the same run, for reference only (no goal reads them): the raw
+   * pipe beside the design floor, the hop candidates. `where`: shown in the table's floor cell
+   * or in the notes.
+   */
+  moreFloors?: MoreFloor[];
 }
+
+export interface MoreFloor { label: string; side: Side; where: 'cell' | 'notes' }
 
 /** What a goal is decided from: mitogen-ts's median, its ratios, and the reference's median (NaN if none). */
 export interface MetArgs { value: number; vsFloor: number; vsMitogen: number; reference: number }

@@ -43,7 +43,9 @@ export function markdown(r: Results): string {
     '| figure | mitogen-ts | floor | Mitogen | ÷ floor | ÷ Mitogen | goal | |',
     '|---|---|---|---|---|---|---|---|',
   ];
-  const rows = r.figures.map((f) => `| ${f.title} | ${cell(f.mitogenTs)} | ${cell(f.floor)} | ${cell(f.mitogen)} | ${ratio(f.ratios.vsFloor)} | ${ratio(f.ratios.vsMitogen)} | ${f.goal} | ${verdict(f.met)} |`);
-  const notes = r.figures.flatMap((f) => [...(f.notes ?? []), ...(f.reference ? [`${f.id}: the goal's reference, ${f.reference.label}: ${cell(f.reference.side)}.`] : [])]).map((n) => `- ${n}`);
+  const floorCell = (f: FigureResult): string => [cell(f.floor), ...(f.moreFloors ?? []).filter((x) => x.where === 'cell').map((x) => `${x.label}: ${cell(x.side)}`)].join('; ');
+  const rows = r.figures.map((f) => `| ${f.title} | ${cell(f.mitogenTs)} | ${floorCell(f)} | ${cell(f.mitogen)} | ${ratio(f.ratios.vsFloor)} | ${ratio(f.ratios.vsMitogen)} | ${f.goal} | ${verdict(f.met)} |`);
+  const notes = r.figures.flatMap((f) => [...(f.notes ?? []), ...(f.reference ? [`${f.id}: the goal's reference, ${f.reference.label}: ${cell(f.reference.side)}.`] : []),
+    ...(f.moreFloors ?? []).filter((x) => x.where === 'notes').map((x) => `${f.id}: for reference, ${x.label}: ${cell(x.side)}.`)]).map((n) => `- ${n}`);
   return `${[...head, ...rows].join('\n')}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}`;
 }
