@@ -2,8 +2,13 @@
  * The broker worker of every child: the thread that owns the context's
  * streams (actors/broker-core.ts). The master's runs src/master/broker-worker.ts.
  */
+import type { Script } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ChildBrokerInit } from '../src/threads/bootstrap-types.js';
 import { BrokerCore } from './broker-core.js';
 
-new BrokerCore(workerData as ChildBrokerInit, parentPort!);
+/** This bundle's own Script, when the worker's loader compiled it with a code cache (src/runtime/broker-start.ts). */
+declare const S: Script | undefined;
+
+const core = new BrokerCore(workerData as ChildBrokerInit, parentPort!);
+if (typeof S !== 'undefined') core.reportCodeCache(S);
