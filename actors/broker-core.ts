@@ -107,7 +107,7 @@ export class BrokerCore implements BrokerParts {
 
   /**
    * Tells the parent's broker what V8 made of this broker bundle's cache, with
-   * a fresh cache if it asked for one (after a while: what ran is then compiled in it).
+   * a fresh cache if it asked for one or V8 rejected the one given (after a while: what ran is then compiled in it).
    */
   reportCodeCache(script: Script): void {
     const { init } = this;
@@ -117,7 +117,7 @@ export class BrokerCore implements BrokerParts {
     const given = script.cachedDataRejected === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
     setTimeout(() => {
       if (this.#shuttingDown) return;
-      const report: CodeCacheReport = { part: 'broker', env, given, ...(want ? { data: script.createCachedData() } : {}) };
+      const report: CodeCacheReport = { part: 'broker', env, given, ...(want || given === 'rejected' ? { data: script.createCachedData() } : {}) };
       this.router.post(init.parentIds[0]!, CODE_CACHE, report);
     }, CODE_CACHE_REPORT_DELAY_MS).unref();
   }

@@ -139,7 +139,14 @@ export class CodeCaches {
     if (report.given === 'accepted') this.hits++;
     else if (report.given === 'rejected') this.rejects++;
     const { data } = report;
-    if (!data) return undefined;
+    if (!data) {
+      // V8 would reject it again: drop it (a child sends a fresh one with its rejection; this one did not).
+      if (report.given === 'rejected') {
+        const entry = this.#entries.get(key);
+        if (entry) delete entry[report.part];
+      }
+      return undefined;
+    }
     if (data.byteLength > MAX_CACHE_BYTES) return `a cache of ${data.byteLength} bytes is over ${MAX_CACHE_BYTES}`;
     let entry = this.#entries.get(key);
     // A target whose Node changed starts again: the old caches would only be rejected.

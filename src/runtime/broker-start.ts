@@ -25,7 +25,10 @@ const LOADER = "const{workerData:d}=require('node:worker_threads'),b=d.bundle;de
 
 /**
  * Starts a broker worker and the ports its main thread needs. `cache`: compile
- * the bundle with vm.Script and this cache (an empty one: none), as a child does.
+ * the bundle with vm.Script and this cache (an empty one: none), as a child
+ * does; its worker's stdout and stderr are then left for the caller to pipe
+ * (a child starts it before its output is captured, and Node would otherwise
+ * open fd 1, the protocol's, as process.stdout there and then).
  */
 export function startBrokerWorker(source: string, init: BrokerParams, cache?: Uint8Array): StartedBroker {
   const { workerData, ports } = brokerChannels(init);
@@ -38,6 +41,7 @@ export function startBrokerWorker(source: string, init: BrokerParams, cache?: Ui
     // The broker is our own bundled script: the master's --import/--loader/--input-type
     // flags (tsx, ESM -e) would change how it is evaluated and slow its start.
     execArgv: [],
+    ...(cache ? { stdout: true, stderr: true } : {}),
   });
   return { worker, ports };
 }

@@ -51,6 +51,12 @@ captureOutput((level, text) => {
   else early.push([level, text]);
 });
 
+// What the broker worker prints becomes log records like the rest (it was started before the capture).
+if (startedBroker) {
+  startedBroker.worker.stdout.pipe(process.stdout);
+  startedBroker.worker.stderr.pipe(process.stderr);
+}
+
 // A fork shares its host's process: its fds are the host's, not inherited strays.
 if (!C.fork) closeInheritedTerminals();
 
@@ -104,7 +110,7 @@ reportCodeCache();
 
 /**
  * Tells the parent's broker what V8 made of the main bundle's cache, with a
- * fresh cache if it asked for one: made a little after the start, so the
+ * fresh cache if it asked for one or V8 rejected the one it was given: made a little after the start, so the
  * functions the first calls compiled lazily are in it, off the boot's path.
  */
 function reportCodeCache(): void {
@@ -114,7 +120,7 @@ function reportCodeCache(): void {
   Object.defineProperty(globalThis, Symbol.for('mitogen.codeCache'), { value: { main: given }, configurable: true });
   setTimeout(() => {
     if (broker.isShutdown) return;
-    const report: CodeCacheReport = { part: 'main', env: codeEnv(), given, ...(C.cw ? { data: S.createCachedData() } : {}) };
+    const report: CodeCacheReport = { part: 'main', env: codeEnv(), given, ...(C.cw || given === 'rejected' ? { data: S.createCachedData() } : {}) };
     router!.route(Message.encoded(report, { dstId: C.parentIds[0]!, handle: CODE_CACHE }));
   }, CODE_CACHE_REPORT_DELAY_MS).unref();
 }

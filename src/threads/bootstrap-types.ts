@@ -172,7 +172,7 @@ export interface CodeCacheReport {
   env: string;
   /** 'accepted' or 'rejected': what V8 did with the cache it was given; 'none': it was given none. */
   given: 'accepted' | 'rejected' | 'none';
-  /** A fresh cache (script.createCachedData() after running), when the parent asked for one (ChildConfig.cw). */
+  /** A fresh cache (script.createCachedData() after running), when the parent asked for one (ChildConfig.cw) or V8 rejected the one given. */
   data?: Uint8Array;
 }
 
