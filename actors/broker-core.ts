@@ -203,7 +203,7 @@ export class BrokerCore implements BrokerParts {
     const main = this.#main;
     const connected = await connectChild(spec, {
       ...this.#parent(),
-      codeCache: this.codeCaches.offer(spec),
+      codeCache: () => this.codeCaches.offer(spec),
       onStderr(name, line, level = 'info') {
         if (init.role === 'master') main.emit({ t: 'log', level, name, text: line });
         else router.post(0, FORWARD_LOG, [name, level, line]);

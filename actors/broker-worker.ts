@@ -9,6 +9,8 @@ import { BrokerCore } from './broker-core.js';
 
 /** This bundle's own Script, when the worker's loader compiled it with a code cache (src/runtime/broker-start.ts). */
 declare const S: Script | undefined;
+/** Its init, given to the bundle by that loader (the first stage starts the worker before it exists). */
+declare const D: ChildBrokerInit | undefined;
 
-const core = new BrokerCore(workerData as ChildBrokerInit, parentPort!);
+const core = new BrokerCore(typeof D !== 'undefined' && D ? D : workerData as ChildBrokerInit, parentPort!);
 if (typeof S !== 'undefined') core.reportCodeCache(S);

@@ -39,8 +39,12 @@ export interface ConnectDeps {
   streamEvents: StreamEvents;
   /** The connecting broker's limits, which the child's stream follows. */
   streamLimits: StreamLimits;
-  /** The V8 code caches sent with the runtime (none for a fork). */
-  codeCache?: CodeCacheOffer;
+  /**
+   * The V8 code caches to send with the runtime: asked for once the command
+   * has started, so what making them costs (the broker's own compile, once)
+   * overlaps the child's own start.
+   */
+  codeCache?: () => CodeCacheOffer;
   /** A line the child wrote to stderr: after the bootstrap at info level, during it (with `debug`) at debug level. */
   onStderr(name: string, line: string, level?: 'debug' | 'info'): void;
 }
@@ -195,7 +199,7 @@ export function connectChild(spec: BootstrapSpec, deps: ConnectDeps, open: Open)
     };
 
     const sendPayload = (): void => {
-      const cc = deps.codeCache;
+      const cc = deps.codeCache?.();
       // The caches follow the config, their lengths in it (docs/protocol.md).
       const config = childConfig(spec, name, deps, cc ? { cc: [cc.main.byteLength, cc.broker.byteLength], ce: cc.env, cw: cc.want } : {});
       const configBytes = Buffer.from(JSON.stringify(config));

@@ -19,6 +19,9 @@ const STAGE1 = [
   // Refuse an interpreter too old for the runtime before reading it, naming the version.
   `if(+process.versions.node.split('.')[0]<18){F.writeSync(1,'${MITOVER}'+process.version+'\\n');process.exit(1)}`,
   'process.title=process.argv[1]||"mitogen";',
+  // The broker worker's isolate boots while this thread reads, inflates and runs the runtime:
+  // it waits for its bundle and init (src/runtime/broker-start.ts), stdio left to the runtime to pipe.
+  "const B=new(require('worker_threads').Worker)(\"require('worker_threads').parentPort.once('message',m=>eval(m.l))\",{eval:true,execArgv:[],stdout:true,stderr:true});",
   `F.writeSync(1,'${MITO000}\\n');`,
   'const W=new Int32Array(new SharedArrayBuffer(4));',
   'const R=n=>{const b=Buffer.allocUnsafe(n);for(let o=0;o<n;){let k;',
@@ -29,7 +32,7 @@ const STAGE1 = [
   // K: the caches, used only if made for this Node (codeEnv() in bootstrap-types.ts, the same expression).
   'const J=JSON.parse(Z.inflateSync(P)),E=C.ce==process.version+process.arch;',
   `const S=new(require('vm').Script)(${JSON.stringify(MAIN_WRAPPER[0])}+J.main+${JSON.stringify(MAIN_WRAPPER[1])},{filename:'mitogen:main',cachedData:E&&K[0].length?K[0]:void 0});`,
-  "S.runInThisContext()(require,J,P,C,s=>import(s),E?K:null,S)",
+  "S.runInThisContext()(require,J,P,C,s=>import(s),E?K:null,S,B)",
 ].join('');
 
 export function firstStage(): string {
