@@ -17,6 +17,7 @@ import { readHeader } from '../src/wire/codec.js';
 import type { Header } from '../src/wire/codec.js';
 import { StreamError } from '../src/wire/errors.js';
 import type { Script } from 'node:vm';
+import { deflateSync } from 'node:zlib';
 import { CODE_CACHE, DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/wire/handles.js';
 import type { BootstrapSpec, BrokerInit, CodeCacheReport, ConnectResult, ConnectSpec, ForkSpec } from '../src/threads/bootstrap-types.js';
 import { CODE_CACHE_REPORT_DELAY_MS } from '../src/threads/bootstrap-types.js';
@@ -107,17 +108,17 @@ export class BrokerCore implements BrokerParts {
 
   /**
    * Tells the parent's broker what V8 made of this broker bundle's cache, with
-   * a fresh cache if it asked for one or V8 rejected the one given (after a while: what ran is then compiled in it).
+   * a fresh cache if it asked for one or sent one that was not taken (after a while: what ran is then compiled in it).
    */
   reportCodeCache(script: Script): void {
     const { init } = this;
     if (init.role !== 'child' || !init.codeCache) return;
-    const { env, want } = init.codeCache;
+    const { env, want, offered } = init.codeCache;
     // Undefined: it was given no cache.
     const given = script.cachedDataRejected === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
     setTimeout(() => {
       if (this.#shuttingDown) return;
-      const report: CodeCacheReport = { part: 'broker', env, given, ...(want || given === 'rejected' ? { data: script.createCachedData() } : {}) };
+      const report: CodeCacheReport = { part: 'broker', env, given, ...(want || (offered && given !== 'accepted') ? { data: deflateSync(script.createCachedData()) } : {}) };
       this.router.post(init.parentIds[0]!, CODE_CACHE, report);
     }, CODE_CACHE_REPORT_DELAY_MS).unref();
   }

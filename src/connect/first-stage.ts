@@ -27,9 +27,9 @@ const STAGE1 = [
   'const R=n=>{const b=Buffer.allocUnsafe(n);for(let o=0;o<n;){let k;',
   "try{k=F.readSync(0,b,o,n-o)}catch(e){if(e.code!=='EAGAIN')throw e;Atomics.wait(W,0,0,2);continue}",
   "if(!k){F.writeSync(2,'mitogen: EOF while reading the runtime\\n');process.exit(1)}o+=k}return b};",
-  'const P=R(R(4).readUInt32BE(0)),C=JSON.parse(R(R(4).readUInt32BE(0))),K=C.cc&&C.cc.map(R);',
+  'const P=R(R(4).readUInt32BE(0)),C=JSON.parse(R(R(4).readUInt32BE(0))),K=C.cc&&C.cc.map(n=>{try{return Z.inflateSync(R(n))}catch{return R(0)}});',
   `F.writeSync(1,'${MITO001}\\n');`,
-  // K: the caches, used only if made for this Node (codeEnv() in bootstrap-types.ts, the same expression).
+  // K: the caches (deflated on the wire; one that does not inflate is none), used only if made for this Node (codeEnv() in bootstrap-types.ts, the same expression).
   'const J=JSON.parse(Z.inflateSync(P)),E=C.ce==process.version+process.arch;',
   `const S=new(require('vm').Script)(${JSON.stringify(MAIN_WRAPPER[0])}+J.main+${JSON.stringify(MAIN_WRAPPER[1])},{filename:'mitogen:main',cachedData:E&&K[0].length?K[0]:void 0});`,
   "S.runInThisContext()(require,J,P,C,s=>import(s),E?K:null,S,B)",

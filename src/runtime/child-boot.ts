@@ -31,5 +31,5 @@ export const startedBroker: StartedBroker | undefined = C.fork ? undefined : run
   role: 'child',
   payload: P,
   parentFds: { in: 0, out: 1 },
-  codeCache: { env: codeEnv(), want: C.cw === true },
+  codeCache: { env: codeEnv(), want: C.cw === true, offered: C.cc !== undefined },
 }, K?.[1] ?? new Uint8Array(0));

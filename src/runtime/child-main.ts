@@ -19,6 +19,7 @@ import { setCurrentRouter } from './current.js';
 import type { LogLevel } from './log.js';
 import { ModuleImporter } from '../modules/module-importer.js';
 import { captureOutput } from './output-capture.js';
+import { deflateSync } from 'node:zlib';
 import { closeInheritedTerminals } from './inherited-fds.js';
 import { Router } from './router.js';
 import { Message } from '../wire/message.js';
@@ -110,7 +111,7 @@ reportCodeCache();
 
 /**
  * Tells the parent's broker what V8 made of the main bundle's cache, with a
- * fresh cache if it asked for one or V8 rejected the one it was given: made a little after the start, so the
+ * fresh cache if it asked for one or sent one that was not taken: made a little after the start, so the
  * functions the first calls compiled lazily are in it, off the boot's path.
  */
 function reportCodeCache(): void {
@@ -120,7 +121,7 @@ function reportCodeCache(): void {
   Object.defineProperty(globalThis, Symbol.for('mitogen.codeCache'), { value: { main: given }, configurable: true });
   setTimeout(() => {
     if (broker.isShutdown) return;
-    const report: CodeCacheReport = { part: 'main', env: codeEnv(), given, ...(C.cw || given === 'rejected' ? { data: S.createCachedData() } : {}) };
+    const report: CodeCacheReport = { part: 'main', env: codeEnv(), given, ...(C.cw || (C.cc && given !== 'accepted') ? { data: deflateSync(S.createCachedData()) } : {}) };
     router!.route(Message.encoded(report, { dstId: C.parentIds[0]!, handle: CODE_CACHE }));
   }, CODE_CACHE_REPORT_DELAY_MS).unref();
 }

@@ -172,7 +172,7 @@ export interface CodeCacheReport {
   env: string;
   /** 'accepted' or 'rejected': what V8 did with the cache it was given; 'none': it was given none. */
   given: 'accepted' | 'rejected' | 'none';
-  /** A fresh cache (script.createCachedData() after running), when the parent asked for one (ChildConfig.cw) or V8 rejected the one given. */
+  /** A fresh cache, deflated (deflate(script.createCachedData()) after running), when the parent asked for one (ChildConfig.cw), or sent one that was not taken. */
   data?: Uint8Array;
 }
 
@@ -224,7 +224,7 @@ export interface ChildBrokerParams extends BrokerParamsBase {
   role: 'child';
   parentFds: { in: number; out: number };
   /** Set when the broker bundle was compiled with vm.Script (the worker's loader): what to report on CODE_CACHE. */
-  codeCache?: { env: string; want: boolean };
+  codeCache?: { env: string; want: boolean; offered: boolean };
 }
 
 /** A fork's broker, run in its host's broker thread. */

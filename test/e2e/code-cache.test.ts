@@ -61,20 +61,25 @@ test('a second local child boots with the caches its predecessor sent back, and 
   t.is(after.codeCacheRejects, before.codeCacheRejects);
 });
 
+/** Has a child of `nodePath` replace its target's main-bundle cache with `data(zlib)`, as a compromised child could. */
+async function sendBadCache(router: Router, nodePath: string[], deflate: boolean): Promise<void> {
+  const liar = await router.local({ nodePath });
+  await new Promise((r) => setTimeout(r, 600));
+  await liar.call((handle: number, deflated: boolean) => {
+    const r = currentRouter()!;
+    const garbage = new Uint8Array(200_000).map((_, i) => (i * 7919) & 255);
+    const data = deflated ? require('node:zlib').deflateSync(garbage) as Uint8Array : garbage;
+    r.route(Message.encoded({ part: 'main', env: process.version + process.arch, given: 'none', data }, { dstId: r.parentIds[0]!, handle }));
+  }, CODE_CACHE, deflate);
+  await new Promise((r) => setTimeout(r, 300));
+  await liar.shutdown({ wait: true });
+}
+
 test('a garbage cache (a child may send anything) is rejected, the child still boots and sends a fresh one, which the next child takes', async (t) => {
   const router = routerFor(t);
   const nodePath = ['/usr/bin/env', nodeOf(22)];
   await bootAndReport(router, nodePath);
-  // A compromised child of this target replaces its cache with garbage, as the protocol lets it.
-  const liar = await router.local({ nodePath });
-  await new Promise((r) => setTimeout(r, 600));
-  await liar.call((handle: number) => {
-    const r = currentRouter()!;
-    const garbage = new Uint8Array(200_000).map((_, i) => (i * 7919) & 255);
-    r.route(Message.encoded({ part: 'main', env: process.version + process.arch, given: 'none', data: garbage }, { dstId: r.parentIds[0]!, handle }));
-  }, CODE_CACHE);
-  await new Promise((r) => setTimeout(r, 300));
-  await liar.shutdown({ wait: true });
+  await sendBadCache(router, nodePath, true);
   const before = await stats(router);
   const ctx = await router.local({ nodePath });
   t.is(await ctx.call(() => 1 + 1), 2);
@@ -82,6 +87,20 @@ test('a garbage cache (a child may send anything) is rejected, the child still b
   await statsUntil(router, (s) => s.codeCacheRejects === before.codeCacheRejects + 1, 'the rejection reported');
   // With its rejection the child sent a fresh cache: the next boot takes it.
   await new Promise((r) => setTimeout(r, 600));
+  await ctx.shutdown({ wait: true });
+  const next = await router.local({ nodePath });
+  t.is(await mainCache(next), 'accepted');
+});
+
+test('a cache that does not even inflate counts as none: the child boots without it and sends a fresh one', async (t) => {
+  const router = routerFor(t);
+  const nodePath = ['/usr/bin/env', '-u', 'NOTHING', nodeOf(22)];
+  await bootAndReport(router, nodePath);
+  await sendBadCache(router, nodePath, false);
+  const ctx = await router.local({ nodePath });
+  t.is(await ctx.call(() => 1 + 1), 2);
+  t.is(await mainCache(ctx), 'none');
+  await new Promise((r) => setTimeout(r, 900));
   await ctx.shutdown({ wait: true });
   const next = await router.local({ nodePath });
   t.is(await mainCache(next), 'accepted');
