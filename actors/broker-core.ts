@@ -16,8 +16,12 @@ import type { MessagePort } from 'node:worker_threads';
 import { readHeader } from '../src/wire/codec.js';
 import type { Header } from '../src/wire/codec.js';
 import { StreamError } from '../src/wire/errors.js';
-import { DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/wire/handles.js';
-import type { BootstrapSpec, BrokerInit, ConnectResult, ConnectSpec, ForkSpec } from '../src/threads/bootstrap-types.js';
+import type { Script } from 'node:vm';
+import { deflateSync } from 'node:zlib';
+import { CODE_CACHE, DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/wire/handles.js';
+import type { BootstrapSpec, BrokerInit, CodeCacheReport, ConnectResult, ConnectSpec, ForkSpec } from '../src/threads/bootstrap-types.js';
+import { CODE_CACHE_REPORT_DELAY_MS } from '../src/threads/bootstrap-types.js';
+import { CodeCaches } from './code-cache.js';
 import { exposeBrokerApi } from './broker-api.js';
 import { BrokerLog } from './broker-log.js';
 import type { BrokerParts } from './broker-parts.js';
@@ -61,6 +65,7 @@ export class BrokerCore implements BrokerParts {
   readonly modules: ModuleServing;
   readonly ids: ContextIds;
   readonly started: StartedContexts;
+  readonly codeCaches: CodeCaches;
   readonly streamLimits: StreamLimits = { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES };
   readonly importing = new Map<StreamActor, string>();
   readonly #loadSsh2: Ssh2Loader;
@@ -88,6 +93,7 @@ export class BrokerCore implements BrokerParts {
     this.modules = new ModuleServing(init, this.requests, options.moduleSource);
     this.ids = new ContextIds(init.role === 'master', this.requests);
     this.started = new StartedContexts(init.contextId);
+    this.codeCaches = new CodeCaches(init.payload);
     this.#loadSsh2 = ssh2Loader(init, this.modules.actor);
     exposeBrokerApi(this, init.control);
     main.onFrame((frame) => {
@@ -98,6 +104,23 @@ export class BrokerCore implements BrokerParts {
     // A fork's broker ends with the fork's main thread.
     if (init.role === 'fork') init.mainPort.on('close', () => { void this.shutdown('the fork\'s main thread ended').then(() => init.parentPort.close()); });
     this.router.parent = openParentStream(init, this.streamLimits, this.#streamEvents);
+  }
+
+  /**
+   * Tells the parent's broker what V8 made of this broker bundle's cache, with
+   * a fresh cache if it asked for one or sent one that was not taken (after a while: what ran is then compiled in it).
+   */
+  reportCodeCache(script: Script): void {
+    const { init } = this;
+    if (init.role !== 'child' || !init.codeCache) return;
+    const { env, want, offered } = init.codeCache;
+    // Undefined: it was given no cache.
+    const given = script.cachedDataRejected === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
+    setTimeout(() => {
+      if (this.#shuttingDown) return;
+      const report: CodeCacheReport = { part: 'broker', env, given, ...(want || (offered && given !== 'accepted') ? { data: deflateSync(script.createCachedData()) } : {}) };
+      this.router.post(init.parentIds[0]!, CODE_CACHE, report);
+    }, CODE_CACHE_REPORT_DELAY_MS).unref();
   }
 
   /** A frame from a peer must never throw into the stream's reader: that would take the broker down. */
@@ -181,12 +204,14 @@ export class BrokerCore implements BrokerParts {
     const main = this.#main;
     const connected = await connectChild(spec, {
       ...this.#parent(),
+      codeCache: () => this.codeCaches.offer(spec),
       onStderr(name, line, level = 'info') {
         if (init.role === 'master') main.emit({ t: 'log', level, name, text: line });
         else router.post(0, FORWARD_LOG, [name, level, line]);
       },
     }, open);
     this.started.addChild(connected.stream, connected.child);
+    this.codeCaches.bind(connected.stream, spec);
     return connected;
   }
 

@@ -5,6 +5,7 @@
  */
 import type { BrokerInit, ConnectResult, ConnectSpec } from '../src/threads/bootstrap-types.js';
 import type { BrokerLog } from './broker-log.js';
+import type { CodeCaches } from './code-cache.js';
 import type { ContextIds } from './context-ids.js';
 import type { ModuleServing } from './module-serving.js';
 import type { PendingRequests } from './pending-requests.js';
@@ -20,6 +21,8 @@ export interface BrokerParts {
   readonly modules: ModuleServing;
   readonly ids: ContextIds;
   readonly started: StartedContexts;
+  /** The V8 code caches kept for the children this broker starts. */
+  readonly codeCaches: CodeCaches;
   /** Changed in place by setLimits: every stream of this broker reads it. */
   readonly streamLimits: StreamLimits;
   /**

@@ -1,13 +1,13 @@
 /**
  * The handles a broker answers itself, without its main thread: replies to
- * its own requests, ADD_ROUTE, DEL_ROUTE, GET_MODULE, ALLOCATE_ID, CONNECT
- * and SHUTDOWN.
+ * its own requests, ADD_ROUTE, DEL_ROUTE, GET_MODULE, ALLOCATE_ID, CONNECT,
+ * SHUTDOWN and CODE_CACHE.
  */
 import { decodeBody, HEADER_SIZE } from '../src/wire/codec.js';
 import type { Header } from '../src/wire/codec.js';
 import { MitogenError } from '../src/wire/errors.js';
-import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/wire/handles.js';
-import type { ConnectSpec } from '../src/threads/bootstrap-types.js';
+import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CODE_CACHE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/wire/handles.js';
+import type { CodeCacheReport, ConnectSpec } from '../src/threads/bootstrap-types.js';
 import { fail, settle } from '../src/wire/outcome.js';
 import type { BrokerParts } from './broker-parts.js';
 import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
@@ -84,6 +84,20 @@ export function answerControl(b: BrokerParts, frame: Uint8Array, h: Header, from
       // callers' deadlines then never include the child's own start. The error
       // in a failed Outcome keeps its class: the codec carries it.
       void settle(() => b.connect(spec, true), (e) => e).then((o) => reply(router, h, o));
+      return;
+    }
+    case CODE_CACHE: {
+      // Only from a child this broker started, about itself: a grandchild's report
+      // routed through it would put one target's code in another's cache.
+      if (!from || from === router.parent || h.srcId !== from.remoteId) { malformed('CODE_CACHE', 'not from a child of this context about itself'); return; }
+      let report: CodeCacheReport;
+      try { report = decodeBody(body) as CodeCacheReport; } catch (e) { malformed('CODE_CACHE', (e as Error).message); return; }
+      if ((report.part !== 'main' && report.part !== 'broker') || typeof report.env !== 'string' || (report.data !== undefined && !(report.data instanceof Uint8Array))) {
+        malformed('CODE_CACHE', 'not a code cache report');
+        return;
+      }
+      const dropped = b.codeCaches.onReport(from, report);
+      if (dropped) log('debug', `code cache from ${who} not kept: ${dropped}`);
       return;
     }
     case SHUTDOWN: {

@@ -13,6 +13,7 @@
 import { EofError, MitogenError, StreamError, TimeoutError } from '../../src/wire/errors.js';
 import type { BootstrapSpec, ConnectResult } from '../../src/threads/bootstrap-types.js';
 import { childConfig } from './child-config.js';
+import type { CodeCacheOffer } from '../code-cache.js';
 import { StreamActor } from '../stream-actor.js';
 import { LoginWatcher, readPty, whenEchoOff } from './login-watcher.js';
 import type { StreamEvents, StreamLimits } from '../stream-actor.js';
@@ -38,6 +39,12 @@ export interface ConnectDeps {
   streamEvents: StreamEvents;
   /** The connecting broker's limits, which the child's stream follows. */
   streamLimits: StreamLimits;
+  /**
+   * The V8 code caches to send with the runtime: asked for once the command
+   * has started, so what making them costs (the broker's own compile, once)
+   * overlaps the child's own start.
+   */
+  codeCache?: () => CodeCacheOffer;
   /** A line the child wrote to stderr: after the bootstrap at info level, during it (with `debug`) at debug level. */
   onStderr(name: string, line: string, level?: 'debug' | 'info'): void;
 }
@@ -192,13 +199,15 @@ export function connectChild(spec: BootstrapSpec, deps: ConnectDeps, open: Open)
     };
 
     const sendPayload = (): void => {
-      const config = childConfig(spec, name, deps);
+      const cc = deps.codeCache?.();
+      // The caches follow the config, their lengths in it (docs/protocol.md).
+      const config = childConfig(spec, name, deps, cc ? { cc: [cc.main.byteLength, cc.broker.byteLength], ce: cc.env, cw: cc.want } : {});
       const configBytes = Buffer.from(JSON.stringify(config));
       const head = Buffer.alloc(4);
       head.writeUInt32BE(deps.payload.byteLength);
       const mid = Buffer.alloc(4);
       mid.writeUInt32BE(configBytes.byteLength);
-      child.stdin!.write(Buffer.concat([head, deps.payload, mid, configBytes]));
+      child.stdin!.write(Buffer.concat([head, deps.payload, mid, configBytes, ...(cc ? [cc.main, cc.broker] : [])]));
     };
 
     child.on('spawn', () => {

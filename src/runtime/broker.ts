@@ -4,7 +4,8 @@
  * it with raw frames (transferred, never copied) and a few control calls
  * (comlink on a port of their own).
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -15,7 +16,8 @@ import { decodeBody } from '../wire/codec.js';
 import { batchFrames, isFrameBatch, unbatchFrames } from '../wire/frame-batch.js';
 import type { FrameBatch } from '../wire/frame-batch.js';
 import type { BrokerParams, BrokerPorts } from '../threads/bootstrap-types.js';
-import { brokerChannels } from '../threads/broker-channels.js';
+import { startBrokerWorker } from './broker-start.js';
+import type { StartedBroker } from './broker-start.js';
 import { MitogenError } from '../wire/errors.js';
 import { unwrap } from '../wire/outcome.js';
 import type { Outcome } from '../wire/outcome.js';
@@ -54,8 +56,14 @@ export class Broker {
   /** Whether the worker may keep this process alive when nothing waits on it. */
   readonly #keepAlive: boolean;
 
-  constructor(setup?: BrokerSetup | { adopt: BrokerPorts }, opts: { keepAlive?: boolean } = {}) {
-    if (setup && 'adopt' in setup) {
+  /** `started`: a worker already started (a child starts its own before evaluating the rest of its runtime). */
+  constructor(setup?: BrokerSetup | { adopt: BrokerPorts } | { started: StartedBroker }, opts: { keepAlive?: boolean } = {}) {
+    if (setup && 'started' in setup) {
+      this.#link = this.worker = setup.started.worker;
+      this.#controlPort = setup.started.ports.control;
+      this.modulesPort = setup.started.ports.modules;
+      this.syncFlag = setup.started.ports.syncFlag;
+    } else if (setup && 'adopt' in setup) {
       this.#link = setup.adopt.main;
       this.#controlPort = setup.adopt.control;
       this.modulesPort = setup.adopt.modules;
@@ -210,22 +218,4 @@ export class Broker {
       this.#markExited();
     })());
   }
-}
-
-/** Starts a broker worker and the ports its main thread needs. */
-function startBrokerWorker(
-  source: string,
-  init: BrokerParams,
-): { worker: Worker; ports: Omit<BrokerPorts, 'main'> } {
-  const { workerData, ports } = brokerChannels(init);
-  const worker = new Worker(source, {
-    eval: true,
-    workerData,
-    transferList: [workerData.control, workerData.modules],
-    name: `mitogen broker ${init.name}`,
-    // The broker is our own bundled script: the master's --import/--loader/--input-type
-    // flags (tsx, ESM -e) would change how it is evaluated and slow its start.
-    execArgv: [],
-  });
-  return { worker, ports };
 }

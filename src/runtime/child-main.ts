@@ -3,18 +3,23 @@
  * `require`, the parsed payload J, the compressed payload P (forwarded as-is
  * to this context's own children), the config C and an import() function I.
  *
- * Order matters: output is captured before anything can print, the broker
- * worker takes fds 0/1, then the router and dispatcher are ready before the
+ * Order matters: the broker worker starts first (child-boot.ts, before the
+ * rest of this bundle is evaluated) and takes fds 0/1, output is captured
+ * before anything can print, then the router and dispatcher are ready before the
  * first frame can arrive (frames arrive through the event loop).
  */
+import { startedBroker } from './child-boot.js';
 import { Broker } from './broker.js';
-import type { ChildConfig, RuntimePayload } from '../threads/bootstrap-types.js';
+import type { ChildConfig, CodeCacheReport, RuntimePayload } from '../threads/bootstrap-types.js';
+import { CODE_CACHE_REPORT_DELAY_MS, codeEnv } from '../threads/bootstrap-types.js';
+import { CODE_CACHE } from '../wire/handles.js';
 import { Dispatcher } from './dispatcher.js';
 import { serveObservables } from '../features/observe-server.js';
 import { setCurrentRouter } from './current.js';
 import type { LogLevel } from './log.js';
 import { ModuleImporter } from '../modules/module-importer.js';
 import { captureOutput } from './output-capture.js';
+import { deflateSync } from 'node:zlib';
 import { closeInheritedTerminals } from './inherited-fds.js';
 import { Router } from './router.js';
 import { Message } from '../wire/message.js';
@@ -34,6 +39,10 @@ declare const J: RuntimePayload;
 declare const P: Uint8Array;
 declare const C: ChildConfig;
 declare const I: (specifier: string) => Promise<Record<string, unknown>>;
+/** The main bundle's own Script (the first stage compiled it), to make a code cache from once it has run. */
+declare const S: import('node:vm').Script | undefined;
+/** The code caches that came with the config, when made for this Node (else null). */
+declare const K: Uint8Array[] | null;
 
 const early: [LogLevel, string][] = [];
 let router: Router | undefined;
@@ -42,6 +51,12 @@ captureOutput((level, text) => {
   if (router) router.forwardLog(C.name, level, text);
   else early.push([level, text]);
 });
+
+// What the broker worker prints becomes log records like the rest (it was started before the capture).
+if (startedBroker) {
+  startedBroker.worker.stdout.pipe(process.stdout);
+  startedBroker.worker.stderr.pipe(process.stderr);
+}
 
 // A fork shares its host's process: its fds are the host's, not inherited strays.
 if (!C.fork) closeInheritedTerminals();
@@ -65,21 +80,8 @@ process.on('unhandledRejection', (e) => {
   console.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`);
 });
 
-// A fork's broker already runs, in its host's broker thread; a child starts its own.
-const broker = new Broker(C.fork ? { adopt: C.fork.broker } : {
-  source: J.broker,
-  init: {
-    contextId: C.contextId,
-    parentIds: C.parentIds,
-    name: C.name,
-    maxMessageSize: C.maxMessageSize,
-    unidirectional: C.unidirectional,
-    debug: C.debug,
-    role: 'child',
-    payload: P,
-    parentFds: { in: 0, out: 1 },
-  },
-}, { keepAlive: true });
+// A fork's broker already runs, in its host's broker thread; a child's was started first thing.
+const broker = new Broker(C.fork ? { adopt: C.fork.broker } : { started: startedBroker! }, { keepAlive: true });
 
 router = new Router(broker, { contextId: C.contextId, parentIds: C.parentIds, name: C.name, unidirectional: C.unidirectional });
 router.maxMessageSize = C.maxMessageSize;
@@ -104,3 +106,22 @@ if (C.fork?.onStart) {
 }
 
 for (const [level, text] of early.splice(0)) router.forwardLog(C.name, level, text);
+
+reportCodeCache();
+
+/**
+ * Tells the parent's broker what V8 made of the main bundle's cache, with a
+ * fresh cache if it asked for one or sent one that was not taken: made a little after the start, so the
+ * functions the first calls compiled lazily are in it, off the boot's path.
+ */
+function reportCodeCache(): void {
+  if (typeof S === 'undefined' || C.fork) return;
+  const given = S.cachedDataRejected === undefined ? 'none' : S.cachedDataRejected ? 'rejected' : 'accepted';
+  // For tests and debugging: what this child's main bundle did with its cache.
+  Object.defineProperty(globalThis, Symbol.for('mitogen.codeCache'), { value: { main: given }, configurable: true });
+  setTimeout(() => {
+    if (broker.isShutdown) return;
+    const report: CodeCacheReport = { part: 'main', env: codeEnv(), given, ...(C.cw || (C.cc && given !== 'accepted') ? { data: deflateSync(S.createCachedData()) } : {}) };
+    router!.route(Message.encoded(report, { dstId: C.parentIds[0]!, handle: CODE_CACHE }));
+  }, CODE_CACHE_REPORT_DELAY_MS).unref();
+}

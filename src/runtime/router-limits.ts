@@ -19,6 +19,7 @@ export class RouterLimits implements Readonly<Required<BrokerLimits>> {
   readonly warnBudget = DEFAULT_WARNINGS_PER_SECOND;
   readonly maxUnsentBytes = DEFAULT_MAX_UNSENT_BYTES;
   readonly preloadBytes = 16 * 1024 * 1024;
+  readonly shareCodeCache: boolean = false;
   readonly unidirectional: boolean;
 
   /** `name` is the router's, for the warning when a push fails. */

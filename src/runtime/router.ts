@@ -148,6 +148,20 @@ export class Router extends ConnectMethods implements RouterView<Context> {
    * disconnected past it, its callers getting ChannelError, rather than this
    * process buffering what is sent to it until memory runs out.
    */
+  /**
+   * Whether a V8 code cache one target sent back may be given to the boot of
+   * another (default false: only to later boots of the same target — same
+   * method, host, user and interpreter, through this same context — or one
+   * this context's broker compiled itself for a child running its own Node).
+   * V8 does not check cached bytecode against its source, so a cache is code:
+   * shared, one compromised target could run its code in every context booted
+   * after it, a root sudo context included. On, a fleet of same-version hosts
+   * compiles the runtime once. A child uses a cache only if it was made for its
+   * own Node version, arch and flags.
+   */
+  get shareCodeCache(): boolean { return this.limits.shareCodeCache; }
+  set shareCodeCache(on: boolean) { this.limits.set('shareCodeCache', on); }
+
   get maxUnsentBytes(): number { return this.limits.maxUnsentBytes; }
   set maxUnsentBytes(n: number) {
     if (!(n > 0)) throw new RangeError(`maxUnsentBytes must be a positive number of bytes, not ${n}`);

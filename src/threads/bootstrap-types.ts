@@ -131,6 +131,49 @@ export interface ChildConfig {
   unidirectional: boolean;
   /** Set for a fork: its broker, run by its host, is reached on these ports. */
   fork?: { onStart?: string; broker: BrokerPorts };
+  /**
+   * V8 code caches follow the config on stdin: the byte lengths of the main
+   * bundle's and the broker bundle's (0: none for that bundle). docs/protocol.md.
+   */
+  cc?: [number, number];
+  /** The code environment (codeEnv()) the caches were made for: the child uses them only if it is its own. */
+  ce?: string;
+  /** The parent wants this child's caches back (CODE_CACHE) once it has run. */
+  cw?: boolean;
+}
+
+/**
+ * Where a bundle's V8 code cache is valid, as the two sides compare it: the
+ * Node version and arch. V8 flags are left to V8, which checks a hash of
+ * them (and its own version) in every cache and rejects a mismatch; a thread
+ * cannot see its process's flags (a worker's execArgv is its own). The same
+ * expression runs in the first stage, so keep the two in step.
+ */
+export function codeEnv(): string {
+  return process.version + process.arch;
+}
+
+/**
+ * How the bundles are compiled (vm.Script, so a code cache can be given and
+ * made): the main bundle as a function of the first stage's names, the
+ * broker's as a function of its own Script and its init. A cache is valid for exactly
+ * these strings, so the connecting side compiles the same ones.
+ */
+export const MAIN_WRAPPER = ['(function(require,J,P,C,I,K,S,B){', '\n})'] as const;
+export const BROKER_WRAPPER = ['(function(S,D){', '\n})'] as const;
+
+/** How long after its start a child makes its caches: late enough that the first calls' lazily compiled functions are in them. */
+export const CODE_CACHE_REPORT_DELAY_MS = 300;
+
+/** What a child reports on CODE_CACHE for one bundle, once it has run. */
+export interface CodeCacheReport {
+  part: 'main' | 'broker';
+  /** codeEnv() of the child. */
+  env: string;
+  /** 'accepted' or 'rejected': what V8 did with the cache it was given; 'none': it was given none. */
+  given: 'accepted' | 'rejected' | 'none';
+  /** A fresh cache, deflated (deflate(script.createCachedData()) after running), when the parent asked for one (ChildConfig.cw), or sent one that was not taken. */
+  data?: Uint8Array;
 }
 
 /**
@@ -180,6 +223,8 @@ export interface MasterBrokerParams extends BrokerParamsBase {
 export interface ChildBrokerParams extends BrokerParamsBase {
   role: 'child';
   parentFds: { in: number; out: number };
+  /** Set when the broker bundle was compiled with vm.Script (the worker's loader): what to report on CODE_CACHE. */
+  codeCache?: { env: string; want: boolean; offered: boolean };
 }
 
 /** A fork's broker, run in its host's broker thread. */

