@@ -25,7 +25,8 @@ import { delimiter, join } from 'node:path';
 import { Script } from 'node:vm';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { BootstrapSpec, CodeCacheReport, RuntimePayload } from '../src/threads/bootstrap-types.js';
-import { BROKER_WRAPPER, codeEnv, MAIN_WRAPPER } from '../src/threads/bootstrap-types.js';
+import { codeEnv } from '../src/threads/bootstrap-types.js';
+import { BROKER_WRAPPER, MAIN_WRAPPER } from '../src/wire/bundle-wrappers.js';
 import type { StreamActor } from './stream-actor.js';
 
 /** One bundle's cache bigger than this, deflated, is not kept (the runtime's are ~30-120 KiB). */

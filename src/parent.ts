@@ -5,4 +5,4 @@ export type { ConnectOptions } from './runtime/router.js';
 export { local } from '../transports/local.js';
 export type { LocalOptions } from '../transports/local.js';
 export type { Transport } from '../transports/transport.js';
-export { firstStage, firstStageArgv } from './connect/first-stage.js';
+export { firstStage, firstStageArgv } from './wire/first-stage.js';

@@ -1,6 +1,6 @@
 /** doas (OpenBSD's, or opendoas): `doas -u USER -- node …`; `nopass` rules need no password. */
 import type { LoginSpec } from '../src/threads/bootstrap-types.js';
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import { passwordLogin } from './password-login.js';
 import type { PasswordOptions } from './password-login.js';
 import { toolArgv } from './tool-argv.js';

@@ -4,7 +4,7 @@
  * IMAGE node …` (Mitogen's argv). Only pipes, never `-t`: the protocol is binary.
  */
 import { StreamError } from '../src/wire/errors.js';
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import { toolArgv } from './tool-argv.js';
 import type { Transport } from './transport.js';
 

@@ -3,7 +3,7 @@
  * a tool's command that enters `container`, then node's first stage there;
  * the context is named `${method}.${container}`.
  */
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import type { Transport } from './transport.js';
 
 export interface ContainerOptions {

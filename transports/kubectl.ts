@@ -3,7 +3,7 @@
  * `-it`; we leave the terminal out, since the protocol is binary and a
  * terminal would mangle it (kubectl only warns without one anyway).
  */
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import { toolArgv } from './tool-argv.js';
 import type { Transport } from './transport.js';
 

@@ -2,7 +2,7 @@
  * local: a child Node.js process on the machine of the context that starts it
  * (Mitogen's `local`). The command is the interpreter with the first stage.
  */
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import type { Transport } from './transport.js';
 
 export interface LocalOptions {

@@ -14,7 +14,7 @@
  * inside (setns-user.ts).
  */
 import { StreamError } from '../src/wire/errors.js';
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import { shellQuote } from './shell-quote.js';
 import { switchUserPrefix } from './setns-user.js';
 import { toolArgv } from './tool-argv.js';

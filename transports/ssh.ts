@@ -6,7 +6,7 @@
  * prompts) while the session itself stays on pipes.
  */
 import type { LoginSpec } from '../src/threads/bootstrap-types.js';
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import { shellQuote } from './shell-quote.js';
 import type { Transport } from './transport.js';
 

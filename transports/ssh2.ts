@@ -11,7 +11,7 @@
  */
 import type { LoginSpec, Ssh2Spec } from '../src/threads/bootstrap-types.js';
 import { StreamError } from '../src/wire/errors.js';
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import { readSshOptions } from '../src/ssh/ssh-args.js';
 import { shellQuote } from './shell-quote.js';
 import { ssh, sshOptionArgs } from './ssh.js';

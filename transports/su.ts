@@ -3,7 +3,7 @@
  * target user's password. Failure texts of util-linux, BSD and busybox su.
  */
 import type { LoginSpec } from '../src/threads/bootstrap-types.js';
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import { passwordLogin } from './password-login.js';
 import type { PasswordOptions } from './password-login.js';
 import { shellQuote } from './shell-quote.js';

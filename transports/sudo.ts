@@ -6,7 +6,7 @@
  */
 import { StreamError } from '../src/wire/errors.js';
 import type { LoginSpec } from '../src/threads/bootstrap-types.js';
-import { firstStageArgv } from '../src/connect/first-stage.js';
+import { firstStageArgv } from '../src/wire/first-stage.js';
 import { PASSWORD_WORDS, SUDO_PROMPTS } from './password-prompts.js';
 import type { Transport } from './transport.js';
 import { escapeRegExp } from './escape-regexp.js';

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BrokerParams, BrokerPorts, ChildBrokerParams } from '../threads/bootstrap-types.js';
-import { BROKER_WRAPPER } from '../threads/bootstrap-types.js';
+import { BROKER_WRAPPER } from '../wire/bundle-wrappers.js';
 import { brokerChannels } from '../threads/broker-channels.js';
 
 export interface StartedBroker {

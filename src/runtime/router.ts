@@ -143,12 +143,6 @@ export class Router extends ConnectMethods implements RouterView<Context> {
   set maxWarningsPerSecond(n: number) { this.limits.set('warnBudget', n); }
 
   /**
-   * Bytes that may wait unsent on any one of this context's streams (default
-   * 1 GiB). A child that stops reading (SIGSTOP, a wedged host) is
-   * disconnected past it, its callers getting ChannelError, rather than this
-   * process buffering what is sent to it until memory runs out.
-   */
-  /**
    * Whether a V8 code cache one target sent back may be given to the boot of
    * another (default false: only to later boots of the same target — same
    * method, host, user and interpreter, through this same context — or one
@@ -162,6 +156,12 @@ export class Router extends ConnectMethods implements RouterView<Context> {
   get shareCodeCache(): boolean { return this.limits.shareCodeCache; }
   set shareCodeCache(on: boolean) { this.limits.set('shareCodeCache', on); }
 
+  /**
+   * Bytes that may wait unsent on any one of this context's streams (default
+   * 1 GiB). A child that stops reading (SIGSTOP, a wedged host) is
+   * disconnected past it, its callers getting ChannelError, rather than this
+   * process buffering what is sent to it until memory runs out.
+   */
   get maxUnsentBytes(): number { return this.limits.maxUnsentBytes; }
   set maxUnsentBytes(n: number) {
     if (!(n > 0)) throw new RangeError(`maxUnsentBytes must be a positive number of bytes, not ${n}`);

@@ -16,7 +16,7 @@ import { EofError, StreamError } from '../../src/index.js';
 import type { Context, Router } from '../../src/index.js';
 import { jail } from '../../transports/jail.js';
 import { kubectl } from '../../transports/kubectl.js';
-import { firstStageArgv } from '../../src/connect/first-stage.js';
+import { firstStageArgv } from '../../src/wire/first-stage.js';
 import { fixturesDir, routerFor, waitUntil } from '../helpers.js';
 import { sshTestbed, host } from '../testbed.js';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { firstStageArgv } from '../../src/connect/first-stage.js';
+import { firstStageArgv } from '../../src/wire/first-stage.js';
 import { resolveSshConfig } from '../../src/ssh/ssh-config.js';
 import { StreamError } from '../../src/index.js';
 import { shellQuote } from '../../transports/shell-quote.js';

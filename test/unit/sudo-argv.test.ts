@@ -1,6 +1,6 @@
 /** The sudo command line each option becomes (transports/sudo.ts), checked as argv: no process is started. */
 import test from 'ava';
-import { firstStageArgv } from '../../src/connect/first-stage.js';
+import { firstStageArgv } from '../../src/wire/first-stage.js';
 import { StreamError } from '../../src/index.js';
 import { sudo } from '../../transports/sudo.js';
 import type { SudoOptions } from '../../transports/sudo.js';

@@ -11,8 +11,8 @@
  *
  * Written with short names on purpose: it travels in argv and shows in `ps`.
  */
-import { MITO000, MITO001, MITOVER } from '../wire/bootstrap-markers.js';
-import { MAIN_WRAPPER } from '../threads/bootstrap-types.js';
+import { MITO000, MITO001, MITOVER } from './bootstrap-markers.js';
+import { MAIN_WRAPPER } from './bundle-wrappers.js';
 
 const STAGE1 = [
   "const F=require('fs'),Z=require('zlib');",
