@@ -30,7 +30,7 @@ function brokerApi(b: BrokerParts): BrokerApi {
       if (l.shareCodeCache !== undefined) b.codeCaches.share = l.shareCodeCache;
     },
     stats() {
-      return { children: b.router.children.size, forkThreads: b.started.forkThreads, moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, modulePacks: modules.packs, ...b.router.sizes, routesTraced: b.router.inbox.observed, codeCacheHits: b.codeCaches.hits, codeCacheRejects: b.codeCaches.rejects, codeCacheSent: b.codeCaches.sent, codeCacheEntries: b.codeCaches.entries };
+      return { children: b.router.children.size, forkThreads: b.started.forkThreads, moduleHits: modules.hits, moduleMisses: modules.misses, moduleRequests: modules.requests, modulesPreloaded: modules.preloaded, moduleThreadRequests: modules.threadRequests, modulePrefetches: modules.prefetches, modulesPrefetched: modules.prefetched, modulePacks: modules.packs, ...b.router.sizes, routesTraced: b.router.inbox.observed, codeCacheHits: b.codeCaches.hits, codeCacheRejects: b.codeCaches.rejects, codeCacheSent: b.codeCaches.sent, codeCacheEntries: b.codeCaches.entries, codeCacheReports: b.codeCaches.reports };
     },
     prefetch(call) {
       if (b.init.role === 'master') void modules.prefetch(call).catch(() => { /* the child's own request reports it */ });

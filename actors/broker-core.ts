@@ -20,7 +20,7 @@ import type { Script } from 'node:vm';
 import { deflateSync } from 'node:zlib';
 import { CODE_CACHE, DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/wire/handles.js';
 import type { BootstrapSpec, BrokerInit, CodeCacheReport, ConnectResult, ConnectSpec, ForkSpec } from '../src/threads/bootstrap-types.js';
-import { CODE_CACHE_REPORT_DELAY_MS } from '../src/threads/bootstrap-types.js';
+import { cacheFits, CODE_CACHE_REPORT_DELAY_MS } from '../src/threads/bootstrap-types.js';
 import { CodeCaches } from './code-cache.js';
 import { exposeBrokerApi } from './broker-api.js';
 import { BrokerLog } from './broker-log.js';
@@ -118,7 +118,8 @@ export class BrokerCore implements BrokerParts {
     const given = script.cachedDataRejected === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
     setTimeout(() => {
       if (this.#shuttingDown) return;
-      const report: CodeCacheReport = { part: 'broker', env, given, ...(want || (offered && given !== 'accepted') ? { data: deflateSync(script.createCachedData()) } : {}) };
+      const data = want || (offered && given !== 'accepted') ? deflateSync(script.createCachedData()) : undefined;
+      const report: CodeCacheReport = { part: 'broker', env, given, ...(data && cacheFits(data, this.router.maxMessageSize) ? { data } : {}) };
       this.router.post(init.parentIds[0]!, CODE_CACHE, report);
     }, CODE_CACHE_REPORT_DELAY_MS).unref();
   }

@@ -98,6 +98,8 @@ export class CodeCaches {
   rejects = 0;
   /** Boots that were sent a cache. */
   sent = 0;
+  /** Reports taken (one per bundle and boot), with or without a cache. */
+  reports = 0;
   readonly #entries = new Map<string, Entry>();
   readonly #streams = new WeakMap<StreamActor, string>();
   readonly #bundleHash: string;
@@ -138,6 +140,7 @@ export class CodeCaches {
   onReport(stream: StreamActor, report: CodeCacheReport): string | undefined {
     const key = this.#streams.get(stream);
     if (!key) return 'no boot of this stream was recorded';
+    this.reports++;
     if (report.given === 'accepted') this.hits++;
     else if (report.given === 'rejected') this.rejects++;
     const { data } = report;

@@ -11,7 +11,7 @@
 import { startedBroker } from './child-boot.js';
 import { Broker } from './broker.js';
 import type { ChildConfig, CodeCacheReport, RuntimePayload } from '../threads/bootstrap-types.js';
-import { CODE_CACHE_REPORT_DELAY_MS, codeEnv } from '../threads/bootstrap-types.js';
+import { cacheFits, CODE_CACHE_REPORT_DELAY_MS, codeEnv } from '../threads/bootstrap-types.js';
 import { CODE_CACHE } from '../wire/handles.js';
 import { Dispatcher } from './dispatcher.js';
 import { serveObservables } from '../features/observe-server.js';
@@ -121,7 +121,8 @@ function reportCodeCache(): void {
   Object.defineProperty(globalThis, Symbol.for('mitogen.codeCache'), { value: { main: given }, configurable: true });
   setTimeout(() => {
     if (broker.isShutdown) return;
-    const report: CodeCacheReport = { part: 'main', env: codeEnv(), given, ...(C.cw || (C.cc && given !== 'accepted') ? { data: deflateSync(S.createCachedData()) } : {}) };
+    const data = C.cw || (C.cc && given !== 'accepted') ? deflateSync(S.createCachedData()) : undefined;
+    const report: CodeCacheReport = { part: 'main', env: codeEnv(), given, ...(data && cacheFits(data, C.maxMessageSize) ? { data } : {}) };
     router!.route(Message.encoded(report, { dstId: C.parentIds[0]!, handle: CODE_CACHE }));
   }, CODE_CACHE_REPORT_DELAY_MS).unref();
 }

@@ -31,7 +31,7 @@ export interface BrokerApi {
   setLimits(limits: { maxMessageSize?: number; unidirectional?: boolean; warnBudget?: number; maxUnsentBytes?: number; preloadBytes?: number; shareCodeCache?: boolean }): void;
   /** Master only: what the module responder may serve. */
   setModulePolicy(policy: ModulePolicy): void;
-  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; modulePacks: number; routes: number; talkedTo: number; routesTraced: boolean; codeCacheHits: number; codeCacheRejects: number; codeCacheSent: number; codeCacheEntries: number };
+  stats(): { children: number; forkThreads: number; moduleHits: number; moduleMisses: number; moduleRequests: number; modulesPreloaded: number; moduleThreadRequests: number; modulePrefetches: number; modulesPrefetched: number; modulePacks: number; routes: number; talkedTo: number; routesTraced: boolean; codeCacheHits: number; codeCacheRejects: number; codeCacheSent: number; codeCacheEntries: number; codeCacheReports: number };
   /** Master only: a call is on its way (a function's source and its caller, or a module's export): gather its imports. */
   prefetch(call: CallToCome): void;
   /** A thread of this context is about to ask for `req` (its hooks thread is starting): ask now, keep the answer. */

