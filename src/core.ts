@@ -1,7 +1,7 @@
 /** mitogen-ts/core: messages, channels, contexts and errors (Mitogen's mitogen.core). */
 import './master/broker-setup.js';
 export { Router, DEFAULT_MAX_MESSAGE_SIZE, PROFILE_DIR } from './runtime/router.js';
-export type { RouterEvent, ConnectOptions } from './runtime/router.js';
+export type { RouterEvent, ConnectOptions, TraceRecord } from './runtime/router.js';
 export type { HandlerOptions, Policy } from './runtime/context-view.js';
 export { Broker } from './runtime/broker.js';
 export { Context } from './runtime/context.js';

@@ -3,11 +3,9 @@
  * stream: ctx.observe (observe.ts) and the transfer kit's byte streams
  * (transfer-kit.ts: putFile, getFile, fakessh).
  *
- * It is ONE self-contained function of nothing, returning the class, because
- * transfer-kit.ts cannot import: it is shipped to targets as source and
- * compiled there (kit-remote.ts ships this function's source beside it). So
- * nothing inside may refer to anything outside it but JavaScript's globals
- * and esbuild's __name. Everyone else imports it and calls it once.
+ * It is one function of nothing, returning the class, which the transfer
+ * kit is given in its `env` and everyone else imports and calls once (it was
+ * shipped as source with the kit until session 10, hence its shape).
  *
  * The policy: credit goes back once half a window (of bytes, or of values
  * when capped) has been taken, or at once when the producer says it waits

@@ -2,10 +2,13 @@
  * The transfer kit: credit-based byte streams between two contexts, and the
  * file and process plumbing putFile, getFile and fakessh build on them.
  *
- * It is ONE self-contained function of its environment, because the same code
- * runs on both ends: the master calls it with its own modules, and a target
- * compiles it from its source (see kit-remote.ts). So nothing inside may refer
- * to anything outside it but `env`, JavaScript's globals and esbuild's __name.
+ * It is one function of its environment (`env`: the router, the message
+ * classes, fs, path, os, child_process and the grant policy), which both ends
+ * call with their own: the master with its modules, a target with the ones
+ * its runtime bundles (kit-remote.ts). Until session 10 the kit travelled as
+ * source with each transfer, so it refers to nothing outside `env` and
+ * JavaScript's globals; it no longer has to, but what it uses stays visible
+ * in one place.
  *
  * A stream has two endpoints, each a handle in its own context: an Outlet
  * (the sending end, which owns the credit) and an Inlet (the receiving end).
@@ -157,6 +160,7 @@ export interface TransferKit {
   finishTemp(t: TempFile, dest: string, meta: FileMeta, opts: FinishOptions): Promise<void>;
   discardTemp(t: TempFile | undefined): Promise<void>;
   openSource(filePath: string): Promise<{ fh: FileHandle; meta: FileMeta }>;
+  readStats(): Promise<KitStats>;
   serveFile(filePath: string, peer: SenderClass, window: CreditWindow, chunk: number): Promise<FailInfo | null>;
   acceptFile(dest: string, meta: FileMeta, opts: FinishOptions, peer: SenderClass, window: CreditWindow, reportProgress: boolean): Promise<FailInfo | null>;
   pumpReadable(out: Outlet, readable: Readable): Promise<void>;
@@ -651,12 +655,17 @@ export function transferKit(env: KitEnv): TransferKit {
     return result;
   }
 
+  /** A copy of the counters, for the other end to read (tests, debugging). */
+  async function readStats(): Promise<KitStats> {
+    return { ...stats };
+  }
+
   return {
     TransferAbort, Outlet: OutletImpl, Inlet: InletImpl, stats, failInfo, cancelled, chunkFrame, frameOf,
     sendFile, writeStream, openTemp, finishTemp, discardTemp, openSource,
-    serveFile, acceptFile, pumpReadable, drainToWritable, runCommand,
+    serveFile, acceptFile, pumpReadable, drainToWritable, runCommand, readStats,
   };
 }
 
 /** The operations a target runs through kit-remote.ts. */
-export type RemoteOp = 'serveFile' | 'acceptFile' | 'runCommand';
+export type RemoteOp = 'serveFile' | 'acceptFile' | 'runCommand' | 'readStats';

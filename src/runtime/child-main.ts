@@ -8,6 +8,7 @@
  * before anything can print, then the router and dispatcher are ready before the
  * first frame can arrive (frames arrive through the event loop).
  */
+import { kitOpFor } from '../features/kit-remote.js';
 import { startedBroker } from './child-boot.js';
 import { Broker } from './broker.js';
 import type { ChildConfig, CodeCacheReport, RuntimePayload } from '../threads/bootstrap-types.js';
@@ -92,6 +93,8 @@ const importer = new ModuleImporter({ broker, nodeRequire: require, dynamicImpor
 const dispatcher = new Dispatcher(router, importer, {
   Message, Receiver, Sender, Select, Latch, Channel, fnRef, now,
   MitogenError, CallError, ChannelError, StreamError, TimeoutError, LatchError, PasswordError, HostKeyError, EofError, CancelledError,
+  // putFile/getFile and fakessh name an operation of the transfer kit this bundle holds (features/kit-remote.ts).
+  kitOp: kitOpFor(router),
 });
 
 serveObservables(router, (body) => dispatcher.resolve(body));

@@ -4,7 +4,7 @@
  * sender never has more unacknowledged than the window's maximum; over a
  * real round trip (the delay proxy in front of a test host's sshd) the
  * window grows to its maximum and not beyond. Counts come from the kits'
- * own stats: here (localKit) and in the other context (the kit it compiled).
+ * own stats: here (localKit) and in the other context (its own kit, read with kitOp).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,13 +24,12 @@ const MiB = 1024 * KiB;
 
 const tempDir = (t: ExecutionContext): string => tempDirFor(t, 'mt-credit-');
 
-/** The stats of the kit `ctx` compiled for its transfers (zeros before its first). */
+// In a called function: the dispatcher's scope (src/runtime/child-main.ts), an operation of the context's own kit.
+declare const kitOp: (op: 'readStats') => Promise<KitStats>;
+
+/** The stats of the kit `ctx` runs its transfers with (zeros before its first). */
 function statsIn(ctx: Context): Promise<KitStats> {
-  return ctx.call(() => {
-    const kits = (globalThis as unknown as Record<symbol, Map<string, { stats: KitStats }> | undefined>)[Symbol.for('mitogen-ts.transferKit')];
-    const kit = kits ? [...kits.values()][0] : undefined;
-    return kit ? { ...kit.stats } : { chunksSent: 0, chunksReceived: 0, creditsSent: 0, creditsReceived: 0, waits: 0, maxInflight: 0, maxGranted: 0 };
-  });
+  return ctx.call(() => kitOp('readStats'));
 }
 
 const here = (router: Router): KitStats => ({ ...localKit(router).stats });

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Subject } from 'rxjs';
 import { CancelledError, ChannelError, FileTransferError } from '../../src/index.js';
 import type { TransferProgress } from '../../src/features/file-transfer.js';
+import type { TraceRecord } from '../../src/index.js';
+import { CALL_FUNCTION } from '../../src/wire/handles.js';
 import { grandchildFor, isRoot, routerFor, tempDirFor } from '../helpers.js';
 import type { ExecutionContext } from 'ava';
 
@@ -193,4 +195,22 @@ test('errors name the path and the side: no such file, permission denied, disk f
   t.deepEqual(await cramped.call((d: string) => require('node:fs').readdirSync(d), small), []);
   // Nothing else was left behind anywhere in the tree.
   t.deepEqual(readdirSync(dir).sort(), ['locked', 'small', 'src.bin']);
+});
+
+test('a transfer call names the operation of the kit the target already holds: its CALL_FUNCTION is small, the kit\'s source never travels', async (t) => {
+  const router = routerFor(t);
+  const child = await router.local();
+  const dir = tempDir(t);
+  const local = join(dir, 'small');
+  writeFileSync(local, 'x'.repeat(100));
+  const calls: TraceRecord[] = [];
+  const sub = router.routed$.subscribe((r) => { if (r.handle === CALL_FUNCTION && r.dstId === child.contextId) calls.push(r); });
+  await router.broker.control((api) => api.stats()); // the broker traces from here on
+  await child.putFile(local, join(dir, 'there'));
+  await child.getFile(join(dir, 'there'), join(dir, 'back'));
+  sub.unsubscribe();
+  t.is(readFileSync(join(dir, 'back'), 'utf8'), 'x'.repeat(100));
+  t.is(calls.length, 2, 'one call for each transfer');
+  // The kit's source is ~20 KB; the operation's name, its arguments and a one-line function are a few hundred bytes.
+  for (const c of calls) t.true(c.size < 2048, `a CALL_FUNCTION of ${c.size} bytes`);
 });
