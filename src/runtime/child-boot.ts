@@ -33,3 +33,8 @@ export const startedBroker: StartedBroker | undefined = C.fork ? undefined : run
   parentFds: { in: 0, out: 1 },
   codeCache: { env: codeEnv(), want: C.cw === true, offered: C.cc !== undefined },
 }, K?.[1] ?? new Uint8Array(0));
+
+// The compiled Script holds the main bundle's source and the worker has the broker's: the parsed
+// copies would stay in this heap for the child's life (~250 KiB). Forks start from their broker's payload.
+J.main = '';
+J.broker = '';

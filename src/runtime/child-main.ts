@@ -72,11 +72,6 @@ process.on('uncaughtException', (e) => {
   console.error(`uncaught exception: ${e.stack ?? e}`);
 });
 
-// A working directory that no longer exists (or lies outside a container's
-// root, after nsenter) makes process.cwd() throw: start from / instead.
-if (!C.fork) {
-  try { process.cwd(); } catch { try { process.chdir('/'); } catch { /* nothing better to do */ } }
-}
 process.on('unhandledRejection', (e) => {
   console.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`);
 });

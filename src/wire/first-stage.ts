@@ -19,6 +19,9 @@ const STAGE1 = [
   // Refuse an interpreter too old for the runtime before reading it, naming the version.
   `if(+process.versions.node.split('.')[0]<18){F.writeSync(1,'${MITOVER}'+process.version+'\\n');process.exit(1)}`,
   'process.title=process.argv[1]||"mitogen";',
+  // A working directory that no longer exists (or lies outside a container's root, after nsenter)
+  // makes process.cwd() throw, in the broker worker's start too: start from / instead, before it.
+  "try{process.cwd()}catch{try{process.chdir('/')}catch{}}",
   // The broker worker's isolate boots while this thread reads, inflates and runs the runtime:
   // it waits for its bundle and init (src/runtime/broker-start.ts), stdio left to the runtime to pipe.
   "const B=new(require('worker_threads').Worker)(\"require('worker_threads').parentPort.once('message',m=>eval(m.l))\",{eval:true,execArgv:[],stdout:true,stderr:true});",
