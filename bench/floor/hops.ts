@@ -15,14 +15,9 @@
  */
 import { Router } from '../../src/index.js';
 import { HOP_TEXT, HOPS, startDesignFloor } from './floor.js';
+import { noop, numberArg as arg } from '../lib/script-args.js';
 import type { DesignFloor, Hop } from './floor.js';
 
-/** One function for every call, as the bench's figures: its source is cached by identity (a fresh closure per call would miss). */
-const noop = (): null => null;
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const REPS = arg('--reps', 9);
 const CALLS = arg('--calls', 1000);
 const WITH_TS = !process.argv.includes('--no-ts');

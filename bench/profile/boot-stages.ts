@@ -15,10 +15,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from '../../src/index.js';
+import { numberArg } from '../lib/script-args.js';
 
 const preload = fileURLToPath(new URL('./preload.cjs', import.meta.url));
-const i = process.argv.indexOf('--reps');
-const REPS = i >= 0 ? Number(process.argv[i + 1]) : 9;
+const REPS = numberArg('--reps', 9);
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 const now = (): bigint => process.hrtime.bigint();
 

@@ -19,15 +19,10 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from '../../src/index.js';
 import { startDesignFloor } from '../floor/floor.js';
+import { noop, numberArg, stringArg as arg } from '../lib/script-args.js';
 
-/** One function for every call, as the bench's figures: its source is cached by identity (a fresh closure per call would miss). */
-const noop = (): null => null;
 const preload = fileURLToPath(new URL('./preload.cjs', import.meta.url));
-const arg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
-const CALLS = Number(arg('--calls', '10000'));
+const CALLS = numberArg('--calls', 10_000);
 const FLOOR = process.argv.includes('--floor');
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }

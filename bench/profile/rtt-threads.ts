@@ -14,13 +14,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Router } from '../../src/index.js';
 import { startDesignFloor } from '../floor/floor.js';
+import { noop, numberArg as arg } from '../lib/script-args.js';
 
-/** One function for every call, as the bench's figures: its source is cached by identity (a fresh closure per call would miss). */
-const noop = (): null => null;
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const REPS = arg('--reps', 3);
 const CALLS = arg('--calls', 10_000);
 const TICK_NS = 1e7; // USER_HZ = 100

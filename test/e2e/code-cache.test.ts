@@ -6,6 +6,7 @@
  * router shares them; nothing is written on the target. Behaviour only, no timings.
  */
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentRouter, Message } from '../../src/index.js';
@@ -80,21 +81,28 @@ async function sendBadCache(router: Router, nodePath: string[], deflate: boolean
   await liar.shutdown({ wait: true });
 }
 
+/**
+ * After a bad cache was stored for `nodePath`'s target: the next child boots all the same (its main
+ * bundle did `given` with the bad cache), reports with fresh caches, and the child after it takes them.
+ */
+async function recoversFrom(t: ExecutionContext, router: Router, nodePath: string[], given: 'rejected' | 'none'): Promise<void> {
+  const before = await stats(router);
+  const ctx = await router.local({ nodePath });
+  t.is(await ctx.call(() => 1 + 1), 2);
+  t.is(await mainCache(ctx), given);
+  if (given === 'rejected') await statsUntil(router, (s) => s.codeCacheRejects === before.codeCacheRejects + 1, 'the rejection reported');
+  await reports(router, before, 2, "the child's two reports, with fresh caches");
+  await ctx.shutdown({ wait: true });
+  const next = await router.local({ nodePath });
+  t.is(await mainCache(next), 'accepted');
+}
+
 test('a garbage cache (a child may send anything) is rejected, the child still boots and sends a fresh one, which the next child takes', async (t) => {
   const router = routerFor(t);
   const nodePath = ['/usr/bin/env', nodeOf(22)];
   await bootAndReport(router, nodePath);
   await sendBadCache(router, nodePath, true);
-  const before = await stats(router);
-  const ctx = await router.local({ nodePath });
-  t.is(await ctx.call(() => 1 + 1), 2);
-  t.is(await mainCache(ctx), 'rejected');
-  await statsUntil(router, (s) => s.codeCacheRejects === before.codeCacheRejects + 1, 'the rejection reported');
-  // With its rejection the child sent a fresh cache: the next boot takes it.
-  await reports(router, before, 2, "the child's two reports");
-  await ctx.shutdown({ wait: true });
-  const next = await router.local({ nodePath });
-  t.is(await mainCache(next), 'accepted');
+  await recoversFrom(t, router, nodePath, 'rejected');
 });
 
 test('a cache that does not even inflate counts as none: the child boots without it and sends a fresh one', async (t) => {
@@ -102,14 +110,7 @@ test('a cache that does not even inflate counts as none: the child boots without
   const nodePath = ['/usr/bin/env', '-u', 'NOTHING', nodeOf(22)];
   await bootAndReport(router, nodePath);
   await sendBadCache(router, nodePath, false);
-  const before = await stats(router);
-  const ctx = await router.local({ nodePath });
-  t.is(await ctx.call(() => 1 + 1), 2);
-  t.is(await mainCache(ctx), 'none');
-  await reports(router, before, 2, "the child's two reports, with fresh caches");
-  await ctx.shutdown({ wait: true });
-  const next = await router.local({ nodePath });
-  t.is(await mainCache(next), 'accepted');
+  await recoversFrom(t, router, nodePath, 'none');
 });
 
 test('a cache made on one Node version is never sent to a target of another', async (t) => {
