@@ -17,10 +17,9 @@ import { readHeader } from '../src/wire/codec.js';
 import type { Header } from '../src/wire/codec.js';
 import { StreamError } from '../src/wire/errors.js';
 import type { Script } from 'node:vm';
-import { deflateSync } from 'node:zlib';
 import { CODE_CACHE, DEFAULT_MAX_UNSENT_BYTES, FORWARD_LOG } from '../src/wire/handles.js';
-import type { BootstrapSpec, BrokerInit, CodeCacheReport, ConnectResult, ConnectSpec, ForkSpec } from '../src/threads/bootstrap-types.js';
-import { cacheFits, CODE_CACHE_REPORT_DELAY_MS } from '../src/threads/bootstrap-types.js';
+import type { BootstrapSpec, BrokerInit, ConnectResult, ConnectSpec, ForkSpec } from '../src/threads/bootstrap-types.js';
+import { scheduleCodeCacheReport } from '../src/threads/code-cache-report.js';
 import { CodeCaches } from './code-cache.js';
 import { exposeBrokerApi } from './broker-api.js';
 import { BrokerLog } from './broker-log.js';
@@ -113,15 +112,8 @@ export class BrokerCore implements BrokerParts {
   reportCodeCache(script: Script): void {
     const { init } = this;
     if (init.role !== 'child' || !init.codeCache) return;
-    const { env, want, offered } = init.codeCache;
-    // Undefined: it was given no cache.
-    const given = script.cachedDataRejected === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
-    setTimeout(() => {
-      if (this.#shuttingDown) return;
-      const data = want || (offered && given !== 'accepted') ? deflateSync(script.createCachedData()) : undefined;
-      const report: CodeCacheReport = { part: 'broker', env, given, ...(data && cacheFits(data, this.router.maxMessageSize) ? { data } : {}) };
-      this.router.post(init.parentIds[0]!, CODE_CACHE, report);
-    }, CODE_CACHE_REPORT_DELAY_MS).unref();
+    scheduleCodeCacheReport('broker', script, { ...init.codeCache, maxMessageSize: () => this.router.maxMessageSize },
+      (report) => this.router.post(init.parentIds[0]!, CODE_CACHE, report), () => this.#shuttingDown !== undefined);
   }
 
   /** A frame from a peer must never throw into the stream's reader: that would take the broker down. */

@@ -11,8 +11,9 @@
 import { kitOpFor } from '../features/kit-remote.js';
 import { startedBroker } from './child-boot.js';
 import { Broker } from './broker.js';
-import type { ChildConfig, CodeCacheReport, RuntimePayload } from '../threads/bootstrap-types.js';
-import { cacheFits, CODE_CACHE_REPORT_DELAY_MS, codeEnv } from '../threads/bootstrap-types.js';
+import type { ChildConfig, RuntimePayload } from '../threads/bootstrap-types.js';
+import { codeEnv } from '../threads/bootstrap-types.js';
+import { cacheGiven, scheduleCodeCacheReport } from '../threads/code-cache-report.js';
 import { CODE_CACHE } from '../wire/handles.js';
 import { Dispatcher } from './dispatcher.js';
 import { serveObservables } from '../features/observe-server.js';
@@ -20,7 +21,6 @@ import { setCurrentRouter } from './current.js';
 import type { LogLevel } from './log.js';
 import { ModuleImporter } from '../modules/module-importer.js';
 import { captureOutput } from './output-capture.js';
-import { deflateSync } from 'node:zlib';
 import { closeInheritedTerminals } from './inherited-fds.js';
 import { Router } from './router.js';
 import { Message } from '../wire/message.js';
@@ -114,13 +114,8 @@ reportCodeCache();
  */
 function reportCodeCache(): void {
   if (typeof S === 'undefined' || C.fork) return;
-  const given = S.cachedDataRejected === undefined ? 'none' : S.cachedDataRejected ? 'rejected' : 'accepted';
   // For tests and debugging: what this child's main bundle did with its cache.
-  Object.defineProperty(globalThis, Symbol.for('mitogen.codeCache'), { value: { main: given }, configurable: true });
-  setTimeout(() => {
-    if (broker.isShutdown) return;
-    const data = C.cw || (C.cc && given !== 'accepted') ? deflateSync(S.createCachedData()) : undefined;
-    const report: CodeCacheReport = { part: 'main', env: codeEnv(), given, ...(data && cacheFits(data, C.maxMessageSize) ? { data } : {}) };
-    router!.route(Message.encoded(report, { dstId: C.parentIds[0]!, handle: CODE_CACHE }));
-  }, CODE_CACHE_REPORT_DELAY_MS).unref();
+  Object.defineProperty(globalThis, Symbol.for('mitogen.codeCache'), { value: { main: cacheGiven(S) }, configurable: true });
+  scheduleCodeCacheReport('main', S, { env: codeEnv(), want: C.cw === true, offered: C.cc !== undefined, maxMessageSize: () => C.maxMessageSize },
+    (report) => router!.route(Message.encoded(report, { dstId: C.parentIds[0]!, handle: CODE_CACHE })), () => broker.isShutdown);
 }

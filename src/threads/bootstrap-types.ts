@@ -154,19 +154,6 @@ export function codeEnv(): string {
 }
 
 
-/** How long after its start a child makes its caches: late enough that the first calls' lazily compiled functions are in them. */
-export const CODE_CACHE_REPORT_DELAY_MS = 300;
-
-/**
- * A cache rides in its report only if the report stays well under the
- * largest message the parent takes (what is left is its few other fields):
- * a router with a small maxMessageSize gets the report without the cache,
- * rather than refusing the whole message and logging it as too large.
- */
-export function cacheFits(data: Uint8Array, maxMessageSize: number): boolean {
-  return data.byteLength + 1024 <= maxMessageSize;
-}
-
 /** What a child reports on CODE_CACHE for one bundle, once it has run. */
 export interface CodeCacheReport {
   part: 'main' | 'broker';
