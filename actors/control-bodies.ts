@@ -1,6 +1,6 @@
 /**
  * The bodies of the broker's control handles (ADD_ROUTE, DEL_ROUTE,
- * GET_MODULE), decoded and checked. They come from other contexts: a body
+ * GET_MODULE, CODE_CACHE), decoded and checked. They come from other contexts: a body
  * that is not msgpack, or not the expected shape, must be dropped and logged
  * — thrown from the broker's stream handling it would take the whole broker
  * (and every route through it) down.
@@ -9,6 +9,7 @@ import { decodeBody } from '../src/wire/codec.js';
 import { fail, ok } from '../src/wire/outcome.js';
 import type { Outcome } from '../src/wire/outcome.js';
 import type { ModuleRequest } from '../src/modules/module-wire.js';
+import type { CodeCacheReport } from '../src/threads/bootstrap-types.js';
 
 /** Context ids travel as u32 in every header. */
 export function isContextId(v: unknown): v is number {
@@ -58,4 +59,16 @@ export function moduleRequestBody(body: Uint8Array): Outcome<ModuleRequest> {
     return fail("expected {spec, parent, kind: 'import' | 'require'}");
   }
   return ok({ spec: v.spec, parent: v.parent, kind: v.kind });
+}
+
+/** CODE_CACHE: `{part: 'main' | 'broker', env, given, data?}`. */
+export function codeCacheBody(body: Uint8Array): Outcome<CodeCacheReport> {
+  const d = decoded(body);
+  if (!d.ok) return d;
+  const v = d.value as Partial<CodeCacheReport> | null;
+  if (typeof v !== 'object' || v === null || (v.part !== 'main' && v.part !== 'broker') || typeof v.env !== 'string'
+      || (v.data !== undefined && !(v.data instanceof Uint8Array))) {
+    return fail('not a code cache report');
+  }
+  return ok(v as CodeCacheReport);
 }

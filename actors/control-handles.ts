@@ -7,10 +7,10 @@ import { decodeBody, HEADER_SIZE } from '../src/wire/codec.js';
 import type { Header } from '../src/wire/codec.js';
 import { MitogenError } from '../src/wire/errors.js';
 import { ADD_ROUTE, ALLOCATE_ID, BROKER_HANDLE_BASE, CODE_CACHE, CONNECT, DEL_ROUTE, GET_MODULE, IS_DEAD, SHUTDOWN } from '../src/wire/handles.js';
-import type { CodeCacheReport, ConnectSpec } from '../src/threads/bootstrap-types.js';
+import type { ConnectSpec } from '../src/threads/bootstrap-types.js';
 import { fail, settle } from '../src/wire/outcome.js';
 import type { BrokerParts } from './broker-parts.js';
-import { addRouteBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
+import { addRouteBody, codeCacheBody, delRouteBody, moduleRequestBody } from './control-bodies.js';
 import type { Lease } from './id-allocator.js';
 import type { ModuleReply } from '../src/modules/module-wire.js';
 import type { RouterActor } from './router-actor.js';
@@ -90,13 +90,9 @@ export function answerControl(b: BrokerParts, frame: Uint8Array, h: Header, from
       // Only from a child this broker started, about itself: a grandchild's report
       // routed through it would put one target's code in another's cache.
       if (!from || from === router.parent || h.srcId !== from.remoteId) { malformed('CODE_CACHE', 'not from a child of this context about itself'); return; }
-      let report: CodeCacheReport;
-      try { report = decodeBody(body) as CodeCacheReport; } catch (e) { malformed('CODE_CACHE', (e as Error).message); return; }
-      if ((report.part !== 'main' && report.part !== 'broker') || typeof report.env !== 'string' || (report.data !== undefined && !(report.data instanceof Uint8Array))) {
-        malformed('CODE_CACHE', 'not a code cache report');
-        return;
-      }
-      const dropped = b.codeCaches.onReport(from, report);
+      const v = codeCacheBody(body);
+      if (!v.ok) { malformed('CODE_CACHE', v.why); return; }
+      const dropped = b.codeCaches.onReport(from, v.value);
       if (dropped) log('debug', `code cache from ${who} not kept: ${dropped}`);
       return;
     }

