@@ -35,6 +35,13 @@ export function setMasterBrokerSetup(fn: () => BrokerSetup): void {
   masterSetup = fn;
 }
 
+/** A broker worker this thread starts itself: from `setup`, or the master's setup. */
+function startMasterWorker(setup: BrokerSetup | undefined): StartedBroker {
+  const s = setup ?? masterSetup?.();
+  if (!s) throw new MitogenError('no broker setup: import mitogen-ts (or mitogen-ts/master) before creating a Broker');
+  return startBrokerWorker(s.source, s.init);
+}
+
 type FrameListener = (frame: Uint8Array) => void;
 type EventListener = (ev: BrokerEvent) => void;
 
@@ -58,20 +65,13 @@ export class Broker {
 
   /** `started`: a worker already started (a child starts its own before evaluating the rest of its runtime). */
   constructor(setup?: BrokerSetup | { adopt: BrokerPorts } | { started: StartedBroker }, opts: { keepAlive?: boolean } = {}) {
-    if (setup && 'started' in setup) {
-      this.#link = this.worker = setup.started.worker;
-      this.#controlPort = setup.started.ports.control;
-      this.modulesPort = setup.started.ports.modules;
-      this.syncFlag = setup.started.ports.syncFlag;
-    } else if (setup && 'adopt' in setup) {
+    if (setup && 'adopt' in setup) {
       this.#link = setup.adopt.main;
       this.#controlPort = setup.adopt.control;
       this.modulesPort = setup.adopt.modules;
       this.syncFlag = setup.adopt.syncFlag;
     } else {
-      const s = setup ?? masterSetup?.();
-      if (!s) throw new MitogenError('no broker setup: import mitogen-ts (or mitogen-ts/master) before creating a Broker');
-      const started = startBrokerWorker(s.source, s.init);
+      const started = setup && 'started' in setup ? setup.started : startMasterWorker(setup);
       this.#link = this.worker = started.worker;
       this.#controlPort = started.ports.control;
       this.modulesPort = started.ports.modules;
