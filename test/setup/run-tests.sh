@@ -12,11 +12,14 @@ bash $here/up.sh || { echo "0 passed, 1 failed"; exit 1; }
 npm run -s build || { echo "0 passed, 1 failed"; exit 1; }
 
 total_pass=0; total_fail=0; status=0
+failures=$(mktemp)   # every "not ok" line, repeated at the end so the run's tail names what failed
 tally() {  # runs one suite, shows its output, adds its closing line to the totals
   local out line rc
   out=$(mktemp)
   bash $here/run-ava.sh "$@" >"$out" 2>&1; rc=$?
   sed '$d' "$out"   # everything but its own closing line: only the total closes the run
+  # each failure with the first lines of its diagnostic block
+  awk -v v="$("$1" --version)" '/^not ok /{n=12; print "[node " v "] " $0; next} n>0 && /^  /{print; n--; next} {n=0}' "$out" >>"$failures"
   line=$(tail -1 "$out"); rm -f "$out"
   [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]] || { line="0 passed, 1 failed"; [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; }
   total_pass=$(( total_pass + BASH_REMATCH[1] )); total_fail=$(( total_fail + BASH_REMATCH[2] ))
@@ -34,5 +37,7 @@ if [[ -z ${MT_SKIP_MATRIX:-} && $# -eq 0 ]]; then
     if [[ -x $bin ]]; then tally "$bin" "${core[@]}"; else echo "node $major is missing: $bin"; total_fail=$(( total_fail + 1 )); status=1; fi
   done
 fi
+if [[ -s $failures ]]; then echo "== what failed"; cat "$failures"; fi
+rm -f "$failures"
 echo "${total_pass} passed, ${total_fail} failed"
 exit $status
