@@ -26,7 +26,7 @@ function brokerApi(b: BrokerParts): BrokerApi {
       if (l.maxMessageSize !== undefined) b.router.maxMessageSize = l.maxMessageSize;
       if (l.unidirectional !== undefined) b.router.unidirectional = l.unidirectional;
       if (l.warnBudget !== undefined) b.log.warnBudget = l.warnBudget;
-      if (l.maxUnsentBytes !== undefined) b.streamLimits.maxUnsentBytes = l.maxUnsentBytes;
+      if (l.maxUnsentBytes !== undefined) b.streamShared.maxUnsentBytes = l.maxUnsentBytes;
       if (l.shareCodeCache !== undefined) b.codeCaches.share = l.shareCodeCache;
     },
     stats() {

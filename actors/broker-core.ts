@@ -40,7 +40,7 @@ import { PendingRequests } from './pending-requests.js';
 import { RouterActor } from './router-actor.js';
 import { ssh2Loader } from './ssh2/ssh2-loader.js';
 import { StartedContexts } from './started-contexts.js';
-import type { StreamActor, StreamEvents, StreamLimits } from './stream-actor.js';
+import type { StreamActor, StreamEvents, StreamShared } from './stream-actor.js';
 import type { Ssh2Loader } from './ssh2/ssh2-session.js';
 
 /** A child or fork started, whichever way: its stream, what connect answers, and when its broker runs. */
@@ -65,7 +65,7 @@ export class BrokerCore implements BrokerParts {
   readonly ids: ContextIds;
   readonly started: StartedContexts;
   readonly codeCaches: CodeCaches;
-  readonly streamLimits: StreamLimits = { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES };
+  readonly streamShared: StreamShared;
   readonly importing = new Map<StreamActor, string>();
   readonly #loadSsh2: Ssh2Loader;
   #shuttingDown?: Promise<void>;
@@ -73,6 +73,7 @@ export class BrokerCore implements BrokerParts {
   /** `link`: the port to this context's main thread (a worker's parent port; for a fork's broker, `init.mainPort`). */
   constructor(readonly init: BrokerInit, link: MessagePort, options: BrokerOptions = {}) {
     this.#main = new MainThreadLink(link);
+    this.streamShared = { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES, recycler: this.#main.recycler };
     this.log = new BrokerLog(init.name, init.debug, (ev) => this.#main.emit(ev));
     const main = this.#main;
     this.router = new RouterActor({
@@ -102,7 +103,7 @@ export class BrokerCore implements BrokerParts {
     });
     // A fork's broker ends with the fork's main thread.
     if (init.role === 'fork') init.mainPort.on('close', () => { void this.shutdown('the fork\'s main thread ended').then(() => init.parentPort.close()); });
-    this.router.parent = openParentStream(init, this.streamLimits, this.#streamEvents);
+    this.router.parent = openParentStream(init, this.streamShared, this.#streamEvents);
   }
 
   /**
@@ -189,7 +190,7 @@ export class BrokerCore implements BrokerParts {
   /** What a child or fork is given of this context, however it starts. */
   #parent(): Omit<ConnectDeps, 'onStderr'> {
     const { init, router } = this;
-    return { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents: this.#streamEvents, streamLimits: this.streamLimits };
+    return { payload: init.payload, myId: router.myId, parentIds: router.parentIds, streamEvents: this.#streamEvents, streamShared: this.streamShared };
   }
 
   async #bootstrap(spec: BootstrapSpec, open: Open): Promise<Started> {

@@ -11,7 +11,7 @@ import type { ModuleServing } from './module-serving.js';
 import type { PendingRequests } from './pending-requests.js';
 import type { RouterActor } from './router-actor.js';
 import type { StartedContexts } from './started-contexts.js';
-import type { StreamActor, StreamLimits } from './stream-actor.js';
+import type { StreamActor, StreamShared } from './stream-actor.js';
 
 export interface BrokerParts {
   readonly init: BrokerInit;
@@ -24,7 +24,7 @@ export interface BrokerParts {
   /** The V8 code caches kept for the children this broker starts. */
   readonly codeCaches: CodeCaches;
   /** Changed in place by setLimits: every stream of this broker reads it. */
-  readonly streamLimits: StreamLimits;
+  readonly streamShared: StreamShared;
   /**
    * The module each child stream was last sent and has said nothing since: if
    * it disconnects now, the import of that module is what broke, and the

@@ -22,7 +22,7 @@ import { MITO002 } from '../src/wire/bootstrap-markers.js';
 import { childConfig } from './bootstrap/child-config.js';
 import { portStreams } from './port-stream.js';
 import { StreamActor } from './stream-actor.js';
-import type { StreamEvents, StreamLimits } from './stream-actor.js';
+import type { StreamEvents, StreamShared } from './stream-actor.js';
 
 /**
  * What the fork's thread runs: the child runtime, fed from workerData instead
@@ -52,7 +52,7 @@ export interface ForkDeps {
   myId: number;
   parentIds: number[];
   streamEvents: StreamEvents;
-  streamLimits: StreamLimits;
+  streamShared: StreamShared;
   /** Starts the fork's broker in this thread: `init.mainPort` reaches the fork's main thread. */
   startBroker(init: ForkBrokerInit): void;
   /** Told when the fork's thread has started (it counts from then until its Worker's 'exit'). */
@@ -122,7 +122,7 @@ export function startFork(spec: ForkSpec, deps: ForkDeps): Promise<Forked> {
       settled = true;
       clearTimeout(timer);
       const { input, output } = portStreams(port1);
-      const stream = new StreamActor(input, output, { remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, limits: deps.streamLimits }, deps.streamEvents);
+      const stream = new StreamActor(input, output, { remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, shared: deps.streamShared }, deps.streamEvents);
       // A fork that dies (a heap limit, process.exit in it) closes its port; make sure of it.
       worker.on('exit', () => stream.close('the fork\'s thread exited'));
       worker.on('error', () => { /* reported through the stream closing */ });

@@ -6,17 +6,22 @@
 import type { MessagePort } from 'node:worker_threads';
 import { batchFrames, isFrameBatch, unbatchFrames } from '../src/wire/frame-batch.js';
 import type { BrokerEvent } from '../src/threads/thread-protocol.js';
+import { FrameRecycler } from './frame-recycler.js';
 
 export class MainThreadLink {
   readonly #outbox: Uint8Array[] = [];
   readonly #port: MessagePort;
 
+  /** The main thread's large frames, given back once the broker's streams have written them. */
+  readonly recycler: FrameRecycler;
+
   constructor(port: MessagePort) {
     this.#port = port;
+    this.recycler = new FrameRecycler((buffers) => this.emit({ t: 'written', buffers }, buffers));
   }
 
-  emit(ev: BrokerEvent): void {
-    this.#port.postMessage(ev);
+  emit(ev: BrokerEvent, transfer?: ArrayBuffer[]): void {
+    this.#port.postMessage(ev, transfer);
   }
 
   /**
@@ -40,7 +45,7 @@ export class MainThreadLink {
   /** Frames from the main thread, one at a time. */
   onFrame(fn: (frame: Uint8Array) => void): void {
     this.#port.on('message', (data: unknown) => {
-      if (isFrameBatch(data)) unbatchFrames(data, fn);
+      if (isFrameBatch(data)) unbatchFrames(data, (f) => { this.recycler.adopt(f); fn(f); });
     });
   }
 }

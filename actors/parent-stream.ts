@@ -9,9 +9,9 @@ import type { BrokerInit } from '../src/threads/bootstrap-types.js';
 import { MITO002 } from '../src/wire/bootstrap-markers.js';
 import { portStreams } from './port-stream.js';
 import { StreamActor } from './stream-actor.js';
-import type { StreamEvents, StreamLimits } from './stream-actor.js';
+import type { StreamEvents, StreamShared } from './stream-actor.js';
 
-export function openParentStream(init: BrokerInit, limits: StreamLimits, events: StreamEvents): StreamActor | null {
+export function openParentStream(init: BrokerInit, shared: StreamShared, events: StreamEvents): StreamActor | null {
   if (init.role === 'master') return null;
   const io: { input: Readable; output: Writable } = init.role === 'fork' ? portStreams(init.parentPort) : {
     input: new net.Socket({ fd: init.parentFds.in, readable: true, writable: false }),
@@ -19,6 +19,6 @@ export function openParentStream(init: BrokerInit, limits: StreamLimits, events:
   };
   io.output.write(`${MITO002}\n`);
   return new StreamActor(io.input, io.output, {
-    remoteId: init.parentIds[0]!, name: 'parent', maxMessageSize: init.maxMessageSize, limits,
+    remoteId: init.parentIds[0]!, name: 'parent', maxMessageSize: init.maxMessageSize, shared,
   }, events);
 }

@@ -8,13 +8,14 @@ import type { Readable, Writable } from 'node:stream';
 import { HEADER_SIZE, readHeader } from '../src/wire/codec.js';
 import type { Header } from '../src/wire/codec.js';
 import { DEFAULT_MAX_UNSENT_BYTES } from '../src/wire/handles.js';
+import type { FrameRecycler } from './frame-recycler.js';
 import { Mailbox } from './mailbox.js';
 
 /**
- * Limits shared by the streams of one broker (several brokers may share a
- * thread: a host's and its forks'), changed in place by its setLimits.
+ * What the streams of one broker share (several brokers may share a thread: a
+ * host's and its forks'), changed in place by its setLimits.
  */
-export interface StreamLimits {
+export interface StreamShared {
   /**
    * Bytes that may wait unsent on one stream. A peer that stops reading
    * (SIGSTOP, a wedged host behind a live TCP connection) would otherwise
@@ -23,6 +24,8 @@ export interface StreamLimits {
    * the rest of the tree goes on.
    */
   maxUnsentBytes: number;
+  /** Gives the main thread's large frames back to it once written. */
+  recycler?: FrameRecycler;
 }
 
 export interface StreamEvents {
@@ -51,7 +54,7 @@ export class StreamActor {
   #skip = 0;
   #corked = false;
   #overflowed = false;
-  readonly #limits: StreamLimits;
+  readonly #shared: StreamShared;
 
   readonly #input: Readable;
   readonly #output: Writable;
@@ -60,13 +63,13 @@ export class StreamActor {
   constructor(
     input: Readable,
     output: Writable,
-    opts: { remoteId: number; name: string; maxMessageSize: number; deferReading?: boolean; limits?: StreamLimits },
+    opts: { remoteId: number; name: string; maxMessageSize: number; deferReading?: boolean; shared?: StreamShared },
     events: StreamEvents,
   ) {
     this.#input = input;
     this.#output = output;
     this.#events = events;
-    this.#limits = opts.limits ?? { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES };
+    this.#shared = opts.shared ?? { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES };
     this.remoteId = opts.remoteId;
     this.name = opts.name;
     this.maxMessageSize = opts.maxMessageSize;
@@ -152,9 +155,11 @@ export class StreamActor {
         this.#output.uncork();
       });
     }
-    this.#output.write(frame);
+    const written = this.#shared.recycler?.onWritten(frame);
+    if (written) this.#output.write(frame, written);
+    else this.#output.write(frame);
     const unsent = this.#output.writableLength;
-    const { maxUnsentBytes } = this.#limits;
+    const { maxUnsentBytes } = this.#shared;
     if (unsent > maxUnsentBytes) {
       // Closed after the current routing step, not inside it.
       this.#overflowed = true;

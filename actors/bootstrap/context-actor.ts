@@ -16,7 +16,7 @@ import { childConfig } from './child-config.js';
 import type { CodeCacheOffer } from '../code-cache.js';
 import { StreamActor } from '../stream-actor.js';
 import { LoginWatcher, readPty, whenEchoOff } from './login-watcher.js';
-import type { StreamEvents, StreamLimits } from '../stream-actor.js';
+import type { StreamEvents, StreamShared } from '../stream-actor.js';
 import { MARKER_PREFIX } from '../../src/wire/bootstrap-markers.js';
 import { BootstrapParser } from './bootstrap-parser.js';
 import { KEPT_LINES, LineTail } from './line-tail.js';
@@ -38,7 +38,7 @@ export interface ConnectDeps {
   parentIds: number[];
   streamEvents: StreamEvents;
   /** The connecting broker's limits, which the child's stream follows. */
-  streamLimits: StreamLimits;
+  streamShared: StreamShared;
   /**
    * The V8 code caches to send with the runtime: asked for once the command
    * has started, so what making them costs (the broker's own compile, once)
@@ -179,7 +179,7 @@ export function connectChild(spec: BootstrapSpec, deps: ConnectDeps, open: Open)
     // fewer than waiting for MITO002). The stream is read only from MITO002 on.
     const onRuntimeRead = (): void => {
       early = new StreamActor(child.stdout!, child.stdin!, {
-        remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, deferReading: true, limits: deps.streamLimits,
+        remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, deferReading: true, shared: deps.streamShared,
       }, deps.streamEvents);
       early.pid = child.pid;
       resolve({ stream: early, child, booted: started, result: { contextId: spec.contextId, name, pid: child.pid ?? 0, booting: true } });

@@ -122,6 +122,9 @@ export class PipeChild {
     return this.until(n, req);
   }
 
+  /** The child's process id (for per-thread counters). */
+  get pid(): number { return this.child.pid!; }
+
   close(): void { this.child.stdin.end(); this.child.kill(); }
 }
 

@@ -1,5 +1,10 @@
 /**
- * Where a round trip's CPU goes, thread by thread: `npx tsx bench/profile/rtt-threads.ts [--reps 3] [--calls 10000]`
+ * Where a round trip's CPU goes, thread by thread: `npx tsx bench/profile/rtt-threads.ts [--reps 3] [--calls 10000] [--bytes N]`
+ *
+ * With `--bytes N` each call returns the same N-byte block (made once in the
+ * child) and the floor is the one-way pipe instead (floor/echo-child.cjs
+ * source: a plain node child answering each request with one 1 MiB frame on
+ * its stdout, counted, not copied, by the master's main thread).
  *
  * Each repetition runs `--calls` sequential `ctx.call(() => null)` to a local
  * child, then as many round trips of the design floor (floor/design-floor.cjs,
@@ -13,11 +18,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Router } from '../../src/index.js';
-import { startDesignFloor } from '../floor/floor.js';
+import { PipeChild, startDesignFloor } from '../floor/floor.js';
 import { noop, numberArg as arg } from '../lib/script-args.js';
 
 const REPS = arg('--reps', 3);
 const CALLS = arg('--calls', 10_000);
+const BYTES = arg('--bytes', 0);
 const TICK_NS = 1e7; // USER_HZ = 100
 
 interface Counters { run: number; wait: number; user: number; sys: number }
@@ -80,15 +86,24 @@ async function main(): Promise<void> {
   const router = new Router();
   const ctx = await router.local();
   const childPid = await ctx.call(() => process.pid);
-  const floor = await startDesignFloor('port');
-  const floorChild = designChildPid();
-  for (let i = 0; i < 500; i++) { await ctx.call(noop); await floor.ping(); }
+  // Made once in the child; every later call returns the same buffer.
+  const block = (n: number): Uint8Array => {
+    const g = globalThis as unknown as { benchBlock?: Uint8Array };
+    if (g.benchBlock?.length !== n) g.benchBlock = (require('node:crypto') as typeof import('node:crypto')).randomBytes(n);
+    return g.benchBlock;
+  };
+  const design = BYTES ? undefined : await startDesignFloor('port');
+  const pipe = BYTES ? await PipeChild.start('source') : undefined;
+  const floorChild = pipe ? pipe.pid : designChildPid();
+  const call = BYTES ? () => ctx.call(block, BYTES) : () => ctx.call(noop);
+  const ping = pipe ? () => pipe.pull(1) : () => design!.ping();
+  for (let i = 0; i < (BYTES ? 50 : 500); i++) { await call(); await ping(); }
   const rows: Record<'ts' | 'floor', Record<string, Counters>[]> = { ts: [], floor: [] };
   const wall: Record<'ts' | 'floor', number[]> = { ts: [], floor: [] };
   for (let rep = 0; rep < REPS; rep++) {
     for (const side of ['ts', 'floor'] as const) {
       const pids = side === 'ts' ? { master: process.pid, child: childPid } : { master: process.pid, child: floorChild };
-      const once = side === 'ts' ? () => ctx.call(noop) : () => floor.ping();
+      const once = side === 'ts' ? call : ping;
       const before = snapshot(Object.values(pids));
       const t = performance.now();
       for (let i = 0; i < CALLS; i++) await once();
@@ -97,14 +112,15 @@ async function main(): Promise<void> {
     }
     process.stderr.write(`rep ${rep + 1}/${REPS}: mitogen-ts ${wall.ts.at(-1)!.toFixed(0)} µs, design floor ${wall.floor.at(-1)!.toFixed(0)} µs a round trip\n`);
   }
-  await floor.close();
+  await design?.close();
+  pipe?.close();
   await router.shutdown();
 
   const f = (x: number): string => x.toFixed(1);
   const names = Object.keys(rows.ts[0]!);
   const med = (side: 'ts' | 'floor', n: string, k: keyof Counters): number => median(rows[side].map((r) => r[n]![k]));
   const out = [
-    `${REPS} repetitions of ${CALLS} sequential round trips on each side, alternating; medians. Wall: mitogen-ts ${f(median(wall.ts))} µs, the design floor ${f(median(wall.floor))} µs a round trip (${(median(wall.ts) / median(wall.floor)).toFixed(2)}x).`,
+    `${REPS} repetitions of ${CALLS} sequential round trips on each side, alternating; medians. Wall: mitogen-ts ${f(median(wall.ts))} µs, ${BYTES ? 'the one-way pipe' : 'the design floor'} ${f(median(wall.floor))} µs a round trip (${(median(wall.ts) / median(wall.floor)).toFixed(2)}x).`,
     'CPU µs per round trip (schedstat: on a CPU; user/kernel from stat, 10 ms ticks), and µs runnable but waiting for a CPU:',
     '',
     '| thread | mitogen-ts CPU | user | kernel | waiting | design floor CPU | user | kernel | waiting | CPU − floor |',

@@ -14,6 +14,7 @@ import type { BrokerControl, BrokerEvent, TraceRecord } from '../threads/thread-
 import type { ConnectResult, ConnectSpec } from '../threads/bootstrap-types.js';
 import { decodeBody } from '../wire/codec.js';
 import { batchFrames, isFrameBatch, unbatchFrames } from '../wire/frame-batch.js';
+import { framePool } from '../wire/frame-pool.js';
 import type { FrameBatch } from '../wire/frame-batch.js';
 import type { BrokerParams, BrokerPorts } from '../threads/bootstrap-types.js';
 import { startBrokerWorker } from './broker-start.js';
@@ -84,6 +85,7 @@ export class Broker {
     if (!this.#keepAlive) this.#link.unref();
     this.#link.on('message', (data: FrameBatch | BrokerEvent) => {
       if (isFrameBatch(data)) unbatchFrames(data, (f) => this.#frameListener?.(f));
+      else if (data.t === 'written') for (const b of data.buffers) framePool.give(b);
       else this.#eventListener?.(data);
     });
     if (this.worker) {
@@ -94,6 +96,11 @@ export class Broker {
     } else {
       this.#link.on('close', () => this.#markExited());
     }
+  }
+
+  /** @internal For tests: this thread's pool of large-frame buffers (src/wire/frame-pool.ts). */
+  get framePool(): { hits: number; returned: number; bytes: number } {
+    return { hits: framePool.hits, returned: framePool.returned, bytes: framePool.bytes };
   }
 
   /** Where frames addressed to this thread go. */

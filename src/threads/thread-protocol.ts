@@ -20,7 +20,9 @@ export type BrokerEvent =
   /** A child whose connect resolved while it was still starting (ConnectResult.booting) has started. */
   | { t: 'booted'; id: number }
   | { t: 'log'; level: LogLevel; name: string; text: string }
-  | { t: 'exit'; reason: string };
+  | { t: 'exit'; reason: string }
+  /** Large frames the main thread sent, written: their buffers come back for its next ones (src/wire/frame-pool.ts). */
+  | { t: 'written'; buffers: ArrayBuffer[] };
 
 /** What the main thread may ask of its broker (through comlink). */
 export interface BrokerApi {

@@ -13,6 +13,7 @@
 import { Decoder, Encoder, ExtData, EXT_TIMESTAMP, decodeTimestampExtension, encodeTimestampExtension } from '@msgpack/msgpack';
 import type { ExtensionCodecType } from '@msgpack/msgpack';
 import { CallError, errorClasses, MitogenError, PasswordError, StreamError } from './errors.js';
+import { framePool } from './frame-pool.js';
 
 // ---------------------------------------------------------------- header
 
@@ -245,21 +246,22 @@ const LARGE_BIN = 1 << 16;
 /**
  * Encodes a body straight into a frame with HEADER_SIZE bytes left free at the
  * front, so sending costs one copy of the body. The header is written later by
- * whoever routes it.
+ * whoever routes it. A large frame's buffer may come from this thread's
+ * framePool (so its bytes are not zeroed: every one is written).
  */
 export function encodeFrameBody(value: unknown, ctx: CodecContext = NO_REFS): Uint8Array {
   // A large byte string alone (a file chunk, a call returning bytes) is
   // written as msgpack bin32 straight into the frame: one copy, not two.
   if (value instanceof Uint8Array && value.byteLength >= LARGE_BIN) {
     const n = value.byteLength;
-    const frame = new Uint8Array(HEADER_SIZE + 5 + n);
+    const frame = framePool.take(HEADER_SIZE + 5 + n);
     frame[HEADER_SIZE] = 0xc6;
     new DataView(frame.buffer).setUint32(HEADER_SIZE + 1, n);
     frame.set(value, HEADER_SIZE + 5);
     return frame;
   }
   const body = encoderFor(ctx).encodeSharedRef(value);
-  const frame = new Uint8Array(HEADER_SIZE + body.byteLength);
+  const frame = framePool.take(HEADER_SIZE + body.byteLength);
   frame.set(body, HEADER_SIZE);
   return frame;
 }
