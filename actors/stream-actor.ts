@@ -35,6 +35,9 @@ export interface StreamEvents {
   closed(stream: StreamActor, reason: string): void;
 }
 
+/** From this size up a received frame is allocated without zeroing. */
+const LARGE_FRAME = 64 * 1024;
+
 export class StreamActor {
   /** The id of the context at the other end. */
   readonly remoteId: number;
@@ -186,7 +189,8 @@ export class StreamActor {
 
   /** Returns the next n bytes as a buffer that owns its memory (it may be transferred). */
   #take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
+    // Every byte is written below: a large frame need not be zeroed first (allocUnsafeSlow: its own ArrayBuffer, never the shared pool).
+    const out = n >= LARGE_FRAME ? Buffer.allocUnsafeSlow(n) : new Uint8Array(n);
     let off = 0;
     while (off < n) {
       const c = this.#chunks[0]!;

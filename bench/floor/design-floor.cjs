@@ -24,6 +24,8 @@
 //   batch    the Worker's own port, but everything one thread sends in one turn (the frames cut
 //            from one pipe read, the replies made for them) crosses in one postMessage, and the
 //            frames for one pipe write go out in one write
+//   direct   no hop in the child: its main thread reads fd 0 and writes fd 1 itself (the master's
+//            side as `port`) — what a design with fewer hops would pay, not a hop of this one
 // On the pipe a frame is a 4-byte big-endian length and its payload.
 //
 // With `stamps` (start(mode, { stamps: true })) each thread writes process.hrtime.bigint() (one
@@ -34,7 +36,7 @@
 'use strict';
 const { Worker, MessageChannel, isMainThread, parentPort, workerData } = require('node:worker_threads');
 
-const MODES = ['port', 'transfer', 'channel', 'sab', 'batch'];
+const MODES = ['port', 'transfer', 'channel', 'sab', 'batch', 'direct'];
 
 /** Writes the monotonic clock into slot `k` of a frame (with `stamps`), and passes the frame on. */
 const stamper = (on, k) => (on ? (f) => { new DataView(f.buffer, f.byteOffset, f.byteLength).setBigUint64(k * 8, process.hrtime.bigint()); return f; } : (f) => f);
@@ -91,6 +93,7 @@ function ringReader(sab, onFrame) {
  * 'sab', `rings` are { out, in } SharedArrayBuffers.
  */
 function link(mode, port, rings, onFrame) {
+  if (mode === 'direct') mode = 'port'; // the master's side of 'direct' is the Worker's own port
   if (mode === 'sab') {
     ringReader(rings.in, onFrame);
     return ringWriter(rings.out);
@@ -194,6 +197,18 @@ if (!isMainThread && workerData && workerData.role === 'master-worker') {
   // The child's main thread: every frame is answered with itself ("the call").
   const stamps = process.argv[4] === 'stamps';
   const s2 = stamper(stamps, 2);
+  if (mode === 'direct') {
+    // Its own stdio, as a plain pipe child: slots 1-3 are stamped in turn on this one thread.
+    const net = require('node:net');
+    const input = new net.Socket({ fd: 0, readable: true, writable: false });
+    const output = new net.Socket({ fd: 1, readable: false, writable: true });
+    const toPipe = frameWriter(output, false);
+    const s1 = stamper(stamps, 1);
+    const s3 = stamper(stamps, 3);
+    input.on('data', framer((f) => toPipe(s3(s2(s1(f))))));
+    input.on('end', () => process.exit(0));
+    return;
+  }
   let send;
   ({ send } = startWorker(__filename, 'child-worker', mode, (f) => send(s2(f)), { stamps }));
 }

@@ -18,14 +18,15 @@ import { sleep, within } from '../lib/measure.js';
 const echoChild = fileURLToPath(new URL('./echo-child.cjs', import.meta.url));
 
 /** How the design floor's thread hop is made (design-floor.cjs says what each is). */
-export type Hop = 'port' | 'transfer' | 'channel' | 'sab' | 'batch';
-export const HOPS: readonly Hop[] = ['port', 'transfer', 'channel', 'sab', 'batch'];
+export type Hop = 'port' | 'transfer' | 'channel' | 'sab' | 'batch' | 'direct';
+export const HOPS: readonly Hop[] = ['port', 'transfer', 'channel', 'sab', 'batch', 'direct'];
 export const HOP_TEXT: Record<Hop, string> = {
   port: "the Worker's own port (worker.postMessage / parentPort)",
   transfer: "the Worker's own port, each frame's ArrayBuffer transferred (as mitogen-ts does) instead of copied",
   channel: 'a dedicated MessageChannel port',
   sab: 'a SharedArrayBuffer ring each way + Atomics.waitAsync',
   batch: "the Worker's own port, what a thread sends in one turn in one postMessage (and one pipe write)",
+  direct: "no worker in the child (its main thread owns its stdio; the master's side as the Worker's own port): a design with two hops fewer, for comparison",
 };
 
 /**
