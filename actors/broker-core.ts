@@ -159,6 +159,8 @@ export class BrokerCore implements BrokerParts {
     this.modules.actor.warm();
     const { stream, result, booted } = await this.#start(spec);
     this.router.addChild(stream);
+    // Routed from here on: what the child sent with its boot markers may now be cut into frames.
+    stream.ungate();
     if (untilBooted) {
       await booted;
       const { booting: _, ...done } = result;

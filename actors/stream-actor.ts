@@ -66,7 +66,7 @@ export class StreamActor {
   constructor(
     input: Readable,
     output: Writable,
-    opts: { remoteId: number; name: string; maxMessageSize: number; deferReading?: boolean; shared?: StreamShared },
+    opts: { remoteId: number; name: string; maxMessageSize: number; deferReading?: boolean; gated?: boolean; shared?: StreamShared },
     events: StreamEvents,
   ) {
     this.#input = input;
@@ -78,6 +78,7 @@ export class StreamActor {
     this.maxMessageSize = opts.maxMessageSize;
     this.inbox = new Mailbox((chunk) => this.feed(chunk));
     this.booting = opts.deferReading === true;
+    this.#gated = opts.gated === true;
     if (!this.booting) this.startReading();
   }
 
@@ -104,9 +105,29 @@ export class StreamActor {
   /** @internal For tests: bytes received and held, waiting to complete a frame. */
   get buffered(): number { return this.#avail; }
 
+  /**
+   * True until whoever started the stream has registered it (its route, its
+   * code-cache binding): bytes that arrive meanwhile are kept, not cut into
+   * frames, or a child's first frames, read in the same chunk as its boot
+   * markers, would be routed for a context not yet known and dropped as spoofed.
+   */
+  #gated: boolean;
+
+  /** Lets the frames held by a gated stream (`opts.gated`) through, and those after them. */
+  ungate(): void {
+    if (!this.#gated) return;
+    this.#gated = false;
+    this.#cut();
+  }
+
   /** Feeds bytes received before the stream was handed over (after the bootstrap marker). */
   feed(chunk: Buffer): void {
     if (this.isClosed) return;
+    if (this.#gated) {
+      this.#chunks.push(chunk);
+      this.#avail += chunk.length;
+      return;
+    }
     if (this.#skip > 0) {
       const n = Math.min(this.#skip, chunk.length);
       this.#skip -= n;
@@ -115,6 +136,11 @@ export class StreamActor {
     }
     this.#chunks.push(chunk);
     this.#avail += chunk.length;
+    this.#cut();
+  }
+
+  /** Cuts and delivers every whole frame buffered. */
+  #cut(): void {
     while (!this.isClosed) {
       if (!this.#header) {
         if (this.#avail < HEADER_SIZE) return;

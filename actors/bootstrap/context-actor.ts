@@ -50,6 +50,7 @@ export interface ConnectDeps {
 }
 
 export interface Connected {
+  /** Gated: its frames are cut only once the caller has registered it and called ungate(). */
   stream: StreamActor;
   result: ConnectResult;
   child: ChildLike;
@@ -179,7 +180,7 @@ export function connectChild(spec: BootstrapSpec, deps: ConnectDeps, open: Open)
     // fewer than waiting for MITO002). The stream is read only from MITO002 on.
     const onRuntimeRead = (): void => {
       early = new StreamActor(child.stdout!, child.stdin!, {
-        remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, deferReading: true, shared: deps.streamShared,
+        remoteId: spec.contextId, name, maxMessageSize: spec.maxMessageSize, deferReading: true, gated: true, shared: deps.streamShared,
       }, deps.streamEvents);
       early.pid = child.pid;
       resolve({ stream: early, child, booted: started, result: { contextId: spec.contextId, name, pid: child.pid ?? 0, booting: true } });

