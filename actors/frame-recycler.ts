@@ -2,8 +2,13 @@
  * FrameRecycler: hands the large frames a broker's main thread gave it back
  * to that thread once they are written, so the thread's next large frame
  * reuses their memory (src/wire/frame-pool.ts says why). A buffer
- * transferred from the main thread is the broker's alone; once the stream
- * has written it (the write's callback), nothing holds it, and it moves back.
+ * transferred from the main thread is the broker's alone; once a socket has
+ * written it (the write's callback: the bytes are in the kernel), nothing
+ * holds it, and it moves back. Only sockets: another Writable's callback
+ * does not mean that (a PassThrough calls back with the chunk still queued,
+ * an ssh2 channel may hold it until its window opens), and a buffer given
+ * back while still queued would be sent as the next frame's bytes, or, detached,
+ * as none (StreamActor decides which of its outputs qualify).
  */
 import { ownsBuffer } from '../src/wire/codec.js';
 import { POOLED_FRAME_MIN } from '../src/wire/frame-pool.js';

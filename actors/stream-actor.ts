@@ -4,6 +4,7 @@
  * frames, checks the magic and the size limit, and writes frames out with
  * writes coalesced per tick. It never decodes a body.
  */
+import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { HEADER_SIZE, readHeader } from '../src/wire/codec.js';
 import type { Header } from '../src/wire/codec.js';
@@ -58,6 +59,8 @@ export class StreamActor {
   #corked = false;
   #overflowed = false;
   readonly #shared: StreamShared;
+  /** Whether the large frames written here may go back to the main thread once written. */
+  readonly #recycles: boolean;
 
   readonly #input: Readable;
   readonly #output: Writable;
@@ -73,6 +76,9 @@ export class StreamActor {
     this.#output = output;
     this.#events = events;
     this.#shared = opts.shared ?? { maxUnsentBytes: DEFAULT_MAX_UNSENT_BYTES };
+    // Only a socket's write callback means its bytes are gone (to the kernel): a Transform calls
+    // back with the chunk still queued on its readable side, an ssh2 channel or a port may hold it.
+    this.#recycles = output instanceof Socket;
     this.remoteId = opts.remoteId;
     this.name = opts.name;
     this.maxMessageSize = opts.maxMessageSize;
@@ -184,7 +190,7 @@ export class StreamActor {
         this.#output.uncork();
       });
     }
-    const written = this.#shared.recycler?.onWritten(frame);
+    const written = this.#recycles ? this.#shared.recycler?.onWritten(frame) : undefined;
     if (written) this.#output.write(frame, written);
     else this.#output.write(frame);
     const unsent = this.#output.writableLength;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { currentRouter } from '../../src/index.js';
 import { framePool } from '../../src/wire/frame-pool.js';
 import { routerFor, waitUntil } from '../helpers.js';
+import { host } from '../testbed.js';
 
 const MiB = 1 << 20;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -44,11 +45,31 @@ test.serial('the master\'s large arguments reuse buffers too; the pool is bounde
   t.is(framePool.bytes, 0);
 });
 
-test.serial('a fork\'s large results, which its port moves on rather than writes, arrive intact and nothing is given back', async (t) => {
+test.serial('a fork\'s large results, written to a port and not a socket, arrive intact and nothing is given back', async (t) => {
   const router = routerFor(t);
   const f = await router.fork();
   const block = (i: number): Uint8Array => { const b = new Uint8Array(1 << 20).fill(i); b[0] = 255 - i; return b; };
   for (let i = 0; i < 4; i++) t.is(sha(await f.call(block, i)), sha(expected(i)), `result ${i}`);
   const pool = await f.call(() => currentRouter()!.broker.framePool);
-  t.is(pool.returned, 0, 'a buffer moved through the port is not the broker\'s to give back');
+  t.is(pool.returned, 0, 'a buffer written to a port is not the broker\'s to give back');
+});
+
+test.serial('large frames to an ssh2 session, whose channel may hold a chunk past its write callback, arrive intact: none is reused there', async (t) => {
+  const router = routerFor(t);
+  const ctx = await router.ssh({
+    hostname: host('h1').addr, username: 'mitouser1', identityFile: '/home/mitouser1/.ssh/id_mitotest',
+    client: 'ssh2', checkHostKeys: 'ignore', compression: false,
+  });
+  const before = { hits: framePool.hits, returned: framePool.returned };
+  const N = 8;
+  for (let i = 0; i < N; i++) {
+    const hash = await ctx.call((b: Uint8Array) => require('node:crypto').createHash('sha256').update(b).digest('hex') as string, expected(i));
+    t.is(hash, sha(expected(i)), `argument ${i}`);
+  }
+  t.is(framePool.returned - before.returned, 0, 'nothing written to the ssh2 channel came back to the pool');
+  // And the other way, where the target's broker writes to its stdout, a socket: its buffers come back.
+  const block = (i: number): Uint8Array => { const b = new Uint8Array(1 << 20).fill(i); b[0] = 255 - i; return b; };
+  for (let i = 0; i < N; i++) t.is(sha(await ctx.call(block, i)), sha(expected(i)), `result ${i}`);
+  const there = await ctx.call(() => currentRouter()!.broker.framePool);
+  t.true(there.returned >= N - 1, `${there.returned} of ${N} result buffers came back in the target`);
 });
