@@ -19,7 +19,7 @@
  * hosts then compiles the runtime once, but one compromised host could run
  * its code in every context booted after it (a root sudo context included).
  */
-import { createHash } from 'node:crypto';
+import { lazyCrypto } from '../src/threads/lazy-crypto.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -66,7 +66,7 @@ export function targetIdentity(spec: BootstrapSpec): string {
   const what = spec.kind === 'spawn'
     ? ['spawn', spec.method, upToStage(spec.argv), spec.env ?? null]
     : ['ssh2', spec.method, spec.ssh2.host, spec.ssh2.sshArgs, upToStage([spec.ssh2.command])];
-  return createHash('sha256').update(JSON.stringify(what)).digest('hex');
+  return lazyCrypto().createHash('sha256').update(JSON.stringify(what)).digest('hex');
 }
 
 let thisNode: string | undefined;
@@ -102,17 +102,19 @@ export class CodeCaches {
   reports = 0;
   readonly #entries = new Map<string, Entry>();
   readonly #streams = new WeakMap<StreamActor, string>();
-  readonly #bundleHash: string;
+  #bundleHash?: string;
   #own?: Entry;
 
-  constructor(private readonly payload: Uint8Array) {
-    // A new runtime (another master's, or after an upgrade) never takes an old cache.
-    this.#bundleHash = createHash('sha256').update(payload).digest('hex').slice(0, 16);
-  }
+  constructor(private readonly payload: Uint8Array) {}
 
   get entries(): number { return this.#entries.size; }
 
-  #key(identity: string): string { return `${identity}:${this.#bundleHash}`; }
+  #key(identity: string): string {
+    // A new runtime (another master's, or after an upgrade) never takes an old cache. Made when
+    // first needed: a context that starts no child never loads node:crypto.
+    this.#bundleHash ??= lazyCrypto().createHash('sha256').update(this.payload).digest('hex').slice(0, 16);
+    return `${identity}:${this.#bundleHash}`;
+  }
 
   /** What to send with a boot of `spec`, and whether to ask for fresh caches. */
   offer(spec: BootstrapSpec): CodeCacheOffer {

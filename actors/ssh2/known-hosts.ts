@@ -5,7 +5,7 @@
  * HMAC-SHA1 of the host name with the salt), `@revoked` keys; comments and
  * `@cert-authority` lines are skipped (no certificates here).
  */
-import { createHmac } from 'node:crypto';
+import { lazyCrypto } from '../../src/threads/lazy-crypto.js';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -53,7 +53,7 @@ function wildcard(pattern: string, name: string): boolean {
 function hashedMatch(field: string, name: string): boolean {
   const [, kind, salt, hash] = field.split('|');
   if (kind !== '1' || !salt || !hash) return false;
-  return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
+  return lazyCrypto().createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
 }
 
 /** Whether an entry's host field names `name` (OpenSSH: a negated match wins over any other). */

@@ -6,9 +6,12 @@
 //                            broker thread unprofiled); MITO_PROF_INTERVAL sets the interval, µs.
 //   MITO_BOOT_STAMPS=FILE    appends one JSON line per boot stage to FILE: { stage, thread, t }
 //                            with t = process.hrtime.bigint() as a string (one monotonic clock for
-//                            every thread and process), from fs.writeSync of the MITO markers,
-//                            zlib.inflateSync, the JSON.parse of the runtime, the main bundle's
-//                            Function, new Worker, the broker bundle's eval and its MITO002 write.
+//                            every thread and process), from fs.writeSync of the MITO markers, the
+//                            first stage's new Worker (the broker's, started before the runtime is
+//                            read), the zlib.inflateSync of the payload and the JSON.parse after it,
+//                            the vm.Script compile and run of the main bundle, the message that
+//                            gives the worker its bundle, and in the worker: its first line, its
+//                            bundle's vm.Script compile and run, and its MITO002 write.
 'use strict';
 const fs = require('node:fs');
 const wt = require('node:worker_threads');
@@ -29,40 +32,57 @@ if (stampFile && wt.isMainThread) {
 
   const writeSync = fs.writeSync;
   fs.writeSync = function (fd, data, ...rest) {
-    if (typeof data === 'string' && /^MITO00\d/.test(data)) stamp(`${data.trim()} written`);
+    if (typeof data === 'string' && /^MITO00\d/.test(data)) { stamp(`${data.trim()} written`); globalThis.__mitoMarker?.(data.trim()); }
     return writeSync.call(this, fd, data, ...rest);
   };
   const zlib = require('node:zlib');
   const inflateSync = zlib.inflateSync;
+  // Only the payload's inflate, after MITO001 (the code caches are inflated before it).
+  let read = false;
   let inflated = false;
   zlib.inflateSync = function (...a) {
+    if (!read || inflated) return inflateSync.apply(this, a);
     stamp('inflate start');
     const r = inflateSync.apply(this, a);
     stamp('inflate end');
     inflated = true;
     return r;
   };
+  const onMarker = (m) => { if (m === 'MITO001') read = true; };
   const parse = JSON.parse;
+  let parsed = false;
   JSON.parse = function (...a) {
     const r = parse.apply(this, a);
-    if (inflated) { inflated = false; stamp('runtime JSON parsed'); }
+    if (inflated && !parsed) { parsed = true; stamp('runtime JSON parsed'); }
     return r;
   };
-  // The first stage runs the main bundle with new Function(...): time its compile and its run.
-  const F = Function;
-  const Wrapped = function (...a) {
-    const big = typeof a[a.length - 1] === 'string' && a[a.length - 1].length > 50_000;
-    if (big) stamp('main bundle compile start');
-    const f = F(...a);
-    if (!big) return f;
-    stamp('main bundle compiled');
-    return function (...args) {
-      stamp('main bundle eval start');
-      try { return f.apply(this, args); } finally { stamp('main bundle eval end'); }
-    };
+  globalThis.__mitoMarker = onMarker;
+  patchScript(require('node:vm'), 'mitogen:main', 'main bundle', stamp);
+}
+
+/**
+ * Replaces vm.Script so that the Script named `filename` stamps its compile and the run of the
+ * function it evaluates to (the bundles are wrapped in a function their runner then calls).
+ */
+function patchScript(vm, filename, what, S) {
+  const Base = vm.Script;
+  vm.Script = class extends Base {
+    constructor(src, opts) {
+      const mine = opts && opts.filename === filename;
+      if (mine) S(`${what} compile start`);
+      super(src, opts);
+      if (mine) S(`${what} compiled`);
+      this.__mine = mine;
+    }
+    runInThisContext(...a) {
+      const f = super.runInThisContext(...a);
+      if (!this.__mine || typeof f !== 'function') return f;
+      return function (...args) {
+        S(`${what} eval start`);
+        try { return f.apply(this, args); } finally { S(`${what} eval end`); }
+      };
+    }
   };
-  Wrapped.prototype = F.prototype;
-  globalThis.Function = Wrapped;
 }
 
 if (wt.isMainThread && (profDir || stampFile)) {
@@ -75,15 +95,21 @@ if (wt.isMainThread && (profDir || stampFile)) {
         const interval = process.env.MITO_PROF_INTERVAL ?? '100';
         o = { ...o, execArgv: [...inherited, '--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-interval=${interval}`] };
       }
-      if (stampFile && o.eval && typeof source === 'string' && source.length > 50_000) {
+      // The first stage's worker: a one-line loader that evals the message it is sent (the bundle's runner).
+      if (stampFile && o.eval && typeof source === 'string' && source.includes("parentPort.once('message'")) {
         stamp('new Worker (broker)');
         const pre = `(()=>{const fs=require('node:fs'),net=require('node:net');`
           + `const S=(s)=>fs.appendFileSync(${JSON.stringify(stampFile)},JSON.stringify({stage:s,thread:'broker',t:String(process.hrtime.bigint())})+'\\n');`
-          + `globalThis.__mitoStamp=S;S('broker bundle eval start');`
+          + `S('broker worker up');(${patchScript.toString()})(require('node:vm'),'mitogen:broker','broker bundle',S);`
           + `const w=net.Socket.prototype.write;net.Socket.prototype.write=function(d,...r){if(typeof d==='string'&&d.startsWith('MITO002'))S('MITO002 written');return w.call(this,d,...r)};})();\n`;
-        source = `${pre}${source}\n;globalThis.__mitoStamp('broker bundle eval end');`;
+        source = `${pre}${source}`;
       }
       super(source, o);
+    }
+
+    postMessage(m, ...rest) {
+      if (stampFile && m && typeof m.l === 'string') stamp('broker sent its bundle');
+      return super.postMessage(m, ...rest);
     }
   }
   wt.Worker = Worker;

@@ -9,7 +9,7 @@
  * `unhonoured` (the caller logs them by name); ProxyCommand is an error.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { lazyCrypto } from '../threads/lazy-crypto.js';
 import os from 'node:os';
 import { join } from 'node:path';
 import { StreamError } from '../wire/errors.js';
@@ -234,7 +234,7 @@ function tokenValues(t: TokenSource): Record<string, string> {
     p: String(t.port),
     r: t.user,
     u: me.username,
-    C: createHash('sha1').update(`${local}${t.hostname}${t.port}${t.user}${t.jump}`).digest('hex'),
+    C: lazyCrypto().createHash('sha1').update(`${local}${t.hostname}${t.port}${t.user}${t.jump}`).digest('hex'),
   };
 }
 
