@@ -19,7 +19,7 @@
  * hosts then compiles the runtime once, but one compromised host could run
  * its code in every context booted after it (a root sudo context included).
  */
-import { lazyCrypto } from '../src/threads/lazy-crypto.js';
+import { lazyCrypto } from '../src/threads/lazy-builtins.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Script } from 'node:vm';

@@ -13,7 +13,7 @@
  * own words. The password never appears in argv, the environment, logs or
  * messages: every text quoted from the PTY is scrubbed of it first.
  */
-import { execFile } from 'node:child_process';
+import { lazyChildProcess } from '../../src/threads/lazy-builtins.js';
 import { writeSync } from 'node:fs';
 import tty from 'node:tty';
 import { HostKeyError, PasswordError, StreamError } from '../../src/wire/errors.js';
@@ -234,7 +234,7 @@ export function whenEchoOff(ptyPath: string, maxMs = 3000): Promise<void> {
   const deadline = Date.now() + maxMs;
   return new Promise((resolve) => {
     const check = (): void => {
-      execFile('stty', ['-F', ptyPath], (err, out) => {
+      lazyChildProcess().execFile('stty', ['-F', ptyPath], (err, out) => {
         if ((!err && /(^|\s)-echo(\s|$)/.test(out)) || err || Date.now() > deadline) resolve();
         else setTimeout(check, 5);
       });

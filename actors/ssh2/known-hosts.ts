@@ -5,7 +5,7 @@
  * HMAC-SHA1 of the host name with the salt), `@revoked` keys; comments and
  * `@cert-authority` lines are skipped (no certificates here).
  */
-import { lazyCrypto } from '../../src/threads/lazy-crypto.js';
+import { lazyCrypto } from '../../src/threads/lazy-builtins.js';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 

@@ -8,8 +8,7 @@
  * Keywords the files set that the ssh2 client does not act on are listed in
  * `unhonoured` (the caller logs them by name); ProxyCommand is an error.
  */
-import { execFile } from 'node:child_process';
-import { lazyCrypto } from '../threads/lazy-crypto.js';
+import { lazyChildProcess, lazyCrypto } from '../threads/lazy-builtins.js';
 import os from 'node:os';
 import { join } from 'node:path';
 import { StreamError } from '../wire/errors.js';
@@ -109,7 +108,7 @@ async function askSsh(ssh: string, args: string[], timeoutMs = 10_000): Promise<
 
 function runSshG(ssh: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(ssh, ['-G', ...args], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    lazyChildProcess().execFile(ssh, ['-G', ...args], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') { reject(err); return; }
       if (err) {
         const said = stderr.trim().split('\n').filter((l) => !/^Pseudo-terminal/.test(l)).join('; ');
