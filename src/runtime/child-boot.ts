@@ -38,3 +38,6 @@ export const startedBroker: StartedBroker | undefined = C.fork ? undefined : run
 // copies would stay in this heap for the child's life (~250 KiB). Forks start from their broker's payload.
 J.main = '';
 J.broker = '';
+// The code caches too: the main bundle's was consumed when it was compiled, the broker's was copied
+// to its worker just now (~100-300 KiB each, inflated), and nothing reads them again.
+if (K) K.length = 0;
