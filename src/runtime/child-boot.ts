@@ -40,4 +40,5 @@ J.main = '';
 J.broker = '';
 // The code caches too: the main bundle's was consumed when it was compiled, the broker's was copied
 // to its worker just now (~100-300 KiB each, inflated), and nothing reads them again.
-if (K) K.length = 0;
+// (A fork's runtime has no K: its wrapper does not pass one, hence the startedBroker test first.)
+if (startedBroker && K) K.length = 0;
